@@ -1,0 +1,75 @@
+# netmon_bpf_skeleton(<target> SOURCE <file.bpf.c> [NAME <skel name>] [INCLUDES <dir>...])
+#
+# Compiles a BPF C source with clang (-target bpf -O2 -g -Wall -Werror) and
+# generates its skeleton header <name>.skel.h with `bpftool gen skeleton`.
+# <target> is an INTERFACE library: link it to get the header's directory on
+# the include path and the generation ordered before your sources. The build
+# fails if the BPF program does not compile; the object is embedded in the
+# skeleton, so nothing is installed or looked up at run time.
+include_guard(GLOBAL)
+
+find_program(NETMON_BPF_CLANG NAMES clang clang-16 clang-15 clang-14 REQUIRED)
+find_program(NETMON_BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin /usr/local/sbin REQUIRED)
+
+if(NOT DEFINED NETMON_BPF_INCLUDE_DIRS)
+  set(NETMON_BPF_INCLUDE_DIRS "${CMAKE_CURRENT_LIST_DIR}/../include")
+endif()
+
+function(netmon_bpf_skeleton target)
+  cmake_parse_arguments(ARG "" "SOURCE;NAME" "INCLUDES" ${ARGN})
+  if(NOT ARG_SOURCE)
+    message(FATAL_ERROR "netmon_bpf_skeleton(${target}): SOURCE is required")
+  endif()
+  get_filename_component(src "${ARG_SOURCE}" ABSOLUTE)
+  if(NOT ARG_NAME)
+    get_filename_component(ARG_NAME "${src}" NAME)
+    string(REGEX REPLACE "\\.bpf\\.c$" "" ARG_NAME "${ARG_NAME}")
+  endif()
+  set(out "${CMAKE_CURRENT_BINARY_DIR}/${target}")
+  set(obj "${out}/${ARG_NAME}.bpf.o")
+  set(skel "${out}/${ARG_NAME}.skel.h")
+
+  string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" arch)
+  if(arch MATCHES "x86_64|amd64")
+    set(target_arch x86)
+  elseif(arch MATCHES "aarch64|arm64")
+    set(target_arch arm64)
+  else()
+    set(target_arch "${arch}")
+  endif()
+
+  set(incs)
+  foreach(dir ${NETMON_BPF_INCLUDE_DIRS} ${ARG_INCLUDES})
+    get_filename_component(dir "${dir}" ABSOLUTE)
+    list(APPEND incs "-I${dir}")
+  endforeach()
+  get_filename_component(src_dir "${src}" DIRECTORY)
+  list(APPEND incs "-I${src_dir}")
+  # <asm/types.h> lives in the multiarch directory on Debian.
+  if(CMAKE_LIBRARY_ARCHITECTURE)
+    list(APPEND incs "-idirafter" "/usr/include/${CMAKE_LIBRARY_ARCHITECTURE}")
+  endif()
+
+  add_custom_command(
+    OUTPUT "${obj}"
+    COMMAND ${CMAKE_COMMAND} -E make_directory "${out}"
+    COMMAND ${NETMON_BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${target_arch}
+            -Wall -Werror ${incs} -MD -MF "${obj}.d" -c "${src}" -o "${obj}"
+    DEPENDS "${src}"
+    DEPFILE "${obj}.d"
+    COMMENT "BPF ${ARG_NAME}: compiling ${ARG_SOURCE}"
+    VERBATIM)
+  add_custom_command(
+    OUTPUT "${skel}"
+    COMMAND sh -c "\"$0\" gen skeleton \"$1\" name \"$2\" > \"$3.tmp\" && mv \"$3.tmp\" \"$3\""
+            "${NETMON_BPFTOOL}" "${obj}" "${ARG_NAME}" "${skel}"
+    DEPENDS "${obj}"
+    COMMENT "BPF ${ARG_NAME}: generating ${ARG_NAME}.skel.h"
+    VERBATIM)
+  # One intermediate target owns the generated files, so several consumers do
+  # not race to regenerate them.
+  add_custom_target(${target}_gen DEPENDS "${skel}")
+  add_library(${target} INTERFACE)
+  add_dependencies(${target} ${target}_gen)
+  target_include_directories(${target} SYSTEM INTERFACE "${out}" "${src_dir}")
+endfunction()

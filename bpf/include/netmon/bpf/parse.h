@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netmon packet parser for XDP and TC programs.
+ *
+ * One cursor walks the frame; one function per header, each bounds-checked
+ * against data_end before any read, so the verifier accepts every path and no
+ * frame, however short or malformed, is read out of bounds. Handles Ethernet,
+ * up to two VLAN tags (802.1Q, 802.1ad), IPv4 (options; fragments: only the
+ * first one carries ports), IPv6 (a bounded walk of hop-by-hop, routing,
+ * fragment, destination options and AH headers), TCP, UDP, ICMP and ICMPv6.
+ *
+ * Usage:
+ *   struct netmon_packet pkt;
+ *   netmon_parse(data, data_end, &pkt);
+ *   counters[pkt.l3][pkt.l4]++;  // always valid indexes
+ *
+ * Everything is static __always_inline: a program pays only for the fields it
+ * reads (unused stores to the on-stack struct are removed by the compiler).
+ */
+#ifndef NETMON_BPF_PARSE_H
+#define NETMON_BPF_PARSE_H
+
+#include <linux/bpf.h>
+#include <linux/types.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include <netmon/bpf/classes.h>
+
+#ifndef NETMON_IPV6_MAX_EXT_HDRS
+#define NETMON_IPV6_MAX_EXT_HDRS 6
+#endif
+
+/* Protocol numbers, defined here so this header needs no libc headers. */
+#define NETMON_ETH_P_IP 0x0800
+#define NETMON_ETH_P_ARP 0x0806
+#define NETMON_ETH_P_8021Q 0x8100
+#define NETMON_ETH_P_8021AD 0x88A8
+#define NETMON_ETH_P_IPV6 0x86DD
+#define NETMON_IPPROTO_HOPOPTS 0
+#define NETMON_IPPROTO_ICMP 1
+#define NETMON_IPPROTO_TCP 6
+#define NETMON_IPPROTO_UDP 17
+#define NETMON_IPPROTO_ROUTING 43
+#define NETMON_IPPROTO_FRAGMENT 44
+#define NETMON_IPPROTO_AH 51
+#define NETMON_IPPROTO_ICMPV6 58
+#define NETMON_IPPROTO_NONE 59
+#define NETMON_IPPROTO_DSTOPTS 60
+
+struct netmon_ethhdr {
+	__u8 dst[6];
+	__u8 src[6];
+	__be16 proto;
+};
+
+struct netmon_vlanhdr {
+	__be16 tci;
+	__be16 proto;
+};
+
+struct netmon_iphdr {
+	__u8 ver_ihl;
+	__u8 tos;
+	__be16 tot_len;
+	__be16 id;
+	__be16 frag_off;
+	__u8 ttl;
+	__u8 protocol;
+	__sum16 check;
+	__be32 saddr;
+	__be32 daddr;
+};
+
+struct netmon_ipv6hdr {
+	__be32 ver_tc_flow;
+	__be16 payload_len;
+	__u8 nexthdr;
+	__u8 hop_limit;
+	__u32 saddr[4];
+	__u32 daddr[4];
+};
+
+struct netmon_ipv6_opthdr { /* hop-by-hop, routing, destination options, AH */
+	__u8 nexthdr;
+	__u8 hdrlen;
+};
+
+struct netmon_ipv6_fraghdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off; /* offset << 3 | M */
+	__be32 id;
+};
+
+struct netmon_l4ports { /* first four bytes of TCP and UDP */
+	__be16 source;
+	__be16 dest;
+};
+
+struct netmon_tcphdr {
+	__be16 source;
+	__be16 dest;
+	__be32 seq;
+	__be32 ack_seq;
+	__u8 doff_res;
+	__u8 flags; /* CWR ECE URG ACK PSH RST SYN FIN */
+	__be16 window;
+	__sum16 check;
+	__be16 urg_ptr;
+};
+
+struct netmon_icmphdr { /* ICMP and ICMPv6 share the first two bytes */
+	__u8 type;
+	__u8 code;
+};
+
+/* The parse result. Addresses and ports in network byte order; an IPv4
+ * address is in saddr[0]/daddr[0] with the rest zero. */
+struct netmon_packet {
+	__u8 l3;       /* enum netmon_l3 */
+	__u8 l4;       /* enum netmon_l4 */
+	__u8 ip_proto; /* transport protocol number, 0 when none */
+	__u8 flags;    /* enum netmon_packet_flags */
+	__u8 tcp_flags;
+	__u8 vlan_depth;
+	__u16 eth_proto; /* innermost EtherType, host byte order */
+	__be16 sport;    /* TCP/UDP ports; ICMP: 0 and (type << 8 | code) */
+	__be16 dport;
+	__u32 saddr[4];
+	__u32 daddr[4];
+};
+
+struct netmon_cursor {
+	void *pos;
+	void *end;
+};
+
+/* Returns a pointer to the next `len` bytes and advances, or NULL if the frame
+ * is shorter. The only way the parser reads the packet. */
+#define netmon_cursor_take(c, len)                                              \
+	({                                                                      \
+		void *__p = (c)->pos;                                           \
+		void *__r = (void *)0;                                          \
+		if (__p + (len) <= (c)->end) {                                  \
+			(c)->pos = __p + (len);                                 \
+			__r = __p;                                              \
+		}                                                               \
+		__r;                                                            \
+	})
+
+/* Ethernet and up to two VLAN tags. Returns the EtherType (host order) or -1
+ * if truncated. */
+static __always_inline int netmon_parse_eth(struct netmon_cursor *c, struct netmon_packet *pkt)
+{
+	struct netmon_ethhdr *eth = netmon_cursor_take(c, sizeof(*eth));
+	__u16 proto;
+
+	if (!eth)
+		return -1;
+	proto = bpf_ntohs(eth->proto);
+#pragma unroll
+	for (int i = 0; i < 2; i++) {
+		struct netmon_vlanhdr *vlan;
+
+		if (proto != NETMON_ETH_P_8021Q && proto != NETMON_ETH_P_8021AD)
+			break;
+		vlan = netmon_cursor_take(c, sizeof(*vlan));
+		if (!vlan)
+			return -1;
+		pkt->flags |= NETMON_PKT_VLAN;
+		pkt->vlan_depth++;
+		proto = bpf_ntohs(vlan->proto);
+	}
+	return proto;
+}
+
+/* IPv4 with options. Returns the transport protocol or -1. */
+static __always_inline int netmon_parse_ipv4(struct netmon_cursor *c, struct netmon_packet *pkt)
+{
+	struct netmon_iphdr *ip = netmon_cursor_take(c, sizeof(*ip));
+	__u32 ihl;
+
+	if (!ip) {
+		pkt->flags |= NETMON_PKT_TRUNCATED;
+		return -1;
+	}
+	ihl = (ip->ver_ihl & 0x0f) * 4;
+	if ((ip->ver_ihl >> 4) != 4 || ihl < sizeof(*ip)) {
+		pkt->flags |= NETMON_PKT_MALFORMED;
+		return -1;
+	}
+	pkt->saddr[0] = ip->saddr;
+	pkt->daddr[0] = ip->daddr;
+	pkt->ip_proto = ip->protocol;
+	if (ip->frag_off & bpf_htons(0x3fff)) { /* MF set or offset != 0 */
+		pkt->flags |= NETMON_PKT_FRAGMENT;
+		if (ip->frag_off & bpf_htons(0x1fff))
+			pkt->flags |= NETMON_PKT_LATER_FRAGMENT;
+	}
+	/* Skip options: ihl is at most 60, so the verifier sees a bounded add. */
+	if (ihl > sizeof(*ip) && !netmon_cursor_take(c, ihl - sizeof(*ip))) {
+		pkt->flags |= NETMON_PKT_TRUNCATED;
+		return -1;
+	}
+	return ip->protocol;
+}
+
+/* IPv6 and its extension headers. Returns the transport protocol or -1. */
+static __always_inline int netmon_parse_ipv6(struct netmon_cursor *c, struct netmon_packet *pkt)
+{
+	struct netmon_ipv6hdr *ip6 = netmon_cursor_take(c, sizeof(*ip6));
+	__u8 next;
+
+	if (!ip6) {
+		pkt->flags |= NETMON_PKT_TRUNCATED;
+		return -1;
+	}
+	if ((bpf_ntohl(ip6->ver_tc_flow) >> 28) != 6) {
+		pkt->flags |= NETMON_PKT_MALFORMED;
+		return -1;
+	}
+	__builtin_memcpy(pkt->saddr, ip6->saddr, sizeof(pkt->saddr));
+	__builtin_memcpy(pkt->daddr, ip6->daddr, sizeof(pkt->daddr));
+	next = ip6->nexthdr;
+#pragma unroll
+	for (int i = 0; i < NETMON_IPV6_MAX_EXT_HDRS; i++) {
+		switch (next) {
+		case NETMON_IPPROTO_HOPOPTS:
+		case NETMON_IPPROTO_ROUTING:
+		case NETMON_IPPROTO_DSTOPTS:
+		case NETMON_IPPROTO_AH: {
+			struct netmon_ipv6_opthdr *h = netmon_cursor_take(c, sizeof(*h));
+			__u32 len;
+
+			if (!h)
+				goto truncated;
+			/* AH counts 4-byte units minus 2, the others 8-byte units minus 1. */
+			len = next == NETMON_IPPROTO_AH ? ((__u32)h->hdrlen + 2) * 4
+							: ((__u32)h->hdrlen + 1) * 8;
+			next = h->nexthdr;
+			if (!netmon_cursor_take(c, len - sizeof(*h)))
+				goto truncated;
+			break;
+		}
+		case NETMON_IPPROTO_FRAGMENT: {
+			struct netmon_ipv6_fraghdr *f = netmon_cursor_take(c, sizeof(*f));
+
+			if (!f)
+				goto truncated;
+			next = f->nexthdr;
+			pkt->flags |= NETMON_PKT_FRAGMENT;
+			if (f->frag_off & bpf_htons(0xfff8))
+				pkt->flags |= NETMON_PKT_LATER_FRAGMENT;
+			break;
+		}
+		default:
+			pkt->ip_proto = next;
+			return next;
+		}
+	}
+	/* Still in extension headers after the bound: give up on L4. */
+	pkt->flags |= NETMON_PKT_EXT_LIMIT;
+	pkt->ip_proto = next;
+	return -1;
+truncated:
+	pkt->flags |= NETMON_PKT_TRUNCATED;
+	return -1;
+}
+
+/* TCP, UDP, ICMP, ICMPv6 at the cursor. */
+static __always_inline void netmon_parse_l4(struct netmon_cursor *c, struct netmon_packet *pkt, int proto)
+{
+	switch (proto) {
+	case NETMON_IPPROTO_TCP:
+		pkt->l4 = NETMON_L4_TCP;
+		break;
+	case NETMON_IPPROTO_UDP:
+		pkt->l4 = NETMON_L4_UDP;
+		break;
+	case NETMON_IPPROTO_ICMP:
+	case NETMON_IPPROTO_ICMPV6:
+		pkt->l4 = NETMON_L4_ICMP;
+		break;
+	default:
+		pkt->l4 = NETMON_L4_OTHER;
+		return;
+	}
+	if (pkt->flags & NETMON_PKT_LATER_FRAGMENT)
+		return;
+	if (proto == NETMON_IPPROTO_TCP) {
+		struct netmon_tcphdr *tcp = netmon_cursor_take(c, sizeof(*tcp));
+
+		if (!tcp)
+			goto truncated;
+		pkt->sport = tcp->source;
+		pkt->dport = tcp->dest;
+		pkt->tcp_flags = tcp->flags;
+	} else if (proto == NETMON_IPPROTO_UDP) {
+		struct netmon_l4ports *udp = netmon_cursor_take(c, 8); /* whole UDP header */
+
+		if (!udp)
+			goto truncated;
+		pkt->sport = udp->source;
+		pkt->dport = udp->dest;
+	} else {
+		struct netmon_icmphdr *icmp = netmon_cursor_take(c, sizeof(*icmp));
+
+		if (!icmp)
+			goto truncated;
+		pkt->dport = bpf_htons(((__u16)icmp->type << 8) | icmp->code);
+	}
+	return;
+truncated:
+	pkt->flags |= NETMON_PKT_TRUNCATED;
+}
+
+/* Parses a whole frame. Always fills pkt->l3 and pkt->l4 with valid indexes. */
+static __always_inline void netmon_parse(void *data, void *data_end, struct netmon_packet *pkt)
+{
+	struct netmon_cursor c = { .pos = data, .end = data_end };
+	int proto;
+
+	__builtin_memset(pkt, 0, sizeof(*pkt));
+	pkt->l3 = NETMON_L3_OTHER;
+	pkt->l4 = NETMON_L4_NONE;
+
+	proto = netmon_parse_eth(&c, pkt);
+	if (proto < 0) {
+		pkt->flags |= NETMON_PKT_TRUNCATED;
+		return;
+	}
+	pkt->eth_proto = proto;
+	switch (proto) {
+	case NETMON_ETH_P_IP:
+		pkt->l3 = NETMON_L3_IPV4;
+		proto = netmon_parse_ipv4(&c, pkt);
+		break;
+	case NETMON_ETH_P_IPV6:
+		pkt->l3 = NETMON_L3_IPV6;
+		proto = netmon_parse_ipv6(&c, pkt);
+		break;
+	case NETMON_ETH_P_ARP:
+		pkt->l3 = NETMON_L3_ARP;
+		return;
+	default:
+		return;
+	}
+	if (proto < 0) {
+		pkt->l4 = NETMON_L4_OTHER;
+		return;
+	}
+	netmon_parse_l4(&c, pkt, proto);
+}
+
+#endif /* NETMON_BPF_PARSE_H */

@@ -1,0 +1,38 @@
+# netmon_add_plugin(<name> SOURCES <files...> [LIBRARIES <targets...>])
+# netmon_add_sink(<name> SOURCES <files...> [LIBRARIES <targets...>])
+#
+# Declares a plugin or sink: a shared library libnetmon_<name>.so with hidden
+# visibility (only the descriptor is exported), linked to the header-only SDK,
+# written to the plugin directory of the build tree and installed to
+# <prefix>/lib/netmon/plugins.
+include_guard(GLOBAL)
+set(_NETMON_PLUGIN_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
+
+function(_netmon_add_library kind name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
+  set(target netmon_${kind}_${name})
+  add_library(${target} MODULE ${ARG_SOURCES})
+  set_target_properties(${target} PROPERTIES
+    OUTPUT_NAME netmon_${name}
+    PREFIX lib
+    C_VISIBILITY_PRESET hidden
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
+    LIBRARY_OUTPUT_DIRECTORY "${NETMON_PLUGIN_OUTPUT_DIR}")
+  target_link_libraries(${target} PRIVATE netmon::sdk ${ARG_LIBRARIES})
+  # Fail at link time, not at load time, on an undefined symbol.
+  # Export the descriptor only, also hiding template instantiations from
+  # system headers that visibility alone does not catch.
+  target_link_options(${target} PRIVATE -Wl,--no-undefined
+    "-Wl,--version-script=${_NETMON_PLUGIN_CMAKE_DIR}/netmon_exports.map")
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${_NETMON_PLUGIN_CMAKE_DIR}/netmon_exports.map")
+  install(TARGETS ${target} LIBRARY DESTINATION ${NETMON_PLUGIN_RELDIR})
+endfunction()
+
+function(netmon_add_plugin name)
+  _netmon_add_library(plugin ${name} ${ARGN})
+endfunction()
+
+function(netmon_add_sink name)
+  _netmon_add_library(sink ${name} ${ARGN})
+endfunction()

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+// netmon-host: the executable. Everything but process set-up lives in the
+// framework (host.cpp), where tests can reach it.
+#include "cli.hpp"
+#include "host.hpp"
+#include "log.hpp"
+
+#include <netmon/plugin_abi.h>
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+
+int main(int argc, char** argv) {
+  // Block the stop signals before any thread starts, so every thread inherits
+  // the mask and the main loop alone reads them (signalfd). Ignore SIGPIPE:
+  // a closed stdout becomes EPIPE, which the sinks turn into a clean exit.
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, s);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto parsed = netmon::host::parse_cli(argc, argv);
+  if (auto* exit = std::get_if<netmon::host::CliExit>(&parsed)) {
+    std::fputs((exit->output + "\n").c_str(), exit->code == 0 ? stdout : stderr);
+    return exit->code;
+  }
+  const auto& cfg = std::get<netmon::host::HostConfig>(parsed);
+  netmon::host::setup_logging(cfg.log_level);
+  if (cfg.version) {
+    std::printf("netmon-host %s (plugin ABI %d.%d)\n", NETMON_VERSION, NETMON_ABI_MAJOR, NETMON_ABI_MINOR);
+    return 0;
+  }
+  try {
+    if (cfg.list_plugins) return netmon::host::list_plugins(cfg);
+    return netmon::host::run_host(cfg);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+// Helpers for plugins that own BPF programs (user-space side, libbpf).
+//
+//   auto skel = netmon::bpf::Skeleton<my_prog>::open_and_load("my_prog");
+//   auto link = netmon::bpf::attach_xdp(skel->progs.my_prog, iface, XdpMode::automatic, log);
+//   auto per_cpu = netmon::bpf::lookup_percpu<my_value>(bpf_map__fd(skel->maps.stats), 0u);
+//
+// Everything here is RAII: destroying the object detaches or closes what it
+// holds, so a plugin that throws half-way through start() leaves nothing
+// attached. Errors throw netmon::Error with the object, the operation, the
+// reason and the fix.
+#pragma once
+
+#include <netmon/error.hpp>
+#include <netmon/logger.hpp>
+#include <netmon/plugin.hpp>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace netmon::bpf {
+
+// An owned file descriptor.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) {
+      reset();
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  ~UniqueFd() { reset(); }
+  void reset() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  [[nodiscard]] int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+// Routes libbpf's messages (including the verifier log on a failed load) to
+// the host's log: warnings at warn level, the rest at debug level.
+void route_libbpf_logs(const Logger& log);
+
+// A bpftool-generated skeleton (the C++ members bpftool emits), owned.
+template <class T>
+class Skeleton {
+ public:
+  // Opens and loads (verifies) the embedded object. `configure` runs between
+  // open and load, to set `rodata` constants or resize maps.
+  template <class Configure>
+  static Skeleton open_and_load(const std::string& what, Configure&& configure) {
+    Skeleton s(T::open(nullptr));
+    if (!s.p_) throw Error(errno_message(what + ": cannot open the BPF object", errno));
+    configure(*s.p_);
+    if (const int err = T::load(s.p_))
+      throw Error(errno_message(what + ": the kernel refused the BPF program (run with --log-level debug for the "
+                                       "verifier log)",
+                                err));
+    return s;
+  }
+  static Skeleton open_and_load(const std::string& what) {
+    return open_and_load(what, [](T&) {});
+  }
+
+  Skeleton(Skeleton&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  Skeleton& operator=(Skeleton&& o) noexcept {
+    if (this != &o) {
+      reset();
+      p_ = std::exchange(o.p_, nullptr);
+    }
+    return *this;
+  }
+  ~Skeleton() { reset(); }
+  T* operator->() const { return p_; }
+  T& operator*() const { return *p_; }
+  T* get() const { return p_; }
+
+ private:
+  explicit Skeleton(T* p) : p_(p) {}
+  void reset() noexcept {
+    if (p_) T::destroy(p_);
+    p_ = nullptr;
+  }
+  T* p_ = nullptr;
+};
+
+// Number of possible CPUs: the length of every per-CPU map value array.
+int possible_cpus();
+
+// All CPUs' values of one per-CPU map entry.
+template <class V, class K>
+std::vector<V> lookup_percpu(int map_fd, const K& key) {
+  std::vector<V> values(static_cast<std::size_t>(possible_cpus()));
+  if (bpf_map_lookup_elem(map_fd, &key, values.data()) != 0)
+    throw Error(errno_message("cannot read a per-CPU BPF map entry", errno));
+  return values;
+}
+
+// ---- XDP ------------------------------------------------------------------
+
+enum class XdpMode { automatic, native, generic };
+
+// "auto", "native", "generic"; throws netmon::Error otherwise.
+XdpMode parse_xdp_mode(const std::string& s);
+const char* to_string(XdpMode m);
+
+// An XDP program attached to one interface through a bpf_link: the kernel
+// detaches it when the link's last fd closes, so a killed process leaves
+// nothing behind. Destroying the XdpLink detaches it.
+class XdpLink {
+ public:
+  XdpLink() = default;
+  XdpLink(UniqueFd fd, Interface iface, XdpMode mode) : fd_(std::move(fd)), iface_(std::move(iface)), mode_(mode) {}
+  [[nodiscard]] const Interface& iface() const { return iface_; }
+  [[nodiscard]] XdpMode mode() const { return mode_; }  // native or generic
+  [[nodiscard]] int fd() const { return fd_.get(); }
+
+ private:
+  UniqueFd fd_;
+  Interface iface_;
+  XdpMode mode_ = XdpMode::generic;
+};
+
+// Attaches prog to iface, never replacing a program that is already there.
+// automatic: generic on veth (native XDP there copies every frame and costs
+// more than generic), else native with a logged fallback to generic.
+XdpLink attach_xdp(const bpf_program* prog, const Interface& iface, XdpMode requested, const Logger& log);
+
+// Describes the XDP program attached to ifindex ("'name' (id N, generic mode)"),
+// or "" if none.
+std::string describe_attached_xdp(std::uint32_t ifindex);
+
+}  // namespace netmon::bpf

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+// netmon::Options: strict, self-describing reading of a plugin's or sink's
+// options object (the JSON text configure() receives).
+//
+//   netmon::Options opts(options, "flow_top");
+//   top_  = opts.integer("top", 10, 1, 10000);
+//   sort_ = opts.choice("sort", {"packets", "bytes", "rate"}, "packets");
+//   opts.finish();  // throws on any key not read above, listing the valid ones
+//
+// Every failure throws netmon::Error with a message that names the option as
+// the user writes it (flow_top.top), what was wrong, and what is accepted.
+#pragma once
+
+#include <netmon/error.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace netmon {
+
+class Options {
+ public:
+  Options(const nlohmann::json& object, std::string owner) : json_(object), owner_(std::move(owner)) {
+    if (!json_.is_object()) throw Error(owner_ + ": options must be a JSON object, got " + type_of(json_));
+  }
+
+  std::int64_t integer(const std::string& key, std::int64_t def, std::int64_t min,
+                       std::int64_t max = std::numeric_limits<std::int64_t>::max()) {
+    const nlohmann::json* v = take(key, "an integer from " + std::to_string(min) + " to " + std::to_string(max));
+    if (!v) return def;
+    std::int64_t n = 0;
+    if (v->is_number_unsigned()) {
+      const auto u = v->get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) out_of_range(key, v->dump(), min, max);
+      n = static_cast<std::int64_t>(u);
+    } else if (v->is_number_integer()) {
+      n = v->get<std::int64_t>();
+    } else {
+      throw Error(name(key) + ": expected an integer from " + std::to_string(min) + " to " + std::to_string(max) +
+                  ", got " + describe(*v));
+    }
+    if (n < min || n > max) out_of_range(key, std::to_string(n), min, max);
+    return n;
+  }
+
+  bool boolean(const std::string& key, bool def) {
+    const nlohmann::json* v = take(key, "true or false");
+    if (!v) return def;
+    if (!v->is_boolean()) throw Error(name(key) + ": expected true or false, got " + describe(*v));
+    return v->get<bool>();
+  }
+
+  std::string string(const std::string& key, const std::string& def) {
+    const nlohmann::json* v = take(key, "a string");
+    if (!v) return def;
+    if (!v->is_string()) throw Error(name(key) + ": expected a string, got " + describe(*v));
+    return v->get<std::string>();
+  }
+
+  std::string choice(const std::string& key, std::initializer_list<const char*> allowed, const std::string& def) {
+    std::string list;
+    for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+    const nlohmann::json* v = take(key, "one of " + list);
+    if (!v) return def;
+    if (v->is_string()) {
+      const auto s = v->get<std::string>();
+      for (const char* a : allowed)
+        if (s == a) return s;
+    }
+    throw Error(name(key) + ": expected one of " + list + ", got " + describe(*v));
+  }
+
+  // Throws if the object holds a key that was not read.
+  void finish() const {
+    for (const auto& [key, value] : json_.items()) {
+      if (read_.count(key)) continue;
+      std::string valid;
+      for (const auto& k : known_) valid += (valid.empty() ? "" : ", ") + owner_ + "." + k;
+      throw Error("unknown option " + owner_ + "." + key + (valid.empty() ? " (it takes no options)" : " (valid: " + valid + ")"));
+    }
+  }
+
+  // The keys read so far with what each accepts, for --help style listings.
+  [[nodiscard]] const std::vector<std::string>& keys() const { return known_; }
+
+ private:
+  const nlohmann::json* take(const std::string& key, const std::string&) {
+    known_.push_back(key);
+    read_.insert(key);
+    auto it = json_.find(key);
+    if (it == json_.end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+  [[noreturn]] void out_of_range(const std::string& key, const std::string& got, std::int64_t min,
+                                 std::int64_t max) const {
+    throw Error(name(key) + ": " + got + " is out of range (" + std::to_string(min) + " to " + std::to_string(max) +
+                ")");
+  }
+  [[nodiscard]] std::string name(const std::string& key) const { return "option " + owner_ + "." + key; }
+  static std::string type_of(const nlohmann::json& v) { return v.type_name(); }
+  static std::string describe(const nlohmann::json& v) {
+    std::string text = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (text.size() > 60) text = text.substr(0, 57) + "...";
+    return std::string(v.type_name()) + " " + text;
+  }
+
+  const nlohmann::json& json_;
+  std::string owner_;
+  std::vector<std::string> known_;
+  std::set<std::string> read_;
+};
+
+}  // namespace netmon

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+// The C++ plugin SDK: write a class, add one macro.
+//
+//   class MyPlugin final : public netmon::Plugin {
+//     void configure(const nlohmann::json& options) override;   // optional
+//     void start(const netmon::StartContext& ctx) override;
+//     void collect(std::int64_t now_ns, netmon::Emitter& out) override;
+//     void stop() noexcept override;
+//   };
+//   NETMON_PLUGIN(MyPlugin, "my_plugin", "1.0.0", "What it measures")
+//
+// The macro defines the exported C descriptor (plugin_abi.h). Every exception
+// thrown by the class is caught at the boundary and becomes NETMON_ERROR plus
+// its message; nothing C++ crosses into the host.
+//
+// Threading: configure, start, collect and stop are called from the host's
+// scheduler thread, one at a time. collect must not block for long (it delays
+// every plugin's collection). stop must not throw and must leave nothing
+// attached; it is also called when another plugin failed to start.
+#pragma once
+
+#include <netmon/error.hpp>
+#include <netmon/logger.hpp>
+#include <netmon/options.hpp>
+#include <netmon/plugin_abi.h>
+#include <netmon/sample.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace netmon {
+
+struct Interface {
+  std::uint32_t ifindex = 0;
+  std::string name;
+};
+
+struct StartContext {
+  std::vector<Interface> interfaces;
+  std::chrono::nanoseconds interval{};
+  Logger log;
+};
+
+// Publishes samples to the host, which copies them.
+class Emitter {
+ public:
+  virtual ~Emitter() = default;
+  virtual void publish(const Sample& sample) = 0;
+};
+
+class Plugin {
+ public:
+  virtual ~Plugin() = default;
+  // Default: the plugin takes no options; any key is refused.
+  virtual void configure(const nlohmann::json& options) { Options(options, name_).finish(); }
+  virtual void start(const StartContext& ctx) = 0;
+  virtual void collect(std::int64_t now_ns, Emitter& out) = 0;
+  virtual void stop() noexcept = 0;
+
+  // The name this plugin was exported under (set by the SDK before configure).
+  [[nodiscard]] const std::string& plugin_name() const { return name_; }
+  void set_plugin_name(std::string n) { name_ = std::move(n); }
+
+ private:
+  std::string name_;
+};
+
+namespace detail {
+
+// Copies msg into a caller's buffer, always NUL-terminated.
+inline void copy_error(char* buf, std::size_t len, const char* msg) {
+  if (buf && len) std::snprintf(buf, len, "%s", msg);
+}
+
+// Runs f, turning any exception into NETMON_ERROR with its message in err.
+template <class F>
+int guarded(std::string& err, F&& f) noexcept {
+  try {
+    f();
+    err.clear();
+    return NETMON_OK;
+  } catch (const std::exception& e) {
+    err = e.what();
+  } catch (...) {
+    err = "unknown exception";
+  }
+  return NETMON_ERROR;
+}
+
+class CEmitter final : public Emitter {
+ public:
+  explicit CEmitter(const netmon_emitter* c) : c_(c) {}
+  void publish(const Sample& sample) override {
+    SampleView view(sample);
+    if (c_->publish(c_->host_ctx, view.get()) != NETMON_OK)
+      throw Error("the host refused sample '" + sample.measurement + "'");
+  }
+
+ private:
+  const netmon_emitter* c_;
+};
+
+template <class P>
+struct PluginAdapter {
+  struct Instance {
+    std::unique_ptr<P> plugin;
+    std::string error;
+  };
+  static Instance* self(void* p) { return static_cast<Instance*>(p); }
+
+  static void* create(const char* name, char* err, std::size_t err_len) noexcept {
+    try {
+      auto inst = std::make_unique<Instance>();
+      inst->plugin = std::make_unique<P>();
+      inst->plugin->set_plugin_name(name);
+      return inst.release();
+    } catch (const std::exception& e) {
+      copy_error(err, err_len, e.what());
+    } catch (...) {
+      copy_error(err, err_len, "unknown exception");
+    }
+    return nullptr;
+  }
+  static int configure(void* p, const char* options_json) noexcept {
+    Instance* s = self(p);
+    return guarded(s->error, [&] {
+      nlohmann::json options = nlohmann::json::parse(options_json ? options_json : "{}");
+      s->plugin->configure(options);
+    });
+  }
+  static int start(void* p, const netmon_start_context* ctx) noexcept {
+    Instance* s = self(p);
+    return guarded(s->error, [&] {
+      StartContext c;
+      for (std::uint32_t i = 0; i < ctx->n_interfaces; ++i)
+        c.interfaces.push_back({ctx->interfaces[i].ifindex, ctx->interfaces[i].name});
+      c.interval = std::chrono::nanoseconds(ctx->interval_ns);
+      c.log = Logger(ctx->log, ctx->host_ctx);
+      s->plugin->start(c);
+    });
+  }
+  static int collect(void* p, std::int64_t now_ns, const netmon_emitter* out) noexcept {
+    Instance* s = self(p);
+    return guarded(s->error, [&] {
+      CEmitter e(out);
+      s->plugin->collect(now_ns, e);
+    });
+  }
+  static void stop(void* p) noexcept { self(p)->plugin->stop(); }
+  static void destroy(void* p) noexcept { delete self(p); }
+  static const char* last_error(void* p) noexcept { return self(p)->error.c_str(); }
+};
+
+}  // namespace detail
+}  // namespace netmon
+
+// Exports the descriptor of plugin class CLASS under NAME. Use once per library.
+#define NETMON_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION)                                       \
+  namespace {                                                                                  \
+  void* netmon_plugin_create_(char* err, std::size_t len) noexcept {                           \
+    return ::netmon::detail::PluginAdapter<CLASS>::create(NAME, err, len);                     \
+  }                                                                                            \
+  }                                                                                            \
+  extern "C" NETMON_EXPORT const netmon_plugin_descriptor netmon_plugin = {                    \
+      sizeof(netmon_plugin_descriptor),                                                        \
+      NETMON_ABI_MAJOR,                                                                        \
+      NETMON_ABI_MINOR,                                                                        \
+      NAME,                                                                                    \
+      VERSION,                                                                                 \
+      DESCRIPTION,                                                                             \
+      &netmon_plugin_create_,                                                                  \
+      &::netmon::detail::PluginAdapter<CLASS>::configure,                                      \
+      &::netmon::detail::PluginAdapter<CLASS>::start,                                          \
+      &::netmon::detail::PluginAdapter<CLASS>::collect,                                        \
+      &::netmon::detail::PluginAdapter<CLASS>::stop,                                           \
+      &::netmon::detail::PluginAdapter<CLASS>::destroy,                                        \
+      &::netmon::detail::PluginAdapter<CLASS>::last_error,                                     \
+  };

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netmon plugin ABI: the only thing that crosses the boundary between
+ * netmon-host and a plugin or sink library.
+ *
+ * Plain C on purpose: a library built with another compiler, another C++
+ * standard library, an older netmon SDK, or in plain C must keep loading.
+ * No C++ type, exception or allocation crosses this boundary.
+ *
+ * Rules of evolution
+ *   - Every structure that crosses the boundary starts with `struct_size`.
+ *   - Structures only grow at the end. A new member bumps NETMON_ABI_MINOR;
+ *     any other change (removal, reordering, changed meaning) bumps
+ *     NETMON_ABI_MAJOR.
+ *   - The host accepts a library whose major equals its own and whose minor
+ *     is not newer than its own. It reads an older, shorter descriptor by its
+ *     `struct_size`: members past the end are treated as absent (NULL / 0).
+ *   - Structures the host hands to a library (samples, batches, contexts) are
+ *     equally sized by `struct_size`; a library must not read members past it.
+ *
+ * Ownership
+ *   - Strings and arrays passed as arguments are owned by the caller and are
+ *     valid only during the call. Copy what you keep.
+ *   - Descriptor strings (name, version, description) are static.
+ *   - The string returned by last_error() is owned by the instance and stays
+ *     valid until the next call on that instance.
+ *
+ * Threads
+ *   - A plugin instance is driven from one thread (the host's scheduler):
+ *     configure, start, collect and stop are never called concurrently.
+ *   - A sink instance is driven from its own thread: open, write and close are
+ *     called from that thread only, never concurrently.
+ *   - The host may call the log callback of a context from any thread.
+ */
+#ifndef NETMON_PLUGIN_ABI_H
+#define NETMON_PLUGIN_ABI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NETMON_ABI_MAJOR 1
+#define NETMON_ABI_MINOR 0
+
+/* Names of the exported descriptor symbols. */
+#define NETMON_PLUGIN_SYMBOL "netmon_plugin"
+#define NETMON_SINK_SYMBOL "netmon_sink"
+
+/* Return codes of every function that returns int. */
+enum netmon_status {
+	NETMON_OK = 0,
+	NETMON_ERROR = -1,  /* failed: last_error() says why */
+	NETMON_CLOSED = 1,  /* sink only: its output is gone (reader closed the pipe); stop cleanly */
+};
+
+/* Log levels for netmon_log_fn. */
+enum netmon_log_level {
+	NETMON_LOG_DEBUG = 1,
+	NETMON_LOG_INFO = 2,
+	NETMON_LOG_WARN = 3,
+	NETMON_LOG_ERROR = 4,
+};
+
+/* Host logging callback: thread safe, never blocks for long. */
+typedef void (*netmon_log_fn)(void *host_ctx, int level, const char *message);
+
+/* ---- samples ----------------------------------------------------------- */
+
+enum netmon_field_type {
+	/* Monotonic unsigned 64-bit counter. The host adds `<key>_per_sec`. */
+	NETMON_FIELD_COUNTER = 1,
+	NETMON_FIELD_U64 = 2,    /* unsigned 64-bit gauge */
+	NETMON_FIELD_I64 = 3,    /* signed 64-bit gauge */
+	NETMON_FIELD_F64 = 4,    /* double */
+	NETMON_FIELD_BOOL = 5,
+	NETMON_FIELD_STRING = 6, /* UTF-8 */
+};
+
+typedef struct netmon_tag {
+	const char *key;
+	const char *value;
+} netmon_tag;
+
+typedef struct netmon_field {
+	const char *key;
+	uint32_t type; /* enum netmon_field_type */
+	uint32_t reserved;
+	union {
+		uint64_t u64;    /* COUNTER, U64 */
+		int64_t i64;     /* I64 */
+		double f64;      /* F64 */
+		uint32_t b;      /* BOOL: 0 or 1 */
+		const char *str; /* STRING */
+	} value;
+} netmon_field;
+
+/* One measurement at one time, with tags (identity) and fields (values). */
+typedef struct netmon_sample {
+	uint32_t struct_size;
+	uint32_t n_tags;
+	const char *measurement;
+	int64_t timestamp_ns; /* Unix time in ns; 0 = the interval's time */
+	const netmon_tag *tags;
+	const netmon_field *fields;
+	uint32_t n_fields;
+	uint32_t reserved;
+} netmon_sample;
+
+/* ---- plugins ----------------------------------------------------------- */
+
+typedef struct netmon_interface {
+	uint32_t ifindex;
+	uint32_t reserved;
+	const char *name;
+} netmon_interface;
+
+/* What start() receives. */
+typedef struct netmon_start_context {
+	uint32_t struct_size;
+	uint32_t n_interfaces;
+	const netmon_interface *interfaces;
+	uint64_t interval_ns;
+	netmon_log_fn log; /* may be NULL */
+	void *host_ctx;    /* first argument of log */
+} netmon_start_context;
+
+/* Where collect() publishes. publish() copies the sample; it returns
+ * NETMON_OK or NETMON_ERROR (malformed sample: the message is logged). */
+typedef struct netmon_emitter {
+	uint32_t struct_size;
+	uint32_t reserved;
+	void *host_ctx;
+	int (*publish)(void *host_ctx, const netmon_sample *sample);
+} netmon_emitter;
+
+/*
+ * Exported by a plugin library as `const netmon_plugin_descriptor netmon_plugin`.
+ *
+ * Lifecycle, driven by the host from its scheduler thread:
+ *   create -> configure -> start -> collect (every interval) -> stop -> destroy
+ * The host calls stop() for every instance whose start() succeeded, in reverse
+ * order of start, also when another plugin failed. destroy() is always called
+ * for an instance that create() returned, and after it the instance is gone.
+ *
+ * create      required. Returns an instance, or NULL after writing a message
+ *             into err (err_len bytes, NUL-terminated).
+ * configure   required. options_json is a JSON object (text), "{}" when the user
+ *             gave no options. Reject unknown keys and bad values.
+ * start       required. Load and attach BPF programs. On failure leave nothing
+ *             attached.
+ * collect     required. Read maps, publish samples through out. Must not block
+ *             for longer than a fraction of the interval.
+ * stop        required. Detach everything; never fails.
+ * destroy     required. Frees the instance.
+ * last_error  required. Message for the last NETMON_ERROR, or "" if none.
+ */
+typedef struct netmon_plugin_descriptor {
+	uint32_t struct_size;
+	uint16_t abi_major;
+	uint16_t abi_minor;
+	const char *name;
+	const char *version;
+	const char *description;
+	void *(*create)(char *err, size_t err_len);
+	int (*configure)(void *self, const char *options_json);
+	int (*start)(void *self, const netmon_start_context *ctx);
+	int (*collect)(void *self, int64_t now_ns, const netmon_emitter *out);
+	void (*stop)(void *self);
+	void (*destroy)(void *self);
+	const char *(*last_error)(void *self);
+} netmon_plugin_descriptor;
+
+/* ---- sinks ------------------------------------------------------------- */
+
+/* All samples of one interval, from every plugin, in plugin order. */
+typedef struct netmon_batch {
+	uint32_t struct_size;
+	uint32_t n_samples;
+	int64_t timestamp_ns;  /* Unix time of the interval, ns */
+	uint64_t interval_ns;  /* nominal interval */
+	uint64_t sequence;     /* 0, 1, 2, ... per sink; gaps mean dropped batches */
+	const netmon_sample *samples;
+} netmon_batch;
+
+typedef struct netmon_sink_context {
+	uint32_t struct_size;
+	uint32_t reserved;
+	const char *target;   /* what follows "name:" in --sink, or NULL */
+	uint64_t interval_ns;
+	netmon_log_fn log;    /* may be NULL */
+	void *host_ctx;
+	const char *options_json; /* JSON object text, "{}" when none (-o NAME.key=value) */
+} netmon_sink_context;
+
+/*
+ * Exported by a sink library as `const netmon_sink_descriptor netmon_sink`.
+ *
+ * create      required. Returns an instance or NULL with a message in err.
+ * open        required. Open the output (file, socket). Called before any
+ *             plugin starts, so a bad target fails before anything is attached.
+ * write       required. Render one batch. NETMON_CLOSED when the output is
+ *             gone for good (EPIPE): the host stops cleanly with exit code 0.
+ *             May block; the host queues batches for it and counts drops.
+ * close       required. Flush and close; after it no call but destroy comes.
+ * destroy     required.
+ * last_error  required.
+ */
+typedef struct netmon_sink_descriptor {
+	uint32_t struct_size;
+	uint16_t abi_major;
+	uint16_t abi_minor;
+	const char *name;
+	const char *version;
+	const char *description;
+	void *(*create)(char *err, size_t err_len);
+	int (*open)(void *self, const netmon_sink_context *ctx);
+	int (*write)(void *self, const netmon_batch *batch);
+	int (*close)(void *self);
+	void (*destroy)(void *self);
+	const char *(*last_error)(void *self);
+} netmon_sink_descriptor;
+
+/* The smallest descriptor the host understands: ABI 1.0's. */
+#define NETMON_PLUGIN_DESCRIPTOR_MIN_SIZE \
+	(offsetof(netmon_plugin_descriptor, last_error) + sizeof(void *))
+#define NETMON_SINK_DESCRIPTOR_MIN_SIZE \
+	(offsetof(netmon_sink_descriptor, last_error) + sizeof(void *))
+
+#if defined(__GNUC__)
+#define NETMON_EXPORT __attribute__((visibility("default")))
+#else
+#define NETMON_EXPORT
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NETMON_PLUGIN_ABI_H */

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+// The C++ sink SDK: write a class, add one macro.
+//
+//   class MySink final : public netmon::Sink {
+//     void open(const netmon::SinkContext& ctx) override;
+//     netmon::WriteResult write(const netmon::Batch& batch) override;
+//     void close() override;
+//   };
+//   NETMON_SINK(MySink, "my_sink", "1.0.0", "Where it writes")
+//
+// Threading: a sink instance lives on its own thread; open, write and close
+// are called from it, one at a time. write may block (a slow pipe, a slow
+// disk): the host queues batches for the sink and counts what it must drop,
+// and collection and the other sinks go on. Throw netmon::Error on failure;
+// return WriteResult::closed when the reader has gone away (EPIPE), and the
+// host shuts down cleanly with exit code 0.
+#pragma once
+
+#include <netmon/error.hpp>
+#include <netmon/logger.hpp>
+#include <netmon/plugin.hpp>
+#include <netmon/plugin_abi.h>
+#include <netmon/sample.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace netmon {
+
+struct SinkContext {
+  std::optional<std::string> target;  // "PATH" in --sink csv:PATH
+  std::chrono::nanoseconds interval{};
+  Logger log;
+  nlohmann::json options = nlohmann::json::object();  // read with netmon::Options
+};
+
+enum class WriteResult { ok, closed };
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  virtual void open(const SinkContext& ctx) = 0;
+  virtual WriteResult write(const Batch& batch) = 0;
+  virtual void close() = 0;
+};
+
+namespace detail {
+
+template <class S>
+struct SinkAdapter {
+  struct Instance {
+    std::unique_ptr<S> sink;
+    std::string error;
+  };
+  static Instance* self(void* p) { return static_cast<Instance*>(p); }
+
+  static void* create(char* err, std::size_t err_len) noexcept {
+    try {
+      auto inst = std::make_unique<Instance>();
+      inst->sink = std::make_unique<S>();
+      return inst.release();
+    } catch (const std::exception& e) {
+      copy_error(err, err_len, e.what());
+    } catch (...) {
+      copy_error(err, err_len, "unknown exception");
+    }
+    return nullptr;
+  }
+  static int open(void* p, const netmon_sink_context* ctx) noexcept {
+    Instance* s = self(p);
+    return guarded(s->error, [&] {
+      SinkContext c;
+      if (ctx->target) c.target = std::string(ctx->target);
+      c.interval = std::chrono::nanoseconds(ctx->interval_ns);
+      c.log = Logger(ctx->log, ctx->host_ctx);
+      if (ctx->options_json) c.options = nlohmann::json::parse(ctx->options_json);
+      s->sink->open(c);
+    });
+  }
+  static int write(void* p, const netmon_batch* b) noexcept {
+    Instance* s = self(p);
+    WriteResult result = WriteResult::ok;
+    const int rc = guarded(s->error, [&] {
+      Batch batch;
+      batch.timestamp_ns = b->timestamp_ns;
+      batch.interval_ns = b->interval_ns;
+      batch.sequence = b->sequence;
+      batch.samples.reserve(b->n_samples);
+      for (std::uint32_t i = 0; i < b->n_samples; ++i) batch.samples.push_back(from_c(b->samples[i]));
+      result = s->sink->write(batch);
+    });
+    if (rc != NETMON_OK) return rc;
+    return result == WriteResult::closed ? NETMON_CLOSED : NETMON_OK;
+  }
+  static int close(void* p) noexcept {
+    Instance* s = self(p);
+    return guarded(s->error, [&] { s->sink->close(); });
+  }
+  static void destroy(void* p) noexcept { delete self(p); }
+  static const char* last_error(void* p) noexcept { return self(p)->error.c_str(); }
+};
+
+}  // namespace detail
+}  // namespace netmon
+
+// Exports the descriptor of sink class CLASS under NAME. Use once per library.
+#define NETMON_SINK(CLASS, NAME, VERSION, DESCRIPTION)                \
+  extern "C" NETMON_EXPORT const netmon_sink_descriptor netmon_sink = { \
+      sizeof(netmon_sink_descriptor),                                 \
+      NETMON_ABI_MAJOR,                                               \
+      NETMON_ABI_MINOR,                                               \
+      NAME,                                                           \
+      VERSION,                                                        \
+      DESCRIPTION,                                                    \
+      &::netmon::detail::SinkAdapter<CLASS>::create,                  \
+      &::netmon::detail::SinkAdapter<CLASS>::open,                    \
+      &::netmon::detail::SinkAdapter<CLASS>::write,                   \
+      &::netmon::detail::SinkAdapter<CLASS>::close,                   \
+      &::netmon::detail::SinkAdapter<CLASS>::destroy,                 \
+      &::netmon::detail::SinkAdapter<CLASS>::last_error,              \
+  };

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+// SampleBus: fans each interval's Batch out to every sink.
+//
+// Every sink has its own bounded queue and thread, so a slow or blocked sink
+// never delays collection or the other sinks. publish() never blocks: when a
+// sink's queue is full the batch is dropped for that sink and counted. Each
+// sink sees batches in publish order.
+#pragma once
+
+#include <netmon/sample.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace netmon::host {
+
+// What the bus needs of a sink: write a batch (NETMON_OK / NETMON_CLOSED, or
+// throw netmon::Error), and close.
+class SinkPort {
+ public:
+  virtual ~SinkPort() = default;
+  [[nodiscard]] virtual const std::string& name() const = 0;
+  virtual int write(const Batch& batch) = 0;
+  virtual void close() = 0;
+};
+
+enum class SinkState { running, closed, failed };
+
+// Called from a sink's thread when it stops on its own (reader gone, error).
+using SinkEndedFn = std::function<void(const std::string& sink, SinkState state, const std::string& error)>;
+
+class SinkRunner {
+ public:
+  SinkRunner(std::unique_ptr<SinkPort> sink, std::size_t capacity, SinkEndedFn on_end);
+  ~SinkRunner();
+  SinkRunner(const SinkRunner&) = delete;
+  SinkRunner& operator=(const SinkRunner&) = delete;
+
+  // Never blocks. False when the batch was dropped (queue full or sink ended).
+  bool offer(std::shared_ptr<const Batch> batch);
+  // Delivers what is queued, closes the sink, joins the thread. Idempotent.
+  void finish();
+
+  [[nodiscard]] const std::string& name() const { return name_; }
+  [[nodiscard]] std::uint64_t dropped() const { return dropped_.load(); }
+  [[nodiscard]] std::uint64_t delivered() const { return delivered_.load(); }
+  [[nodiscard]] std::size_t queued() const;
+  [[nodiscard]] SinkState state() const { return state_.load(); }
+
+ private:
+  void run();
+
+  std::unique_ptr<SinkPort> sink_;
+  std::string name_;
+  std::size_t capacity_;
+  SinkEndedFn on_end_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<const Batch>> queue_;
+  bool finishing_ = false;
+  std::atomic<SinkState> state_{SinkState::running};
+  std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::uint64_t> delivered_{0};
+  std::thread thread_;
+};
+
+class SampleBus {
+ public:
+  explicit SampleBus(std::size_t queue_capacity = 16) : capacity_(queue_capacity) {}
+  ~SampleBus() { finish(); }
+
+  void add_sink(std::unique_ptr<SinkPort> sink, SinkEndedFn on_end);
+  // Hands the batch to every running sink; returns how many accepted it.
+  std::size_t publish(std::shared_ptr<const Batch> batch);
+  void finish();
+
+  [[nodiscard]] const std::vector<std::unique_ptr<SinkRunner>>& sinks() const { return sinks_; }
+  [[nodiscard]] std::size_t running() const;
+
+ private:
+  std::size_t capacity_;
+  std::vector<std::unique_ptr<SinkRunner>> sinks_;
+};
+
+}  // namespace netmon::host

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+#include "cli.hpp"
+
+#include <netmon/error.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace netmon::host {
+
+std::chrono::nanoseconds parse_duration(const std::string& text, const std::string& what) {
+  const auto bad = [&](const std::string& why) {
+    return Error(what + ": '" + text + "' " + why + " (use a duration such as 1s, 500ms, 2m)");
+  };
+  std::size_t i = 0;
+  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+  if (i == 0) throw bad("is not a duration");
+  double value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + i, value);
+  if (ec != std::errc() || ptr != text.data() + i) throw bad("is not a duration");
+  const std::string unit = text.substr(i);
+  double scale = 0;
+  if (unit.empty() || unit == "s") scale = 1e9;
+  else if (unit == "ms") scale = 1e6;
+  else if (unit == "us") scale = 1e3;
+  else if (unit == "ns") scale = 1;
+  else if (unit == "m" || unit == "min") scale = 60e9;
+  else if (unit == "h") scale = 3600e9;
+  else throw bad("has an unknown unit '" + unit + "'");
+  const double ns = value * scale;
+  if (!std::isfinite(ns) || ns > 1e18) throw bad("is too long");
+  if (ns < 1) throw bad("must be greater than zero");
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(ns)));
+}
+
+SinkSpec parse_sink(const std::string& text) {
+  const auto colon = text.find(':');
+  SinkSpec spec;
+  spec.name = text.substr(0, colon);
+  if (colon != std::string::npos) spec.target = text.substr(colon + 1);
+  if (spec.name.empty()) throw Error("--sink: '" + text + "' names no sink (use console, json, csv or csv:PATH)");
+  return spec;
+}
+
+namespace {
+
+void require_utf8(const std::string& s, const std::string& what) {
+  try {
+    (void)nlohmann::json(s).dump();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(what + ": not valid UTF-8");
+  }
+}
+
+}  // namespace
+
+nlohmann::json collect_options(const std::optional<std::string>& config_file,
+                               const std::vector<std::string>& option_args) {
+  nlohmann::json all = nlohmann::json::object();
+  if (config_file) {
+    std::ifstream in(*config_file);
+    if (!in) throw Error(errno_message("--config: cannot read " + *config_file, errno));
+    std::stringstream buf;
+    buf << in.rdbuf();
+    try {
+      all = nlohmann::json::parse(buf.str());
+    } catch (const nlohmann::json::parse_error& e) {
+      throw Error("--config " + *config_file + ": not valid JSON: " + e.what());
+    }
+    if (!all.is_object())
+      throw Error("--config " + *config_file + ": expected a JSON object with one object per plugin, got " +
+                  all.type_name());
+    for (const auto& [name, value] : all.items())
+      if (!value.is_object())
+        throw Error("--config " + *config_file + ": \"" + name + "\" must be an object of options, got " +
+                    value.type_name());
+  }
+  for (const auto& arg : option_args) {
+    require_utf8(arg, "-o");
+    const auto eq = arg.find('=');
+    const auto dot = arg.find('.');
+    if (eq == std::string::npos || dot == std::string::npos || dot > eq || dot == 0 || dot + 1 == eq)
+      throw Error("-o '" + arg + "': expected NAME.KEY=VALUE (for example -o xdp_stats.mode=generic)");
+    const std::string name = arg.substr(0, dot);
+    const std::string key = arg.substr(dot + 1, eq - dot - 1);
+    const std::string text = arg.substr(eq + 1);
+    nlohmann::json value;
+    try {
+      value = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error&) {
+      value = text;  // a bare word is a string
+    }
+    all[name][key] = std::move(value);
+  }
+  return all;
+}
+
+CliResult parse_cli(int argc, const char* const* argv) {
+  HostConfig cfg;
+  std::string plugins_text = "xdp_stats";
+  std::string interval_text = "1s";
+  std::string duration_text;
+  std::vector<std::string> sink_texts;
+  std::int64_t count = 0;
+
+  CLI::App app{
+      "netmon-host: loads eBPF monitoring plugins, attaches them to network interfaces and reports what they\n"
+      "count through output sinks. Needs root (CAP_BPF and CAP_NET_ADMIN). Logs go to stderr; stdout carries\n"
+      "only sink output.",
+      "netmon-host"};
+  app.get_formatter()->column_width(34);
+  app.add_option("-p,--plugins", plugins_text,
+                 "Comma-separated plugins to load, by name (looked up in the plugin directory) or path")
+      ->capture_default_str();
+  app.add_option("-i,--iface", cfg.ifaces, "Interface to monitor; repeat for several (default: the default route's)");
+  app.add_option("--interval", interval_text, "Collection interval: 1s, 500ms, ... (10ms to 1h)")
+      ->capture_default_str();
+  app.add_option("--duration", duration_text, "Stop after this long (default: until SIGINT/SIGTERM)");
+  app.add_option("--count", count, "Stop after this many intervals");
+  app.add_option("-s,--sink", sink_texts,
+                 "Output: console, json, csv, NAME:PATH to write a file (csv:out.csv); repeatable (default: console)");
+  app.add_option("-o,--option", cfg.option_args, "Plugin or sink option NAME.KEY=VALUE, e.g. xdp_stats.mode=generic");
+  app.add_option("-c,--config", cfg.config_file, "JSON file of options: {\"xdp_stats\": {\"mode\": \"generic\"}}");
+  app.add_option("--plugin-dir", cfg.plugin_dir,
+                 "Directory of plugins and sinks (default: $NETMON_PLUGIN_DIR, else <prefix>/lib/netmon/plugins)");
+  app.add_flag("--list-plugins", cfg.list_plugins, "List the plugins and sinks found, then exit");
+  app.add_option("--log-level", cfg.log_level, "debug, info, warn or error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_flag("-V,--version", cfg.version, "Print the version, then exit");
+  app.footer(
+      "Examples:\n"
+      "  netmon-host --iface eth0\n"
+      "  netmon-host --iface eth0 --sink json --count 5 | jq -c '.fields'\n"
+      "  netmon-host --iface eth0 --sink console --sink csv:/var/tmp/netmon.csv --duration 1m\n"
+      "Exit status: 0 on a clean stop (signal, --duration, --count, reader gone), 1 on a runtime error,\n"
+      "2 on a usage error. SIGINT, SIGTERM and SIGHUP stop cleanly: every plugin detaches.");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    return CliExit{0, app.help()};
+  } catch (const CLI::ParseError& e) {
+    return CliExit{2, std::string("netmon-host: ") + e.what() + " (see netmon-host --help)"};
+  }
+  try {
+    cfg.plugins.clear();
+    std::stringstream ss(plugins_text);
+    for (std::string item; std::getline(ss, item, ',');)
+      if (!item.empty()) cfg.plugins.push_back(item);
+    if (cfg.plugins.empty() && !cfg.list_plugins && !cfg.version)
+      throw Error("--plugins: no plugin named (for example --plugins xdp_stats)");
+    cfg.interval = parse_duration(interval_text, "--interval");
+    if (cfg.interval < std::chrono::milliseconds(10) || cfg.interval > std::chrono::hours(1))
+      throw Error("--interval: '" + interval_text + "' is out of range (10ms to 1h)");
+    if (!duration_text.empty()) cfg.duration = parse_duration(duration_text, "--duration");
+    if (app.count("--count")) {
+      if (count <= 0) throw Error("--count: '" + std::to_string(count) + "' must be a positive number of intervals");
+      cfg.count = static_cast<std::uint64_t>(count);
+    }
+    for (const auto& s : sink_texts) cfg.sinks.push_back(parse_sink(s));
+    if (cfg.sinks.empty()) cfg.sinks.push_back({"console", std::nullopt});
+    for (const auto& i : cfg.ifaces)
+      if (i.empty()) throw Error("--iface: empty interface name");
+  } catch (const Error& e) {
+    return CliExit{2, std::string("netmon-host: ") + e.what()};
+  }
+  return cfg;
+}
+
+}  // namespace netmon::host

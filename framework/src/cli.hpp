@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+// netmon-host's command line, parsed into a HostConfig (CLI11).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace netmon::host {
+
+struct SinkSpec {
+  std::string name;                   // or a path to a sink library
+  std::optional<std::string> target;  // what follows the first ':'
+};
+
+struct HostConfig {
+  std::vector<std::string> plugins;
+  std::vector<std::string> ifaces;  // empty: the default route's interface
+  std::chrono::nanoseconds interval = std::chrono::seconds(1);
+  std::optional<std::chrono::nanoseconds> duration;
+  std::optional<std::uint64_t> count;
+  std::vector<SinkSpec> sinks;
+  std::optional<std::string> plugin_dir;
+  std::optional<std::string> config_file;
+  std::vector<std::string> option_args;  // -o NAME.KEY=VALUE, in order
+  std::string log_level = "info";
+  bool list_plugins = false;
+  bool version = false;
+};
+
+// What the command line asks for when it is not a run: help text, or an error.
+struct CliExit {
+  int code = 0;         // 0 for --help, 2 for a usage error
+  std::string output;   // help text (stdout) or one error line (stderr)
+};
+
+using CliResult = std::variant<HostConfig, CliExit>;
+
+CliResult parse_cli(int argc, const char* const* argv);
+
+// "1s", "500ms", "2m", "1.5s", "250us", bare numbers are seconds. Throws
+// netmon::Error naming `what` on a malformed, zero or negative value.
+std::chrono::nanoseconds parse_duration(const std::string& text, const std::string& what);
+
+// Parses "--sink NAME[:TARGET]".
+SinkSpec parse_sink(const std::string& text);
+
+// Merges a JSON config file's object (one object per plugin or sink name) and
+// the -o NAME.KEY=VALUE arguments (which win) into { name: { key: value } }.
+// A VALUE that parses as JSON (20, true, "x", [..]) is taken as such, otherwise
+// as a string. Throws netmon::Error on a malformed argument or file.
+nlohmann::json collect_options(const std::optional<std::string>& config_file,
+                               const std::vector<std::string>& option_args);
+
+}  // namespace netmon::host

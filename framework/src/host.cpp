@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: MIT
+#include "host.hpp"
+
+#include "bus.hpp"
+#include "caps.hpp"
+#include "loader.hpp"
+#include "log.hpp"
+#include "rates.hpp"
+
+#include <netmon/error.hpp>
+#include <netmon/iface.hpp>
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <iostream>
+#include <set>
+
+namespace netmon::host {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+std::int64_t realtime_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Waits for the next tick, a stop signal, or a wake-up from a sink thread.
+// SIGINT, SIGTERM and SIGHUP are blocked in every thread (main() blocks them
+// before any thread starts) and read here through a signalfd.
+class EventLoop {
+ public:
+  enum class Event { deadline, signal, wake };
+
+  EventLoop() {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, s);
+    sigfd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sigfd_ < 0) throw Error(errno_message("cannot create a signalfd", errno));
+    wakefd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wakefd_ < 0) throw Error(errno_message("cannot create an eventfd", errno));
+  }
+  ~EventLoop() {
+    ::close(sigfd_);
+    ::close(wakefd_);
+  }
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Thread safe.
+  void wake() const {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(wakefd_, &one, sizeof one);
+  }
+
+  Event wait_until(SteadyClock::time_point deadline) {
+    for (;;) {
+      const auto now = SteadyClock::now();
+      if (now >= deadline) return Event::deadline;
+      const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now);
+      timespec ts{static_cast<time_t>(left.count() / 1'000'000'000), static_cast<long>(left.count() % 1'000'000'000)};
+      pollfd fds[2] = {{sigfd_, POLLIN, 0}, {wakefd_, POLLIN, 0}};
+      const int rc = ::ppoll(fds, 2, &ts, nullptr);
+      if (rc < 0 && errno != EINTR) throw Error(errno_message("ppoll", errno));
+      if (rc <= 0) continue;
+      if (fds[0].revents & POLLIN) {
+        signalfd_siginfo info{};
+        if (::read(sigfd_, &info, sizeof info) == sizeof info) {
+          last_signal_ = static_cast<int>(info.ssi_signo);
+          return Event::signal;
+        }
+      }
+      if (fds[1].revents & POLLIN) {
+        std::uint64_t n = 0;
+        [[maybe_unused]] const ssize_t r = ::read(wakefd_, &n, sizeof n);
+        return Event::wake;
+      }
+    }
+  }
+  [[nodiscard]] int last_signal() const { return last_signal_; }
+
+ private:
+  int sigfd_ = -1;
+  int wakefd_ = -1;
+  int last_signal_ = 0;
+};
+
+class SinkPortImpl final : public SinkPort {
+ public:
+  explicit SinkPortImpl(std::unique_ptr<SinkInstance> inst) : inst_(std::move(inst)) {}
+  [[nodiscard]] const std::string& name() const override { return inst_->name(); }
+  int write(const Batch& batch) override { return inst_->write(batch); }
+  void close() override { inst_->close(); }
+
+ private:
+  std::unique_ptr<SinkInstance> inst_;
+};
+
+struct LivePlugin {
+  std::string name;
+  std::unique_ptr<PluginInstance> instance;
+  bool started = false;
+};
+
+// Stops every started plugin in reverse order on every path out of run_host.
+class StopGuard {
+ public:
+  explicit StopGuard(std::deque<LivePlugin>& plugins) : plugins_(plugins) {}
+  ~StopGuard() { stop_all(); }
+  void stop_all() noexcept {
+    for (auto it = plugins_.rbegin(); it != plugins_.rend(); ++it) stop(*it);
+  }
+  static void stop(LivePlugin& p) noexcept {
+    if (!p.started) return;
+    p.instance->stop();
+    p.started = false;
+    spdlog::debug("{}: stopped", p.name);
+  }
+
+ private:
+  std::deque<LivePlugin>& plugins_;
+};
+
+std::string signal_name(int sig) {
+  switch (sig) {
+    case SIGINT: return "SIGINT";
+    case SIGTERM: return "SIGTERM";
+    case SIGHUP: return "SIGHUP";
+    default: return "signal " + std::to_string(sig);
+  }
+}
+
+std::vector<Interface> resolve_interfaces(const std::vector<std::string>& names) {
+  std::vector<std::string> wanted = names;
+  if (wanted.empty()) {
+    auto def = default_route_interface();
+    if (!def) throw Error("no default route to pick an interface from: name one with --iface (ip -br link lists them)");
+    spdlog::info("monitoring {}, the default route's interface (choose others with --iface)", *def);
+    wanted.push_back(*def);
+  }
+  std::vector<Interface> out;
+  std::set<std::string> seen;
+  for (const auto& n : wanted) {
+    if (!seen.insert(n).second) continue;
+    out.push_back({ifindex_of(n), n});
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_host(const HostConfig& cfg) {
+  const PluginDirectory dir = PluginDirectory::from(cfg.plugin_dir);
+  spdlog::debug("plugin directory: {}", dir.path().string());
+
+  // 1. Every library, checked before anything is created or attached.
+  std::vector<PluginLibrary> plugin_libs;
+  std::set<std::string> names;
+  for (const auto& p : cfg.plugins) {
+    auto lib = load_plugin_library(dir.resolve(p, LibraryKind::plugin));
+    if (!names.insert(lib.desc.name).second)
+      throw Error("--plugins: plugin '" + std::string(lib.desc.name) + "' is listed twice");
+    plugin_libs.push_back(std::move(lib));
+  }
+  std::vector<std::pair<SinkSpec, SinkLibrary>> sink_libs;
+  std::set<std::string> sink_names;
+  for (const auto& s : cfg.sinks) {
+    auto lib = load_sink_library(dir.resolve(s.name, LibraryKind::sink));
+    sink_names.insert(lib.desc.name);
+    sink_libs.emplace_back(s, std::move(lib));
+  }
+
+  // 2. Options: every -o / --config entry must name something loaded.
+  const nlohmann::json options = collect_options(cfg.config_file, cfg.option_args);
+  for (const auto& [name, value] : options.items()) {
+    if (names.count(name) || sink_names.count(name)) continue;
+    std::string loaded;
+    for (const auto& n : names) loaded += (loaded.empty() ? "" : ", ") + n;
+    for (const auto& n : sink_names) loaded += (loaded.empty() ? "" : ", ") + n;
+    throw Error("options given for '" + name + "', but no plugin or sink of that name is loaded (loaded: " + loaded +
+                ")");
+  }
+  const auto options_for = [&options](const std::string& name) {
+    auto it = options.find(name);
+    return it == options.end() ? std::string("{}") : it->dump();
+  };
+
+  // 3. Interfaces and privileges.
+  const std::vector<Interface> ifaces = resolve_interfaces(cfg.ifaces);
+  if (const std::string err = capability_error(); !err.empty()) throw Error(err);
+
+  // 4. Sinks: opened now, so an unwritable path fails before any attach.
+  EventLoop loop;
+  std::atomic<bool> reader_gone{false};
+  std::atomic<bool> sink_failed{false};
+  SampleBus bus;
+  std::deque<std::string> sink_display;  // stable addresses: log contexts
+  for (auto& [spec, lib] : sink_libs) {
+    const std::string display = spec.target ? spec.name + ":" + *spec.target : spec.name;
+    sink_display.push_back(lib.desc.name);
+    auto inst = std::make_unique<SinkInstance>(std::move(lib), display);
+    const std::string sink_options = options_for(sink_display.back());
+    netmon_sink_context ctx{};
+    ctx.struct_size = sizeof ctx;
+    ctx.target = spec.target ? spec.target->c_str() : nullptr;
+    ctx.interval_ns = static_cast<std::uint64_t>(cfg.interval.count());
+    ctx.log = &plugin_log;
+    ctx.host_ctx = &sink_display.back();
+    ctx.options_json = sink_options.c_str();
+    inst->open(ctx);
+    bus.add_sink(std::make_unique<SinkPortImpl>(std::move(inst)),
+                 [&loop, &reader_gone, &sink_failed](const std::string& sink, SinkState state, const std::string& err) {
+                   if (state == SinkState::closed) {
+                     spdlog::debug("sink {}: its reader went away; stopping", sink);
+                     reader_gone = true;
+                   } else {
+                     spdlog::error("{} (this sink is stopped; the others go on)", err);
+                     sink_failed = true;
+                   }
+                   loop.wake();
+                 });
+  }
+
+  // 5. Plugins: created and configured (bad options fail here), then started.
+  std::deque<LivePlugin> plugins;
+  StopGuard guard(plugins);
+  for (auto& lib : plugin_libs) {
+    LivePlugin p;
+    p.name = lib.desc.name;
+    p.instance = std::make_unique<PluginInstance>(std::move(lib));
+    p.instance->configure(options_for(p.name));
+    plugins.push_back(std::move(p));
+  }
+  std::vector<netmon_interface> c_ifaces;
+  for (const auto& i : ifaces) c_ifaces.push_back({i.ifindex, 0, i.name.c_str()});
+  for (auto& p : plugins) {
+    netmon_start_context ctx{};
+    ctx.struct_size = sizeof ctx;
+    ctx.n_interfaces = static_cast<std::uint32_t>(c_ifaces.size());
+    ctx.interfaces = c_ifaces.data();
+    ctx.interval_ns = static_cast<std::uint64_t>(cfg.interval.count());
+    ctx.log = &plugin_log;
+    ctx.host_ctx = &p.name;
+    p.instance->start(ctx);
+    p.started = true;
+  }
+
+  // 6. Collect every interval.
+  const auto start_steady = SteadyClock::now();
+  RateTracker rates(realtime_ns());
+  std::uint64_t sequence = 0;
+  int exit_code = 0;
+  const auto collect_all = [&] {
+    const std::int64_t now = realtime_ns();
+    const auto t0 = SteadyClock::now();
+    auto batch = std::make_shared<Batch>();
+    batch->timestamp_ns = now;
+    batch->interval_ns = static_cast<std::uint64_t>(cfg.interval.count());
+    batch->sequence = sequence++;
+    std::size_t running = 0;
+    for (auto& p : plugins) {
+      if (!p.started) continue;
+      std::vector<Sample> samples;
+      try {
+        p.instance->collect(now, [&samples](Sample&& s) { samples.push_back(std::move(s)); });
+      } catch (const std::exception& e) {
+        spdlog::error("{} (this plugin is stopped and detached; the others go on)", e.what());
+        StopGuard::stop(p);
+        continue;
+      }
+      ++running;
+      rates.apply(p.name, samples, now);
+      std::move(samples.begin(), samples.end(), std::back_inserter(batch->samples));
+    }
+    std::vector<Sample> self;
+    self.push_back(Sample("netmon_host")
+                       .gauge("plugins", running)
+                       .gauge("collect_duration_us", static_cast<std::uint64_t>(
+                                                         std::chrono::duration_cast<std::chrono::microseconds>(
+                                                             SteadyClock::now() - t0)
+                                                             .count())));
+    for (const auto& s : bus.sinks())
+      self.push_back(Sample("netmon_host_sink")
+                         .tag("sink", s->name())
+                         .counter("dropped_batches", s->dropped())
+                         .counter("delivered_batches", s->delivered()));
+    rates.apply("netmon", self, now);
+    std::move(self.begin(), self.end(), std::back_inserter(batch->samples));
+    rates.end_interval(now);
+    bus.publish(std::move(batch));
+    return running;
+  };
+
+  spdlog::info("collecting every {} ms from {} on {} interface(s); stop with Ctrl+C",
+               std::chrono::duration_cast<std::chrono::milliseconds>(cfg.interval).count(),
+               fmt::format("{}", fmt::join(cfg.plugins, ", ")), ifaces.size());
+  auto next_tick = start_steady + cfg.interval;
+  const SteadyClock::time_point end_at =
+      cfg.duration ? start_steady + *cfg.duration : SteadyClock::time_point::max();
+  for (;;) {
+    const auto deadline = std::min(next_tick, end_at);
+    const auto ev = loop.wait_until(deadline);
+    if (ev == EventLoop::Event::signal) {
+      spdlog::info("{} received: final collection, then stopping", signal_name(loop.last_signal()));
+      collect_all();
+      break;
+    }
+    if (ev == EventLoop::Event::wake) {
+      if (reader_gone) break;
+      if (sink_failed && bus.running() == 0) {
+        spdlog::error("no sink is left to write to; stopping");
+        exit_code = 1;
+        break;
+      }
+      continue;
+    }
+    if (collect_all() == 0) {
+      spdlog::error("every plugin has stopped; nothing left to collect");
+      exit_code = 1;
+      break;
+    }
+    const auto now = SteadyClock::now();
+    if (cfg.count && sequence >= *cfg.count) break;
+    if (now >= end_at) break;
+    next_tick += cfg.interval;
+    if (next_tick <= now) {
+      const auto missed = (now - next_tick) / cfg.interval + 1;
+      spdlog::warn("collection took longer than the interval; skipping {} tick(s)", missed);
+      next_tick += missed * cfg.interval;
+    }
+  }
+
+  guard.stop_all();
+  bus.finish();
+  for (const auto& s : bus.sinks())
+    if (s->dropped() > 0) spdlog::warn("sink {} dropped {} batch(es): it could not keep up", s->name(), s->dropped());
+  if (sink_failed) exit_code = 1;
+  return exit_code;
+}
+
+int list_plugins(const HostConfig& cfg) {
+  const PluginDirectory dir = PluginDirectory::from(cfg.plugin_dir);
+  const auto entries = dir.list();
+  std::string out = "Plugin directory: " + dir.path().string() + "\n";
+  if (entries.empty()) out += "  (no libnetmon_*.so found; set --plugin-dir or NETMON_PLUGIN_DIR)\n";
+  for (const auto kind : {LibraryKind::plugin, LibraryKind::sink}) {
+    bool header = false;
+    for (const auto& e : entries) {
+      if (e.kind != kind || !e.error.empty()) continue;
+      if (!header) out += kind == LibraryKind::plugin ? "\nPlugins:\n" : "\nSinks:\n";
+      header = true;
+      out += fmt::format("  {:<12} {:<8} {}\n", e.name, e.version, e.description);
+    }
+  }
+  bool bad_header = false;
+  for (const auto& e : entries) {
+    if (e.error.empty()) continue;
+    if (!bad_header) out += "\nNot loadable:\n";
+    bad_header = true;
+    out += "  " + e.error + "\n";
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  std::fflush(stdout);
+  return 0;
+}
+
+}  // namespace netmon::host

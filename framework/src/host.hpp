@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+// Host: runs netmon-host's whole life for one HostConfig.
+//
+// Order of work, so that every bad input fails before anything is attached:
+// load and check every library; resolve interfaces; check privileges; open
+// every sink; create and configure every plugin; then start plugins in order
+// and collect every interval until a signal, --duration, --count, or a reader
+// that went away. Every started plugin is stopped, in reverse order, on every
+// path out; a final collection runs before a clean stop, so no counts are lost.
+#pragma once
+
+#include "cli.hpp"
+
+namespace netmon::host {
+
+// Returns the process exit code: 0 clean stop, 1 runtime error. Throws
+// netmon::Error for errors before the first collection.
+int run_host(const HostConfig& cfg);
+
+// Prints the plugins and sinks found (--list-plugins); returns the exit code.
+int list_plugins(const HostConfig& cfg);
+
+}  // namespace netmon::host

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+// Finding, loading and checking plugin and sink libraries (host side).
+//
+// A library is opened with Boost.DLL (RTLD_NOW | RTLD_LOCAL, so a missing
+// symbol fails here, not in the middle of a run). Its descriptor is checked
+// (ABI major equal, minor not newer, required entries present) before any of
+// its functions is called. Every instance keeps a shared_ptr to its Library:
+// the code stays mapped as long as anything made by it lives.
+//
+// Every failure throws netmon::Error with a one-line message naming the file,
+// what is wrong and what to do.
+#pragma once
+
+#include <netmon/plugin.hpp>
+#include <netmon/plugin_abi.h>
+#include <netmon/sample.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netmon::host {
+
+enum class LibraryKind { plugin, sink };
+
+const char* to_string(LibraryKind k);
+
+// An open shared library. Never unloaded while referenced.
+class Library {
+ public:
+  static std::shared_ptr<Library> open(const std::filesystem::path& path);
+  ~Library();
+  Library(const Library&) = delete;
+  Library& operator=(const Library&) = delete;
+
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  // Address of an exported symbol, or nullptr.
+  [[nodiscard]] const void* symbol(const char* name) const;
+
+ private:
+  Library() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::filesystem::path path_;
+};
+
+struct AbiVersion {
+  unsigned major = 0;
+  unsigned minor = 0;
+};
+
+// Checks an ABI version against the host's; throws netmon::Error if refused.
+void check_abi(const std::filesystem::path& path, LibraryKind kind, AbiVersion got);
+
+// A checked plugin descriptor, copied into the host's layout (absent trailing
+// members of an older, shorter descriptor are zero).
+struct PluginLibrary {
+  std::shared_ptr<Library> library;
+  netmon_plugin_descriptor desc{};
+  AbiVersion abi;
+};
+
+struct SinkLibrary {
+  std::shared_ptr<Library> library;
+  netmon_sink_descriptor desc{};
+  AbiVersion abi;
+};
+
+PluginLibrary load_plugin_library(const std::filesystem::path& path);
+SinkLibrary load_sink_library(const std::filesystem::path& path);
+
+// Refuses files an unprivileged user could have written: a world-writable
+// file or directory on the path (sticky directories such as /tmp excepted for
+// the directory check, as the file itself is still checked), a directory, a
+// missing file. Throws netmon::Error.
+void check_library_file(const std::filesystem::path& path);
+
+// Where plugins and sinks are looked up by name.
+class PluginDirectory {
+ public:
+  explicit PluginDirectory(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+  // The default: --plugin-dir, else $NETMON_PLUGIN_DIR, else <exe>/../lib/netmon/plugins.
+  static PluginDirectory from(const std::optional<std::string>& cli_dir);
+
+  [[nodiscard]] const std::filesystem::path& path() const { return dir_; }
+
+  // "xdp_stats" -> <dir>/libnetmon_xdp_stats.so; a value with a '/' is a path.
+  [[nodiscard]] std::filesystem::path resolve(const std::string& name_or_path, LibraryKind kind) const;
+
+  struct Entry {
+    LibraryKind kind;
+    std::string name;
+    std::string version;
+    std::string description;
+    std::filesystem::path path;
+    std::string error;  // set when the file could not be loaded
+  };
+  // Every libnetmon_*.so in the directory, loaded and described.
+  [[nodiscard]] std::vector<Entry> list() const;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+// One live plugin instance. Destroying it calls the plugin's destroy().
+class PluginInstance {
+ public:
+  explicit PluginInstance(PluginLibrary lib);
+  ~PluginInstance();
+  PluginInstance(const PluginInstance&) = delete;
+  PluginInstance& operator=(const PluginInstance&) = delete;
+
+  [[nodiscard]] const std::string& name() const { return name_; }
+  void configure(const std::string& options_json);
+  void start(const netmon_start_context& ctx);
+  // Calls collect; publish receives each sample (already copied to C++).
+  void collect(std::int64_t now_ns, const std::function<void(Sample&&)>& publish);
+  void stop() noexcept;
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const;
+  PluginLibrary lib_;  // declared first: destroyed last
+  void* self_ = nullptr;
+  std::string name_;
+};
+
+// One live sink instance.
+class SinkInstance {
+ public:
+  SinkInstance(SinkLibrary lib, std::string display_name);
+  ~SinkInstance();
+  SinkInstance(const SinkInstance&) = delete;
+  SinkInstance& operator=(const SinkInstance&) = delete;
+
+  [[nodiscard]] const std::string& name() const { return name_; }
+  void open(const netmon_sink_context& ctx);
+  // NETMON_OK or NETMON_CLOSED; throws netmon::Error on NETMON_ERROR.
+  int write(const Batch& batch);
+  void close();
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const;
+  SinkLibrary lib_;
+  void* self_ = nullptr;
+  std::string name_;
+};
+
+}  // namespace netmon::host

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+#include <netmon/bpf.hpp>
+#include <netmon/iface.hpp>
+
+#include <linux/if_link.h>
+
+#include <atomic>
+#include <cstdarg>
+#include <cstdio>
+#include <mutex>
+
+namespace netmon::bpf {
+
+namespace {
+std::mutex g_log_mu;
+Logger g_log;
+
+int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
+  char buf[1024];
+  std::vsnprintf(buf, sizeof buf, fmt, args);
+  std::string msg(buf);
+  while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+  if (msg.empty()) return 0;
+  std::lock_guard lock(g_log_mu);
+  if (level == LIBBPF_WARN) g_log.warn("libbpf: " + msg);
+  else g_log.debug("libbpf: " + msg);
+  return 0;
+}
+}  // namespace
+
+void route_libbpf_logs(const Logger& log) {
+  std::lock_guard lock(g_log_mu);
+  g_log = log;
+  libbpf_set_print(libbpf_print);
+}
+
+int possible_cpus() {
+  static const int n = libbpf_num_possible_cpus();
+  if (n <= 0) throw Error(errno_message("cannot count the possible CPUs", n));
+  return n;
+}
+
+XdpMode parse_xdp_mode(const std::string& s) {
+  if (s == "auto") return XdpMode::automatic;
+  if (s == "native") return XdpMode::native;
+  if (s == "generic") return XdpMode::generic;
+  throw Error("unknown XDP mode '" + s + "' (use auto, native or generic)");
+}
+
+const char* to_string(XdpMode m) {
+  switch (m) {
+    case XdpMode::automatic: return "auto";
+    case XdpMode::native: return "native";
+    case XdpMode::generic: return "generic";
+  }
+  return "?";
+}
+
+std::string describe_attached_xdp(std::uint32_t ifindex) {
+  bpf_xdp_query_opts q{};
+  q.sz = sizeof q;
+  if (bpf_xdp_query(static_cast<int>(ifindex), 0, &q) != 0 || q.prog_id == 0) {
+    // Several modes at once leave prog_id 0: look at each.
+    if (q.drv_prog_id == 0 && q.skb_prog_id == 0 && q.hw_prog_id == 0) return {};
+  }
+  std::uint32_t id = q.prog_id;
+  const char* mode = "native";
+  if (q.attach_mode == XDP_ATTACHED_SKB) mode = "generic";
+  else if (q.attach_mode == XDP_ATTACHED_HW) mode = "offloaded";
+  if (!id) {
+    id = q.skb_prog_id ? q.skb_prog_id : (q.drv_prog_id ? q.drv_prog_id : q.hw_prog_id);
+    mode = q.skb_prog_id ? "generic" : (q.drv_prog_id ? "native" : "offloaded");
+  }
+  std::string name = "?";
+  UniqueFd fd(bpf_prog_get_fd_by_id(id));
+  if (fd) {
+    bpf_prog_info info{};
+    std::uint32_t len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) == 0) name = info.name;
+  }
+  return "'" + name + "' (id " + std::to_string(id) + ", " + mode + " mode)";
+}
+
+namespace {
+int link_xdp(int prog_fd, std::uint32_t ifindex, XdpMode mode) {
+  bpf_link_create_opts opts{};
+  opts.sz = sizeof opts;
+  opts.flags = mode == XdpMode::generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+  const int fd = bpf_link_create(prog_fd, static_cast<int>(ifindex), BPF_XDP, &opts);
+  return fd < 0 ? -errno : fd;
+}
+}  // namespace
+
+XdpLink attach_xdp(const bpf_program* prog, const Interface& iface, XdpMode requested, const Logger& log) {
+  const int prog_fd = bpf_program__fd(prog);
+  XdpMode mode = requested;
+  bool may_fall_back = false;
+  if (mode == XdpMode::automatic) {
+    const std::string driver = driver_of(iface.name);
+    if (driver == "veth") {
+      mode = XdpMode::generic;
+      log.debug(iface.name + ": veth: using generic XDP (native XDP on veth copies every frame and costs more)");
+    } else {
+      mode = XdpMode::native;
+      may_fall_back = true;
+    }
+  }
+  int fd = link_xdp(prog_fd, iface.ifindex, mode);
+  if (fd == -EOPNOTSUPP && may_fall_back) {
+    log.info(iface.name + ": driver has no native XDP support; falling back to generic XDP");
+    mode = XdpMode::generic;
+    fd = link_xdp(prog_fd, iface.ifindex, mode);
+  }
+  if (fd == -EBUSY || fd == -EEXIST) {
+    std::string who = describe_attached_xdp(iface.ifindex);
+    throw Error(iface.name + ": another XDP program " + (who.empty() ? std::string("") : who + " ") +
+                "is already attached, and netmon never replaces one: detach it first (ip link set dev " + iface.name +
+                " xdp off) or monitor this interface without xdp_stats (tc_stats counts at TC)");
+  }
+  if (fd < 0)
+    throw Error(errno_message(iface.name + ": cannot attach the XDP program in " + to_string(mode) + " mode", fd) +
+                (mode == XdpMode::native ? " (try -o xdp_stats.mode=generic)" : ""));
+  return XdpLink(UniqueFd(fd), iface, mode);
+}
+
+}  // namespace netmon::bpf

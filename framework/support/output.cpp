@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+#include <netmon/error.hpp>
+#include <netmon/output.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace netmon {
+
+Output::~Output() {
+  try {
+    close();
+  } catch (const Error&) {
+    // Destructors must not throw; close() explicitly to see the error.
+  }
+}
+
+void Output::open(const std::optional<std::string>& target, const std::string& sink_name) {
+  close();
+  if (!target || target->empty() || *target == "-") {
+    fd_ = STDOUT_FILENO;
+    owned_ = false;
+    what_ = "stdout";
+    return;
+  }
+  what_ = *target;
+  fd_ = ::open(target->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0)
+    throw Error(errno_message(sink_name + ": cannot open " + *target + " for writing", errno) +
+                " (choose a writable path: --sink " + sink_name + ":PATH)");
+  owned_ = true;
+}
+
+bool Output::write(std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd_, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EPIPE) return false;
+      throw Error(errno_message("cannot write to " + what_, errno));
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+void Output::close() {
+  if (owned_ && fd_ >= 0) {
+    const int rc = ::close(fd_);
+    fd_ = -1;
+    owned_ = false;
+    if (rc != 0 && errno != EINTR) throw Error(errno_message("cannot close " + what_, errno));
+  }
+  fd_ = -1;
+}
+
+bool Output::is_terminal() const { return fd_ >= 0 && ::isatty(fd_); }
+
+}  // namespace netmon

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* Structures shared by xdp_stats.bpf.c and xdp_stats.cpp (sizes static_asserted there). */
+#ifndef NETMON_XDP_STATS_H
+#define NETMON_XDP_STATS_H
+
+#include <linux/types.h>
+#include <netmon/bpf/classes.h>
+
+struct xdp_stats_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* One per CPU, in a one-entry per-CPU array: each attached interface has its
+ * own program instance and map, so the hot path needs no ifindex lookup. */
+struct xdp_stats_value {
+	struct xdp_stats_counter cls[NETMON_L3_MAX][NETMON_L4_MAX];
+	struct xdp_stats_counter malformed; /* truncated or impossible headers */
+};
+
+#endif /* NETMON_XDP_STATS_H */

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+// netmon-traffic: sends an exact number of UDP datagrams, for netmon's tests
+// and demo. Run it inside a network namespace the caller created; it sends
+// only to the address it is given.
+//
+//   netmon-traffic --dst 10.199.0.1 --port 9000 --count 10000 --size 64 [--flows 3] [--rate 5000]
+//
+// With --flows K, datagrams go round-robin from K source ports (base
+// --sport, default 40000), making K distinct flows. Prints one JSON line with
+// what was sent. Exit 1 if any datagram could not be sent.
+#include <CLI/CLI.hpp>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+int main(int argc, char** argv) {
+  std::string dst;
+  int port = 9000;
+  std::uint64_t count = 1000;
+  std::size_t size = 64;
+  int flows = 1;
+  int sport = 40000;
+  double rate = 0;
+  CLI::App app{"Send an exact number of UDP datagrams (netmon tests and demo)", "netmon-traffic"};
+  app.add_option("--dst", dst, "Destination IPv4 or IPv6 address")->required();
+  app.add_option("--port", port, "Destination UDP port")->check(CLI::Range(1, 65535));
+  app.add_option("--count", count, "Datagrams to send in all");
+  app.add_option("--size", size, "UDP payload bytes")->check(CLI::Range(0, 8192));
+  app.add_option("--flows", flows, "Distinct source ports to cycle through")->check(CLI::Range(1, 1000));
+  app.add_option("--sport", sport, "First source port")->check(CLI::Range(1024, 64000));
+  app.add_option("--rate", rate, "Datagrams per second (0: as fast as possible)")->check(CLI::NonNegativeNumber);
+  CLI11_PARSE(app, argc, argv);
+
+  sockaddr_storage to{};
+  socklen_t to_len = 0;
+  int family = AF_INET;
+  if (auto* in4 = reinterpret_cast<sockaddr_in*>(&to); inet_pton(AF_INET, dst.c_str(), &in4->sin_addr) == 1) {
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons(static_cast<std::uint16_t>(port));
+    to_len = sizeof(sockaddr_in);
+  } else if (auto* in6 = reinterpret_cast<sockaddr_in6*>(&to); inet_pton(AF_INET6, dst.c_str(), &in6->sin6_addr) == 1) {
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(static_cast<std::uint16_t>(port));
+    to_len = sizeof(sockaddr_in6);
+    family = AF_INET6;
+  } else {
+    std::fprintf(stderr, "netmon-traffic: '%s' is not an IP address\n", dst.c_str());
+    return 2;
+  }
+
+  std::vector<int> socks;
+  for (int f = 0; f < flows; ++f) {
+    const int fd = ::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      std::perror("netmon-traffic: socket");
+      return 1;
+    }
+    int buf = 4 << 20;
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+    sockaddr_storage from{};
+    socklen_t from_len;
+    if (family == AF_INET) {
+      auto* a = reinterpret_cast<sockaddr_in*>(&from);
+      a->sin_family = AF_INET;
+      a->sin_port = htons(static_cast<std::uint16_t>(sport + f));
+      from_len = sizeof *a;
+    } else {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&from);
+      a->sin6_family = AF_INET6;
+      a->sin6_port = htons(static_cast<std::uint16_t>(sport + f));
+      from_len = sizeof *a;
+    }
+    // Unconnected on purpose: an ICMP port-unreachable reply then never turns
+    // into an error on a later send, so every send is exactly one datagram.
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&from), from_len) != 0) {
+      std::fprintf(stderr, "netmon-traffic: cannot bind port %d: %s\n", sport + f, std::strerror(errno));
+      return 1;
+    }
+    socks.push_back(fd);
+  }
+
+  std::vector<char> payload(size, 'n');
+  const auto start = std::chrono::steady_clock::now();
+  std::uint64_t sent = 0;
+  while (sent < count) {
+    if (rate > 0) {
+      const auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                   std::chrono::duration<double>(static_cast<double>(sent) / rate));
+      std::this_thread::sleep_until(due);
+    }
+    const int fd = socks[sent % socks.size()];
+    const ssize_t n = ::sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), to_len);
+    if (n < 0) {
+      if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR) {
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+        continue;  // retry the same datagram: the count stays exact
+      }
+      std::fprintf(stderr, "netmon-traffic: send: %s\n", std::strerror(errno));
+      return 1;
+    }
+    ++sent;
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("{\"sent\":%llu,\"payload_bytes\":%zu,\"flows\":%d,\"seconds\":%.3f,\"pps\":%.0f}\n",
+              static_cast<unsigned long long>(sent), size, flows, secs, secs > 0 ? static_cast<double>(sent) / secs : 0.0);
+  for (int fd : socks) ::close(fd);
+  return 0;
+}
