@@ -230,11 +230,12 @@ PluginInstance::~PluginInstance() {
 
 void PluginInstance::fail(const std::string& what) const {
   const char* why = lib_.desc.last_error(self_);
-  throw Error(name_ + ": " + what + (why && *why ? std::string(": ") + why : std::string(" (no reason given)")));
+  if (!why || !*why) throw Error(name_ + ": " + what + " (the plugin gave no reason)");
+  throw Error(name_ + ": " + (what.empty() ? "" : what + ": ") + why);
 }
 
 void PluginInstance::configure(const std::string& options_json) {
-  if (lib_.desc.configure(self_, options_json.c_str()) != NETMON_OK) fail("bad options");
+  if (lib_.desc.configure(self_, options_json.c_str()) != NETMON_OK) fail("");
 }
 
 void PluginInstance::start(const netmon_start_context& ctx) {
@@ -285,11 +286,12 @@ SinkInstance::~SinkInstance() {
 
 void SinkInstance::fail(const std::string& what) const {
   const char* why = lib_.desc.last_error(self_);
-  throw Error("sink " + name_ + ": " + what + (why && *why ? std::string(": ") + why : std::string(" (no reason given)")));
+  if (!why || !*why) throw Error("sink " + name_ + ": " + what + " (the sink gave no reason)");
+  throw Error("sink " + name_ + ": " + (what.empty() ? "" : what + ": ") + why);
 }
 
 void SinkInstance::open(const netmon_sink_context& ctx) {
-  if (lib_.desc.open(self_, &ctx) != NETMON_OK) fail("cannot open");
+  if (lib_.desc.open(self_, &ctx) != NETMON_OK) fail("");
 }
 
 int SinkInstance::write(const Batch& batch) {

@@ -28,7 +28,7 @@ void Output::open(const std::optional<std::string>& target, const std::string& s
   what_ = *target;
   fd_ = ::open(target->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0)
-    throw Error(errno_message(sink_name + ": cannot open " + *target + " for writing", errno) +
+    throw Error(errno_message("cannot open " + *target + " for writing", errno) +
                 " (choose a writable path: --sink " + sink_name + ":PATH)");
   owned_ = true;
 }

@@ -20,6 +20,9 @@ using netmon::human_count;
 using netmon::human_rate;
 using netmon::Sample;
 
+// "1 packet", "856 packets", "1.2K packets"
+std::string packet_count(std::uint64_t n) { return human_count(n) + (n == 1 ? " packet" : " packets"); }
+
 struct Traffic {
   std::uint64_t packets = 0;
   std::uint64_t bytes = 0;
@@ -35,7 +38,7 @@ struct Traffic {
     seen = true;
   }
   [[nodiscard]] std::string totals() const {
-    return fmt::format("{} packets, {}", human_count(packets), human_bytes(bytes));
+    return fmt::format("{}, {}", packet_count(packets), human_bytes(bytes));
   }
   [[nodiscard]] std::string line() const {
     return fmt::format("{} ({} pkt/s, {})", totals(), human_rate(pps), human_byte_rate(bps));
@@ -144,7 +147,7 @@ class ConsoleSink final : public netmon::Sink {
             return i == c.end() ? std::uint64_t{0} : i->second;
           };
           const std::uint64_t total = get("tcp") + get("udp") + get("icmp") + get("other");
-          o += fmt::format("    {}: {} packets (TCP {}, UDP {}, ICMP {}, other {})\n", label, human_count(total),
+          o += fmt::format("    {}: {} (TCP {}, UDP {}, ICMP {}, other {})\n", label, packet_count(total),
                            human_count(get("tcp")), human_count(get("udp")), human_count(get("icmp")),
                            human_count(get("other")));
         }
@@ -155,8 +158,8 @@ class ConsoleSink final : public netmon::Sink {
           for (const auto& [k, v] : it->second) n += v;
           return n;
         };
-        o += fmt::format("    ARP: {} packets, other L3: {} packets, malformed: {}\n", human_count(single("arp")),
-                         human_count(single("other")), human_count(x.malformed));
+        o += fmt::format("    ARP: {}, other L3: {}, malformed: {}\n", packet_count(single("arp")),
+                         packet_count(single("other")), packet_count(x.malformed));
       }
     }
 

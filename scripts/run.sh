@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The main job, from a fresh clone: installs what is needed, builds, and runs
+# netmon-host.
+#   sudo scripts/run.sh                    a self-contained demo: a veth pair in a network
+#                                          namespace with generated traffic, watched for 10 s
+#   sudo scripts/run.sh --iface eth0 ...   netmon-host on a real interface (any netmon-host
+#                                          options; Ctrl+C stops it)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh >/dev/null
+host=build/bin/netmon-host
+
+if [ $# -gt 0 ]; then
+  exec "$host" "$@"
+fi
+
+# Demo: everything it creates is removed on exit, also on Ctrl+C.
+ns=netmon-demo
+a=nmdemo0
+b=nmdemo1
+cleanup() {
+  [ -n "${traffic_pid:-}" ] && kill "$traffic_pid" 2>/dev/null || true
+  ip link del "$a" 2>/dev/null || true
+  ip netns del "$ns" 2>/dev/null || true
+}
+trap cleanup EXIT
+cleanup
+ip netns add "$ns"
+ip link add "$a" type veth peer name "$b" netns "$ns"
+ip addr add 10.250.0.1/24 dev "$a"
+ip link set "$a" up
+ip -n "$ns" addr add 10.250.0.2/24 dev "$b"
+ip -n "$ns" link set "$b" up
+ip -n "$ns" link set lo up
+
+# 3 UDP flows at 3000 datagrams/s from the namespace to 10.250.0.1, for 10 s.
+ip netns exec "$ns" build/bin/netmon-traffic --dst 10.250.0.1 --port 9000 --flows 3 \
+  --rate 3000 --count 30000 --size 200 >/dev/null &
+traffic_pid=$!
+echo "demo: traffic flows over $a (veth, peer in namespace $ns); netmon-host watches it for 10 s" >&2
+"$host" --iface "$a" --duration 10s

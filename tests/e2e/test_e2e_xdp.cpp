@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+// End to end: netmon-host with xdp_stats on a veth pair, exact UDP traffic
+// from a namespace, JSON read back; after the stop nothing of ours remains.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "support/host.hpp"
+#include "support/netns.hpp"
+#include "support/root.hpp"
+#include "support/subprocess.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using netmon::test::host_cmd;
+using netmon::test::lines_of;
+using netmon::test::next_json;
+using netmon::test::sample_of;
+using netmon::test::Subprocess;
+using netmon::test::VethPair;
+
+constexpr std::uint64_t kPackets = 10000;
+constexpr std::uint64_t kPayload = 64;
+constexpr std::uint64_t kFrameBytes = 14 + 20 + 8 + kPayload;  // what XDP sees of each datagram
+
+// Sends exactly n UDP datagrams from the namespace to the host side.
+void send_udp(const VethPair& v, std::uint64_t n, std::uint64_t payload = kPayload, int flows = 1) {
+  const auto r = netmon::test::run({"/bin/sh", "-c",
+                                    v.in_ns(std::string(NETMON_TEST_TRAFFIC_BIN) + " --dst " + v.host_ip() +
+                                            " --port 9000 --count " + std::to_string(n) + " --size " +
+                                            std::to_string(payload) + " --flows " + std::to_string(flows))},
+                                   60s);
+  ASSERT_EQ(r.status.code, 0) << r.err;
+}
+
+void expect_nothing_left(const VethPair& v) {
+  EXPECT_EQ(netmon::test::xdp_prog_id(v.host_if()), 0u) << "an XDP program is still attached to " << v.host_if();
+  EXPECT_TRUE(netmon::test::wait_no_programs_named("xdp_stats_rx")) << "xdp_stats_rx is still loaded";
+}
+
+TEST(E2eXdp, CountsExactlyTheUdpPacketsSentAndDetachesOnSigint) {
+  NETMON_REQUIRE_ROOT();
+  auto v = std::make_unique<VethPair>();
+  Subprocess host(host_cmd({"--plugins", "xdp_stats", "--iface", v->host_if(), "--sink", "json", "--interval",
+                            "200ms"}));
+  const auto udp = sample_of("xdp_stats_class", {{"ifname", v->host_if()}, {"l3", "ipv4"}, {"l4", "udp"}});
+  const auto first = next_json(host, udp, 10s);
+  ASSERT_TRUE(first) << host.stderr_text();
+  EXPECT_NE(netmon::test::xdp_prog_id(v->host_if()), 0u) << "not attached while running";
+  const std::uint64_t base_packets = (*first)["fields"]["packets"];
+  const std::uint64_t base_bytes = (*first)["fields"]["bytes"];
+
+  send_udp(*v, kPackets);
+
+  // The final collection after SIGINT holds every packet.
+  host.signal(SIGINT);
+  std::vector<nlohmann::json> seen;
+  while (next_json(host, udp, 10s, &seen)) {
+  }
+  const auto status = host.wait(10s);
+  ASSERT_TRUE(status) << "netmon-host did not exit after SIGINT";
+  EXPECT_EQ(status->code, 0) << host.stderr_text();
+  std::optional<nlohmann::json> last;
+  for (const auto& j : seen)
+    if (udp(j)) last = j;
+  ASSERT_TRUE(last) << "no ipv4/udp sample after the traffic";
+  EXPECT_EQ((*last)["fields"]["packets"].get<std::uint64_t>() - base_packets, kPackets);
+  EXPECT_EQ((*last)["fields"]["bytes"].get<std::uint64_t>() - base_bytes, kPackets * kFrameBytes);
+  EXPECT_TRUE((*last)["fields"].contains("packets_per_sec"));
+  for (const auto& line : lines_of(host.stderr_text()))
+    EXPECT_EQ(line.find(": error:"), std::string::npos) << line;
+
+  expect_nothing_left(*v);
+  const std::string ns = v->ns();
+  v.reset();
+  EXPECT_NE(netmon::test::sh("test -e /run/netns/" + ns), 0) << "namespace " << ns << " is still there";
+}
+
+TEST(E2eXdp, ThroughJqTheCountIsExact) {
+  NETMON_REQUIRE_ROOT();
+  if (netmon::test::sh("command -v jq >/dev/null") != 0) {
+    if (netmon::test::in_ci()) FAIL() << "jq is not installed";
+    GTEST_SKIP() << "jq is not installed";
+  }
+  VethPair v;
+  // netmon-host | jq, as the README shows: jq prints the ipv4/udp packet count of every interval.
+  const std::string cmd = std::string(NETMON_TEST_HOST_BIN) + " --plugins xdp_stats --iface " + v.host_if() +
+                          " --sink json --interval 200ms --duration 3s | jq --unbuffered -c "
+                          "'select(.measurement == \"xdp_stats_class\" and .tags.l3 == \"ipv4\" and .tags.l4 == "
+                          "\"udp\") | .fields.packets'";
+  Subprocess pipeline({"/bin/bash", "-o", "pipefail", "-c", cmd});
+  const auto first = pipeline.read_line(10s);
+  ASSERT_TRUE(first) << pipeline.stderr_text();
+  const std::uint64_t base = std::stoull(*first);
+  send_udp(v, kPackets);
+  std::string last = *first;
+  while (auto line = pipeline.read_line(10s)) last = *line;
+  const auto status = pipeline.wait(10s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->code, 0) << pipeline.stderr_text();
+  EXPECT_EQ(std::stoull(last) - base, kPackets);
+  expect_nothing_left(v);
+}
+
+TEST(E2eXdp, HeadClosingStdoutEndsCleanlyWithExitZero) {
+  NETMON_REQUIRE_ROOT();
+  VethPair v;
+  const std::string cmd = std::string(NETMON_TEST_HOST_BIN) + " --plugins xdp_stats --iface " + v.host_if() +
+                          " --sink json --interval 100ms | head -n 3 > /dev/null; exit ${PIPESTATUS[0]}";
+  const auto r = netmon::test::run({"/bin/bash", "-c", cmd}, 20s);
+  EXPECT_EQ(r.status.code, 0) << r.err;
+  for (const auto& line : lines_of(r.err)) {
+    EXPECT_EQ(line.find(": error:"), std::string::npos) << line;
+    EXPECT_EQ(line.find(": warning:"), std::string::npos) << line;
+  }
+  expect_nothing_left(v);
+}
+
+class E2eStopSignal : public ::testing::TestWithParam<int> {};
+
+TEST_P(E2eStopSignal, StopsCleanlyAndDetaches) {
+  NETMON_REQUIRE_ROOT();
+  VethPair v;
+  Subprocess host(host_cmd({"--iface", v.host_if(), "--sink", "json", "--interval", "100ms"}));
+  ASSERT_TRUE(next_json(host, sample_of("xdp_stats", {{"ifname", v.host_if()}}), 10s)) << host.stderr_text();
+  host.signal(GetParam());
+  const auto status = host.wait(10s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->code, 0) << host.stderr_text();
+  EXPECT_EQ(status->signal, 0);
+  expect_nothing_left(v);
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, E2eStopSignal, ::testing::Values(SIGINT, SIGTERM, SIGHUP),
+                         [](const ::testing::TestParamInfo<int>& i) { return std::string(sigabbrev_np(i.param)); });
+
+TEST(E2eXdp, SigkillLeavesNothingAttached) {
+  NETMON_REQUIRE_ROOT();
+  VethPair v;
+  {
+    Subprocess host(host_cmd({"--iface", v.host_if(), "--sink", "json", "--interval", "100ms"}));
+    ASSERT_TRUE(next_json(host, sample_of("xdp_stats", {{"ifname", v.host_if()}}), 10s)) << host.stderr_text();
+    host.signal(SIGKILL);
+    ASSERT_TRUE(host.wait(10s));
+  }
+  // The bpf_link died with the process: the kernel detached the program.
+  expect_nothing_left(v);
+}
+
+TEST(E2eXdp, ConsoleShowsTheSectionsOfARealRun) {
+  NETMON_REQUIRE_ROOT();
+  VethPair v;
+  Subprocess host(host_cmd({"--iface", v.host_if(), "--interval", "300ms", "--duration", "2s"}));
+  std::this_thread::sleep_for(500ms);
+  send_udp(v, 1000, 100);
+  const auto status = host.wait(15s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->code, 0) << host.stderr_text();
+  const std::string out = host.stdout_rest();
+  EXPECT_NE(out.find("Traffic Statistics ["), std::string::npos) << out;
+  EXPECT_NE(out.find("Global Statistics:"), std::string::npos) << out;
+  EXPECT_NE(out.find("  RX: 1.0K packets, 142.0 KB"), std::string::npos) << out;  // 1000 x (42 + 100) bytes
+  EXPECT_NE(out.find("Average packet size: 142 bytes"), std::string::npos) << out;
+  EXPECT_NE(out.find("  " + v.host_if() + " (index "), std::string::npos) << out;
+  EXPECT_NE(out.find("generic XDP"), std::string::npos) << out;
+  expect_nothing_left(v);
+}
+
+TEST(E2eXdp, SamplesDocumentEveryMeasurementAndField) {
+  NETMON_REQUIRE_ROOT();
+  VethPair v;
+  const auto r = netmon::test::run(host_cmd({"--iface", v.host_if(), "--sink", "json", "--interval", "100ms",
+                                             "--count", "2"}),
+                                   20s);
+  ASSERT_EQ(r.status.code, 0) << r.err;
+  std::ifstream in(std::string(NETMON_TEST_SOURCE_DIR) + "/../docs/SAMPLES.md");
+  std::stringstream doc;
+  doc << in.rdbuf();
+  ASSERT_FALSE(doc.str().empty()) << "docs/SAMPLES.md not found";
+  int samples = 0;
+  for (const auto& line : lines_of(r.out)) {
+    const auto j = nlohmann::json::parse(line);
+    ++samples;
+    const std::string m = j["measurement"];
+    EXPECT_NE(doc.str().find("### `" + m + "`"), std::string::npos) << "measurement " << m << " is not documented";
+    for (const auto& [key, value] : j["tags"].items())
+      EXPECT_NE(doc.str().find("`" + key + "`"), std::string::npos) << m << ": tag " << key << " is not documented";
+    for (const auto& [key, value] : j["fields"].items())
+      EXPECT_NE(doc.str().find("`" + key + "`"), std::string::npos) << m << ": field " << key << " is not documented";
+  }
+  EXPECT_GT(samples, 20);
+}
+
+}  // namespace

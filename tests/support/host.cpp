@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+#include "support/host.hpp"
+
+#include <bpf/libbpf.h>
+#include <net/if.h>
+
+#include <sstream>
+#include <thread>
+
+namespace netmon::test {
+
+std::vector<std::string> host_cmd(const std::vector<std::string>& args) {
+  std::vector<std::string> cmd{NETMON_TEST_HOST_BIN};
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  return cmd;
+}
+
+std::optional<nlohmann::json> next_json(Subprocess& p, const std::function<bool(const nlohmann::json&)>& pred,
+                                        std::chrono::milliseconds timeout, std::vector<nlohmann::json>* seen) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    auto line = p.read_line(left);
+    if (!line) return std::nullopt;
+    auto j = nlohmann::json::parse(*line);  // throws on a non-JSON line: stdout must carry JSON only
+    if (seen) seen->push_back(j);
+    if (pred(j)) return j;
+  }
+}
+
+std::function<bool(const nlohmann::json&)> sample_of(const std::string& measurement,
+                                                     const std::vector<std::pair<std::string, std::string>>& tags) {
+  return [measurement, tags](const nlohmann::json& j) {
+    if (j.value("measurement", "") != measurement) return false;
+    for (const auto& [k, v] : tags)
+      if (!j["tags"].contains(k) || j["tags"][k] != v) return false;
+    return true;
+  };
+}
+
+std::uint32_t xdp_prog_id(const std::string& ifname) {
+  const unsigned idx = if_nametoindex(ifname.c_str());
+  if (!idx) return 0;
+  bpf_xdp_query_opts q{};
+  q.sz = sizeof q;
+  if (bpf_xdp_query(static_cast<int>(idx), 0, &q) != 0) return 0;
+  return q.prog_id ? q.prog_id : (q.skb_prog_id ? q.skb_prog_id : q.drv_prog_id);
+}
+
+int loaded_programs_named(const std::string& name) {
+  std::istringstream in(sh_out("bpftool prog show 2>/dev/null"));
+  int n = 0;
+  for (std::string line; std::getline(in, line);)
+    if (line.find(" name " + name + " ") != std::string::npos) ++n;
+  return n;
+}
+
+bool wait_no_programs_named(const std::string& name, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (loaded_programs_named(name) > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
+}  // namespace netmon::test
