@@ -119,7 +119,7 @@ XdpLink attach_xdp(const bpf_program* prog, const Interface& iface, XdpMode requ
   }
   if (fd < 0)
     throw Error(errno_message(iface.name + ": cannot attach the XDP program in " + to_string(mode) + " mode", fd) +
-                (mode == XdpMode::native ? " (try -o xdp_stats.mode=generic)" : ""));
+                (mode == XdpMode::native ? " (the driver may not support native XDP: use generic mode)" : ""));
   return XdpLink(UniqueFd(fd), iface, mode);
 }
 

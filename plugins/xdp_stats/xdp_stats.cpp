@@ -39,7 +39,13 @@ class XdpStats final : public netmon::Plugin {
     std::vector<Attached> attached;  // detached again if anything below throws
     for (const auto& iface : ctx.interfaces) {
       auto skel = Skeleton<xdp_stats>::open_and_load("xdp_stats");
-      XdpLink link = netmon::bpf::attach_xdp(skel->progs.xdp_stats_rx, iface, mode_, ctx.log);
+      XdpLink link;
+      try {
+        link = netmon::bpf::attach_xdp(skel->progs.xdp_stats_rx, iface, mode_, ctx.log);
+      } catch (const netmon::Error& e) {
+        if (mode_ != XdpMode::native) throw;
+        throw netmon::Error(std::string(e.what()) + " (-o xdp_stats.mode=generic)");
+      }
       ctx.log.info("attached to " + iface.name + " (ifindex " + std::to_string(iface.ifindex) + ", " +
                    netmon::bpf::to_string(link.mode()) + " XDP)");
       attached.push_back({std::move(skel), std::move(link)});
