@@ -60,7 +60,7 @@ void SinkRunner::run() {
       end = SinkState::failed;
       break;
     }
-    delivered_.fetch_add(1);
+    if (rc == 0) delivered_.fetch_add(1);
     if (rc != 0) {  // NETMON_CLOSED: the reader went away
       end = SinkState::closed;
       error.clear();

@@ -13,7 +13,7 @@ std::string series_key(const std::string& plugin, const Sample& s) {
   for (const auto& t : s.tags) {
     key += '\0';
     key += t.key;
-    key += '=';
+    key += '\0';  // NUL cannot occur in strings that crossed the C ABI: no collisions
     key += t.value;
   }
   return key;

@@ -12,7 +12,9 @@ namespace {
 // Scales v to [1, 1000) with an SI prefix; one decimal above the base unit.
 std::string scaled(double v, const char* const* prefixes, std::size_t n, const char* sep) {
   std::size_t i = 0;
-  while (i + 1 < n && std::round(v * 10) / 10 >= 1000.0) {
+  // Round as it will be printed (no decimals in the base unit, one above), so
+  // 999.7 becomes "1.0K", never "1000".
+  while (i + 1 < n && (i == 0 ? std::round(v) : std::round(v * 10) / 10) >= 1000.0) {
     v /= 1000.0;
     ++i;
   }

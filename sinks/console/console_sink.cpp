@@ -50,6 +50,18 @@ std::string tag_or(const Sample& s, const char* key, const std::string& def = ""
   return v ? *v : def;
 }
 
+// Plugin strings reach a terminal: control characters are shown, not obeyed.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+    else out += static_cast<char>(c);
+  }
+  return out;
+}
+
 std::string value_text(const netmon::FieldValue& v) {
   return std::visit(
       [](const auto& x) -> std::string {
@@ -57,7 +69,7 @@ std::string value_text(const netmon::FieldValue& v) {
         if constexpr (std::is_same_v<T, netmon::Counter>) return std::to_string(x.value);
         else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
         else if constexpr (std::is_same_v<T, double>) return fmt::format("{:.1f}", x);
-        else if constexpr (std::is_same_v<T, std::string>) return x;
+        else if constexpr (std::is_same_v<T, std::string>) return printable(x);
         else return std::to_string(x);
       },
       v);
@@ -167,10 +179,12 @@ class ConsoleSink final : public netmon::Sink {
       o += "\nOther Measurements:\n";
       for (const Sample* s : others) {
         std::string tags;
-        for (const auto& t : s->tags) tags += (tags.empty() ? "" : ",") + t.key + "=" + t.value;
+        for (const auto& t : s->tags)
+          tags += (tags.empty() ? "" : ",") + printable(t.key) + "=" + printable(t.value);
         std::string fields;
-        for (const auto& f : s->fields) fields += (fields.empty() ? "" : " ") + f.key + "=" + value_text(f.value);
-        o += fmt::format("  {}{}: {}\n", s->measurement, tags.empty() ? "" : "{" + tags + "}", fields);
+        for (const auto& f : s->fields)
+          fields += (fields.empty() ? "" : " ") + printable(f.key) + "=" + value_text(f.value);
+        o += fmt::format("  {}{}: {}\n", printable(s->measurement), tags.empty() ? "" : "{" + tags + "}", fields);
       }
     }
     for (const auto& n : notes) o += "\nNote: " + n + "\n";

@@ -110,7 +110,7 @@ class Options {
     return std::string(v.type_name()) + " " + text;
   }
 
-  const nlohmann::json& json_;
+  nlohmann::json json_;  // a copy: an Options may outlive the object it was given
   std::string owner_;
   std::vector<std::string> known_;
   std::set<std::string> read_;

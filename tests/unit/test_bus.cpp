@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: MIT
+// The sample bus (framework/src/bus.hpp): fan-out to every sink, one bounded
+// queue per sink with counted drops, per-sink ordering, and how a sink ends.
+#include "bus.hpp"
+
+#include <netmon/error.hpp>
+#include <netmon/plugin_abi.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "unit_util.hpp"
+
+using netmon::Batch;
+using netmon::host::SampleBus;
+using netmon::host::SinkEndedFn;
+using netmon::host::SinkPort;
+using netmon::host::SinkRunner;
+using netmon::host::SinkState;
+using namespace std::chrono_literals;
+
+namespace {
+
+// What a test sink saw; shared with the test, outlives the sink.
+struct Record {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::uint64_t> sequences;
+  std::vector<const Batch*> addresses;
+  int closes = 0;
+  bool in_write = false;
+  bool released = true;  // gate: write waits while false
+
+  void release() {
+    {
+      std::lock_guard lock(mu);
+      released = true;
+    }
+    cv.notify_all();
+  }
+  // Waits until a write is blocked on the gate.
+  bool wait_in_write(std::chrono::milliseconds timeout = 5s) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, timeout, [this] { return in_write; });
+  }
+  std::vector<std::uint64_t> seqs() {
+    std::lock_guard lock(mu);
+    return sequences;
+  }
+  int close_count() {
+    std::lock_guard lock(mu);
+    return closes;
+  }
+};
+
+// A SinkPort whose behaviour a test chooses.
+class TestSink final : public SinkPort {
+ public:
+  struct Behaviour {
+    bool gated = false;                      // writes wait until Record::release()
+    std::optional<std::size_t> closed_at;    // return NETMON_CLOSED on write number N (0-based)
+    std::optional<std::size_t> throw_at;     // throw netmon::Error on write number N
+    std::chrono::microseconds delay{0};      // per write
+    bool close_throws = false;
+  };
+  TestSink(std::string name, std::shared_ptr<Record> rec, Behaviour b)
+      : name_(std::move(name)), rec_(std::move(rec)), b_(b) {
+    if (b_.gated) rec_->released = false;
+  }
+
+  [[nodiscard]] const std::string& name() const override { return name_; }
+
+  int write(const Batch& batch) override {
+    const std::size_t n = writes_++;
+    {
+      std::unique_lock lock(rec_->mu);
+      rec_->in_write = true;
+      rec_->cv.notify_all();
+      rec_->cv.wait(lock, [this] { return rec_->released; });
+      rec_->in_write = false;
+    }
+    if (b_.delay.count()) std::this_thread::sleep_for(b_.delay);
+    if (b_.throw_at && *b_.throw_at == n) throw netmon::Error("sink " + name_ + ": disk full on write " + std::to_string(n));
+    {
+      std::lock_guard lock(rec_->mu);
+      rec_->sequences.push_back(batch.sequence);
+      rec_->addresses.push_back(&batch);
+    }
+    if (b_.closed_at && *b_.closed_at == n) return NETMON_CLOSED;
+    return NETMON_OK;
+  }
+
+  void close() override {
+    {
+      std::lock_guard lock(rec_->mu);
+      ++rec_->closes;
+    }
+    if (b_.close_throws) throw netmon::Error("sink " + name_ + ": cannot close: flush failed");
+  }
+
+ private:
+  std::string name_;
+  std::shared_ptr<Record> rec_;
+  Behaviour b_;
+  std::size_t writes_ = 0;
+};
+
+std::shared_ptr<const Batch> batch(std::uint64_t seq) {
+  auto b = std::make_shared<Batch>();
+  b->sequence = seq;
+  b->timestamp_ns = static_cast<std::int64_t>(seq) * 1'000'000'000;
+  b->interval_ns = 1'000'000'000;
+  b->samples.push_back(netmon::Sample("m").counter("n", seq));
+  return b;
+}
+
+std::vector<std::uint64_t> iota(std::uint64_t from, std::uint64_t to) {
+  std::vector<std::uint64_t> v;
+  for (auto i = from; i < to; ++i) v.push_back(i);
+  return v;
+}
+
+// Captures the on_end callback, once.
+struct EndCapture {
+  std::promise<std::tuple<std::string, SinkState, std::string>> promise;
+  std::future<std::tuple<std::string, SinkState, std::string>> future = promise.get_future();
+  std::atomic<int> calls{0};
+  SinkEndedFn fn() {
+    return [this](const std::string& sink, SinkState state, const std::string& error) {
+      if (calls.fetch_add(1) == 0) promise.set_value({sink, state, error});
+    };
+  }
+  std::optional<std::tuple<std::string, SinkState, std::string>> wait(std::chrono::milliseconds t = 5s) {
+    if (future.wait_for(t) != std::future_status::ready) return std::nullopt;
+    return future.get();
+  }
+};
+
+}  // namespace
+
+TEST(Bus, FanOutToEverySinkInOrder) {
+  SampleBus bus(64);
+  std::vector<std::shared_ptr<Record>> recs;
+  int ends = 0;
+  for (int i = 0; i < 3; ++i) {
+    recs.push_back(std::make_shared<Record>());
+    bus.add_sink(std::make_unique<TestSink>("s" + std::to_string(i), recs.back(), TestSink::Behaviour{}),
+                 [&ends](const std::string&, SinkState, const std::string&) { ++ends; });
+  }
+  std::vector<std::shared_ptr<const Batch>> sent;
+  for (std::uint64_t i = 0; i < 20; ++i) {
+    sent.push_back(batch(i));
+    EXPECT_EQ(bus.publish(sent.back()), 3u) << "batch " << i;
+  }
+  EXPECT_EQ(bus.running(), 3u);
+  bus.finish();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(recs[i]->seqs(), iota(0, 20)) << "sink " << i;
+    EXPECT_EQ(recs[i]->close_count(), 1);
+    // Every sink saw the very batch published: shared, not copied.
+    for (std::size_t k = 0; k < sent.size(); ++k) EXPECT_EQ(recs[i]->addresses[k], sent[k].get());
+    EXPECT_EQ(bus.sinks()[i]->delivered(), 20u);
+    EXPECT_EQ(bus.sinks()[i]->dropped(), 0u);
+    EXPECT_EQ(bus.sinks()[i]->name(), "s" + std::to_string(i));
+  }
+  EXPECT_EQ(ends, 0);  // a normal finish is not an "ended on its own"
+  EXPECT_EQ(bus.running(), 0u);
+}
+
+TEST(Bus, BlockedSinkDropsExactlyWhatDoesNotFit) {
+  constexpr std::size_t kCapacity = 2;
+  constexpr std::uint64_t kBatches = 10;
+  SampleBus bus(kCapacity);
+  auto slow = std::make_shared<Record>();
+  auto fast = std::make_shared<Record>();
+  TestSink::Behaviour gated;
+  gated.gated = true;
+  bus.add_sink(std::make_unique<TestSink>("slow", slow, gated), nullptr);
+  bus.add_sink(std::make_unique<TestSink>("fast", fast, TestSink::Behaviour{}), nullptr);
+
+  EXPECT_EQ(bus.publish(batch(0)), 2u);
+  ASSERT_TRUE(slow->wait_in_write());  // batch 0 taken off the queue, write blocked
+  std::vector<std::size_t> accepted;
+  for (std::uint64_t i = 1; i < kBatches; ++i) {
+    accepted.push_back(bus.publish(batch(i)));
+    // Let the fast sink drain so its own queue never fills.
+    for (int k = 0; k < 500 && bus.sinks()[1]->queued() > 0; ++k) std::this_thread::sleep_for(1ms);
+  }
+  // Batches 1 and 2 fit the slow sink's queue; 3..9 went to the fast sink only.
+  std::vector<std::size_t> expected_accepted{2, 2, 1, 1, 1, 1, 1, 1, 1};
+  EXPECT_EQ(accepted, expected_accepted);
+  EXPECT_EQ(bus.sinks()[0]->dropped(), kBatches - 1 - kCapacity);
+  EXPECT_EQ(bus.sinks()[0]->queued(), kCapacity);
+  EXPECT_EQ(bus.sinks()[0]->state(), SinkState::running);
+
+  slow->release();
+  bus.finish();
+  EXPECT_EQ(slow->seqs(), (std::vector<std::uint64_t>{0, 1, 2}));
+  EXPECT_EQ(fast->seqs(), iota(0, kBatches));
+  EXPECT_EQ(bus.sinks()[0]->dropped(), 7u);
+  EXPECT_EQ(bus.sinks()[0]->delivered(), 3u);
+  EXPECT_EQ(bus.sinks()[1]->dropped(), 0u);
+  EXPECT_EQ(bus.sinks()[1]->delivered(), kBatches);
+}
+
+TEST(Bus, PublishNeverBlocksOnABlockedSink) {
+  SampleBus bus(4);
+  auto rec = std::make_shared<Record>();
+  TestSink::Behaviour gated;
+  gated.gated = true;
+  bus.add_sink(std::make_unique<TestSink>("stuck", rec, gated), nullptr);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (std::uint64_t i = 0; i < 1000; ++i) bus.publish(batch(i));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  rec->release();
+  bus.finish();
+  const auto& r = *bus.sinks()[0];
+  EXPECT_EQ(r.delivered() + r.dropped(), 1000u);
+  EXPECT_GE(r.dropped(), 1000u - 1 - 4);
+}
+
+TEST(Bus, OrderPerSinkIsStrictlyIncreasingEvenWithDrops) {
+  SampleBus bus(3);
+  auto slow = std::make_shared<Record>();
+  auto quick = std::make_shared<Record>();
+  TestSink::Behaviour delayed;
+  delayed.delay = 300us;
+  bus.add_sink(std::make_unique<TestSink>("slow", slow, delayed), nullptr);
+  TestSink::Behaviour light;
+  light.delay = 20us;
+  bus.add_sink(std::make_unique<TestSink>("quick", quick, light), nullptr);
+  for (std::uint64_t i = 0; i < 300; ++i) {
+    bus.publish(batch(i));
+    if (i % 10 == 0) std::this_thread::sleep_for(200us);
+  }
+  bus.finish();
+  for (const auto& [rec, idx] : {std::pair{slow, 0}, std::pair{quick, 1}}) {
+    const auto seqs = rec->seqs();
+    ASSERT_FALSE(seqs.empty());
+    EXPECT_EQ(seqs.front(), 0u);
+    for (std::size_t k = 1; k < seqs.size(); ++k) EXPECT_LT(seqs[k - 1], seqs[k]) << "sink " << idx << " at " << k;
+    EXPECT_EQ(seqs.size() + bus.sinks()[idx]->dropped(), 300u) << "sink " << idx;
+    EXPECT_EQ(bus.sinks()[idx]->delivered(), seqs.size());
+  }
+}
+
+TEST(Bus, ClosedSinkEndsWithStateClosed) {
+  SampleBus bus(16);
+  auto closing = std::make_shared<Record>();
+  auto other = std::make_shared<Record>();
+  TestSink::Behaviour b;
+  b.closed_at = 2;
+  EndCapture end;
+  bus.add_sink(std::make_unique<TestSink>("pipe", closing, b), end.fn());
+  bus.add_sink(std::make_unique<TestSink>("file", other, TestSink::Behaviour{}), nullptr);
+  for (std::uint64_t i = 0; i < 3; ++i) EXPECT_EQ(bus.publish(batch(i)), 2u);
+
+  const auto got = end.wait();
+  ASSERT_TRUE(got.has_value()) << "on_end was not called";
+  EXPECT_EQ(std::get<0>(*got), "pipe");
+  EXPECT_EQ(std::get<1>(*got), SinkState::closed);
+  EXPECT_EQ(std::get<2>(*got), "");
+  EXPECT_EQ(bus.sinks()[0]->state(), SinkState::closed);
+  EXPECT_EQ(bus.running(), 1u);
+
+  // An ended sink accepts nothing more, and that is not a drop.
+  EXPECT_EQ(bus.publish(batch(3)), 1u);
+  bus.finish();
+  EXPECT_EQ(closing->seqs(), iota(0, 3));
+  EXPECT_EQ(closing->close_count(), 1);
+  // The batch answered with NETMON_CLOSED never reached a reader: not delivered.
+  EXPECT_EQ(bus.sinks()[0]->delivered(), 2u);
+  EXPECT_EQ(bus.sinks()[0]->dropped(), 0u);
+  EXPECT_EQ(other->seqs(), iota(0, 4));
+  EXPECT_EQ(end.calls.load(), 1);
+}
+
+TEST(Bus, ClosedSinkCountsItsQueuedBatchesAsDropped) {
+  SampleBus bus(16);
+  auto rec = std::make_shared<Record>();
+  TestSink::Behaviour b;
+  b.gated = true;
+  b.closed_at = 0;
+  EndCapture end;
+  bus.add_sink(std::make_unique<TestSink>("pipe", rec, b), end.fn());
+  bus.publish(batch(0));
+  ASSERT_TRUE(rec->wait_in_write());
+  bus.publish(batch(1));
+  bus.publish(batch(2));
+  rec->release();
+  const auto got = end.wait();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(std::get<1>(*got), SinkState::closed);
+  bus.finish();
+  EXPECT_EQ(rec->seqs(), (std::vector<std::uint64_t>{0}));
+  EXPECT_EQ(bus.sinks()[0]->delivered(), 0u);  // its one write was answered with NETMON_CLOSED
+  EXPECT_EQ(bus.sinks()[0]->dropped(), 2u);
+}
+
+TEST(Bus, ThrowingSinkEndsWithStateFailedAndItsMessage) {
+  SampleBus bus(16);
+  auto rec = std::make_shared<Record>();
+  auto other = std::make_shared<Record>();
+  TestSink::Behaviour b;
+  b.throw_at = 1;
+  EndCapture end;
+  bus.add_sink(std::make_unique<TestSink>("disk", rec, b), end.fn());
+  bus.add_sink(std::make_unique<TestSink>("ok", other, TestSink::Behaviour{}), nullptr);
+  bus.publish(batch(0));
+  bus.publish(batch(1));
+  const auto got = end.wait();
+  ASSERT_TRUE(got.has_value()) << "on_end was not called";
+  EXPECT_EQ(std::get<0>(*got), "disk");
+  EXPECT_EQ(std::get<1>(*got), SinkState::failed);
+  EXPECT_EQ(std::get<2>(*got), "sink disk: disk full on write 1");
+  EXPECT_EQ(bus.sinks()[0]->state(), SinkState::failed);
+  // The other sink goes on.
+  EXPECT_EQ(bus.publish(batch(2)), 1u);
+  bus.finish();
+  EXPECT_EQ(rec->seqs(), (std::vector<std::uint64_t>{0}));
+  EXPECT_EQ(rec->close_count(), 1);  // closed even though it failed
+  EXPECT_EQ(other->seqs(), iota(0, 3));
+  EXPECT_EQ(end.calls.load(), 1);
+}
+
+TEST(Bus, CloseThrowingOnFinishReportsFailed) {
+  SampleBus bus(4);
+  auto rec = std::make_shared<Record>();
+  TestSink::Behaviour b;
+  b.close_throws = true;
+  EndCapture end;
+  bus.add_sink(std::make_unique<TestSink>("flaky", rec, b), end.fn());
+  bus.publish(batch(0));
+  bus.finish();
+  const auto got = end.wait(0ms);  // finish() joined the thread: already called
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(std::get<1>(*got), SinkState::failed);
+  EXPECT_EQ(std::get<2>(*got), "sink flaky: cannot close: flush failed");
+  EXPECT_EQ(bus.sinks()[0]->state(), SinkState::failed);
+  EXPECT_EQ(rec->seqs(), (std::vector<std::uint64_t>{0}));
+}
+
+TEST(Bus, FinishDeliversEverythingQueued) {
+  SampleBus bus(32);
+  auto rec = std::make_shared<Record>();
+  TestSink::Behaviour b;
+  b.delay = 5ms;
+  bus.add_sink(std::make_unique<TestSink>("slow", rec, b), nullptr);
+  for (std::uint64_t i = 0; i < 10; ++i) ASSERT_EQ(bus.publish(batch(i)), 1u);
+  bus.finish();  // returns only when all ten are written and the sink closed
+  EXPECT_EQ(rec->seqs(), iota(0, 10));
+  EXPECT_EQ(rec->close_count(), 1);
+  EXPECT_EQ(bus.sinks()[0]->queued(), 0u);
+  EXPECT_EQ(bus.sinks()[0]->delivered(), 10u);
+  EXPECT_EQ(bus.sinks()[0]->dropped(), 0u);
+  EXPECT_EQ(bus.sinks()[0]->state(), SinkState::closed);
+
+  // Idempotent, and nothing is accepted (or counted as dropped) afterwards.
+  bus.finish();
+  EXPECT_EQ(rec->close_count(), 1);
+  EXPECT_EQ(bus.publish(batch(10)), 0u);
+  EXPECT_EQ(bus.sinks()[0]->dropped(), 0u);
+}
+
+TEST(Bus, RunnerZeroCapacityStillHoldsOne) {
+  auto rec = std::make_shared<Record>();
+  TestSink::Behaviour gated;
+  gated.gated = true;
+  SinkRunner runner(std::make_unique<TestSink>("z", rec, gated), 0, nullptr);
+  EXPECT_TRUE(runner.offer(batch(0)));
+  ASSERT_TRUE(rec->wait_in_write());
+  EXPECT_TRUE(runner.offer(batch(1)));
+  EXPECT_FALSE(runner.offer(batch(2)));
+  EXPECT_EQ(runner.dropped(), 1u);
+  rec->release();
+  runner.finish();
+  EXPECT_EQ(rec->seqs(), (std::vector<std::uint64_t>{0, 1}));
+}
+
+TEST(Bus, DestructorFinishes) {
+  auto rec = std::make_shared<Record>();
+  {
+    SampleBus bus(8);
+    bus.add_sink(std::make_unique<TestSink>("d", rec, TestSink::Behaviour{}), nullptr);
+    for (std::uint64_t i = 0; i < 5; ++i) bus.publish(batch(i));
+  }
+  EXPECT_EQ(rec->seqs(), iota(0, 5));
+  EXPECT_EQ(rec->close_count(), 1);
+}

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: MIT
+// netmon-host's command line (framework/src/cli.hpp): parse_cli,
+// parse_duration, parse_sink and collect_options.
+#include "cli.hpp"
+
+#include <netmon/error.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "unit_util.hpp"
+
+using namespace std::chrono_literals;
+using netmon::Error;
+using netmon::host::CliExit;
+using netmon::host::CliResult;
+using netmon::host::collect_options;
+using netmon::host::HostConfig;
+using netmon::host::parse_cli;
+using netmon::host::parse_duration;
+using netmon::host::parse_sink;
+using netmon::unit::error_of;
+using netmon::unit::TempDir;
+using netmon::unit::write_file;
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+namespace {
+
+CliResult parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "netmon-host");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  argv.push_back(nullptr);
+  return parse_cli(static_cast<int>(args.size()), argv.data());
+}
+
+HostConfig ok(const std::vector<std::string>& args) {
+  auto r = parse(args);
+  if (auto* e = std::get_if<CliExit>(&r)) {
+    ADD_FAILURE() << "unexpected exit " << e->code << ": " << e->output;
+    return {};
+  }
+  return std::get<HostConfig>(r);
+}
+
+// A usage error: exit code 2 and one line naming the problem.
+std::string usage_error(const std::vector<std::string>& args) {
+  auto r = parse(args);
+  auto* e = std::get_if<CliExit>(&r);
+  if (!e) {
+    ADD_FAILURE() << "expected a usage error";
+    return {};
+  }
+  EXPECT_EQ(e->code, 2) << e->output;
+  EXPECT_THAT(e->output, StartsWith("netmon-host: "));
+  EXPECT_EQ(e->output.find('\n'), std::string::npos) << "more than one line: " << e->output;
+  return e->output;
+}
+
+}  // namespace
+
+// ---- parse_cli ------------------------------------------------------------
+
+TEST(Cli, Defaults) {
+  const auto c = ok({});
+  EXPECT_EQ(c.plugins, (std::vector<std::string>{"xdp_stats"}));
+  EXPECT_TRUE(c.ifaces.empty());
+  EXPECT_EQ(c.interval, 1s);
+  EXPECT_FALSE(c.duration.has_value());
+  EXPECT_FALSE(c.count.has_value());
+  ASSERT_EQ(c.sinks.size(), 1u);
+  EXPECT_EQ(c.sinks[0].name, "console");
+  EXPECT_FALSE(c.sinks[0].target.has_value());
+  EXPECT_FALSE(c.plugin_dir.has_value());
+  EXPECT_FALSE(c.config_file.has_value());
+  EXPECT_TRUE(c.option_args.empty());
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_FALSE(c.list_plugins);
+  EXPECT_FALSE(c.version);
+}
+
+TEST(Cli, Intervals) {
+  EXPECT_EQ(ok({"--interval", "500ms"}).interval, 500ms);
+  EXPECT_EQ(ok({"--interval", "2s"}).interval, 2s);
+  EXPECT_EQ(ok({"--interval", "1m"}).interval, 1min);
+  EXPECT_EQ(ok({"--interval=1.5s"}).interval, 1500ms);
+  EXPECT_EQ(ok({"--interval", "10ms"}).interval, 10ms);  // the bounds are inclusive
+  EXPECT_EQ(ok({"--interval", "1h"}).interval, 1h);
+}
+
+TEST(Cli, IntervalZeroRejected) {
+  const auto msg = usage_error({"--interval", "0s"});
+  EXPECT_THAT(msg, HasSubstr("--interval"));
+  EXPECT_THAT(msg, HasSubstr("'0s'"));
+  EXPECT_THAT(msg, HasSubstr("greater than zero"));
+}
+
+TEST(Cli, IntervalNegativeRejected) {
+  const auto msg = usage_error({"--interval", "-1s"});
+  EXPECT_THAT(msg, HasSubstr("--interval"));
+  EXPECT_THAT(msg, HasSubstr("-1s"));
+}
+
+TEST(Cli, IntervalNegativeWithEqualsRejected) {
+  const auto msg = usage_error({"--interval=-1s"});
+  EXPECT_THAT(msg, HasSubstr("--interval"));
+  EXPECT_THAT(msg, HasSubstr("'-1s'"));
+}
+
+TEST(Cli, IntervalGarbageRejected) {
+  const auto msg = usage_error({"--interval", "abc"});
+  EXPECT_THAT(msg, HasSubstr("--interval"));
+  EXPECT_THAT(msg, HasSubstr("'abc' is not a duration"));
+}
+
+TEST(Cli, IntervalTooShortRejected) {
+  const auto msg = usage_error({"--interval", "5ms"});
+  EXPECT_THAT(msg, HasSubstr("--interval"));
+  EXPECT_THAT(msg, HasSubstr("'5ms'"));
+  EXPECT_THAT(msg, HasSubstr("10ms to 1h"));
+}
+
+TEST(Cli, IntervalTooLongRejected) {
+  const auto msg = usage_error({"--interval", "2h"});
+  EXPECT_THAT(msg, HasSubstr("'2h'"));
+  EXPECT_THAT(msg, HasSubstr("10ms to 1h"));
+}
+
+TEST(Cli, Count) {
+  const auto c = ok({"--count", "5"});
+  ASSERT_TRUE(c.count.has_value());
+  EXPECT_EQ(*c.count, 5u);
+}
+
+TEST(Cli, CountZeroRejected) {
+  const auto msg = usage_error({"--count", "0"});
+  EXPECT_THAT(msg, HasSubstr("--count"));
+  EXPECT_THAT(msg, HasSubstr("positive"));
+}
+
+TEST(Cli, CountNegativeRejected) {
+  const auto msg = usage_error({"--count", "-3"});
+  EXPECT_THAT(msg, HasSubstr("--count"));
+  EXPECT_THAT(msg, HasSubstr("-3"));
+}
+
+TEST(Cli, CountGarbageRejected) {
+  const auto msg = usage_error({"--count", "abc"});
+  EXPECT_THAT(msg, HasSubstr("--count"));
+  EXPECT_THAT(msg, HasSubstr("abc"));
+}
+
+TEST(Cli, Duration) {
+  const auto c = ok({"--duration", "90s"});
+  ASSERT_TRUE(c.duration.has_value());
+  EXPECT_EQ(*c.duration, 90s);
+  EXPECT_THAT(usage_error({"--duration", "soon"}), HasSubstr("--duration: 'soon' is not a duration"));
+}
+
+TEST(Cli, LogLevel) {
+  EXPECT_EQ(ok({"--log-level", "debug"}).log_level, "debug");
+  const auto msg = usage_error({"--log-level", "loud"});
+  EXPECT_THAT(msg, HasSubstr("--log-level"));
+  EXPECT_THAT(msg, HasSubstr("loud"));
+}
+
+TEST(Cli, UnknownOptionRejected) {
+  const auto msg = usage_error({"--frobnicate"});
+  EXPECT_THAT(msg, HasSubstr("--frobnicate"));
+  EXPECT_THAT(msg, HasSubstr("--help"));
+}
+
+TEST(Cli, EmptySinkRejected) {
+  const auto msg = usage_error({"--sink", ""});
+  EXPECT_THAT(msg, HasSubstr("--sink"));
+  EXPECT_THAT(msg, HasSubstr("names no sink"));
+}
+
+TEST(Cli, SinksWithTargets) {
+  const auto c = ok({"--sink", "csv:/tmp/x.csv", "-s", "json", "--sink", "console"});
+  ASSERT_EQ(c.sinks.size(), 3u);
+  EXPECT_EQ(c.sinks[0].name, "csv");
+  EXPECT_EQ(c.sinks[0].target, std::optional<std::string>("/tmp/x.csv"));
+  EXPECT_EQ(c.sinks[1].name, "json");
+  EXPECT_FALSE(c.sinks[1].target.has_value());
+  EXPECT_EQ(c.sinks[2].name, "console");
+}
+
+TEST(Cli, PluginsList) {
+  EXPECT_EQ(ok({"--plugins", "xdp_stats,flow_top,,tc_stats"}).plugins,
+            (std::vector<std::string>{"xdp_stats", "flow_top", "tc_stats"}));
+  EXPECT_EQ(ok({"-p", "/opt/p/libnetmon_x.so"}).plugins, (std::vector<std::string>{"/opt/p/libnetmon_x.so"}));
+  EXPECT_THAT(usage_error({"--plugins", ","}), HasSubstr("--plugins"));
+  // Listing needs no plugin.
+  EXPECT_TRUE(ok({"--plugins", "", "--list-plugins"}).list_plugins);
+}
+
+TEST(Cli, InterfacesAndMisc) {
+  const auto c = ok({"-i", "eth0", "--iface", "eth1", "--plugin-dir", "/opt/p", "-c", "/etc/netmon.json", "-o",
+                     "a.b=1", "--option", "c.d=x", "--list-plugins", "-V"});
+  EXPECT_EQ(c.ifaces, (std::vector<std::string>{"eth0", "eth1"}));
+  EXPECT_EQ(c.plugin_dir, std::optional<std::string>("/opt/p"));
+  EXPECT_EQ(c.config_file, std::optional<std::string>("/etc/netmon.json"));
+  EXPECT_EQ(c.option_args, (std::vector<std::string>{"a.b=1", "c.d=x"}));
+  EXPECT_TRUE(c.list_plugins);
+  EXPECT_TRUE(c.version);
+  EXPECT_THAT(usage_error({"--iface", ""}), HasSubstr("--iface"));
+}
+
+TEST(Cli, Help) {
+  for (const char* flag : {"--help", "-h"}) {
+    auto r = parse({flag});
+    auto* e = std::get_if<CliExit>(&r);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->code, 0);
+    EXPECT_THAT(e->output, HasSubstr("--plugins"));
+    EXPECT_THAT(e->output, HasSubstr("--interval"));
+    EXPECT_THAT(e->output, HasSubstr("--sink"));
+    EXPECT_THAT(e->output, HasSubstr("Exit status"));
+  }
+}
+
+// ---- parse_duration ---------------------------------------------------------
+
+TEST(Duration, Units) {
+  EXPECT_EQ(parse_duration("1s", "x"), 1s);
+  EXPECT_EQ(parse_duration("2", "x"), 2s);  // bare numbers are seconds
+  EXPECT_EQ(parse_duration("500ms", "x"), 500ms);
+  EXPECT_EQ(parse_duration("250us", "x"), 250us);
+  EXPECT_EQ(parse_duration("100ns", "x"), 100ns);
+  EXPECT_EQ(parse_duration("2m", "x"), 2min);
+  EXPECT_EQ(parse_duration("3min", "x"), 3min);
+  EXPECT_EQ(parse_duration("1h", "x"), 1h);
+  EXPECT_EQ(parse_duration("1.5s", "x"), 1500ms);
+  EXPECT_EQ(parse_duration("0.1s", "x"), 100ms);
+  EXPECT_EQ(parse_duration(".5s", "x"), 500ms);
+}
+
+TEST(Duration, Malformed) {
+  struct Case {
+    const char* text;
+    const char* why;
+  };
+  for (const Case& c : {Case{"", "is not a duration"}, Case{"abc", "is not a duration"},
+                        Case{"-1s", "is not a duration"}, Case{"1.2.3s", "is not a duration"},
+                        Case{".", "is not a duration"}, Case{"5parsecs", "unknown unit 'parsecs'"},
+                        Case{"1 s", "unknown unit ' s'"}, Case{"0", "greater than zero"},
+                        Case{"0ms", "greater than zero"}, Case{"0.1ns", "greater than zero"},
+                        Case{"999999999999h", "too long"}}) {
+    const auto msg = error_of<Error>([&] { parse_duration(c.text, "--duration"); });
+    EXPECT_THAT(msg, HasSubstr("--duration: '" + std::string(c.text) + "'")) << c.text;
+    EXPECT_THAT(msg, HasSubstr(c.why)) << c.text;
+    EXPECT_THAT(msg, HasSubstr("such as 1s, 500ms, 2m")) << c.text;
+  }
+}
+
+// ---- parse_sink ---------------------------------------------------------------
+
+TEST(SinkSpec, Parse) {
+  auto s = parse_sink("csv:/tmp/x.csv");
+  EXPECT_EQ(s.name, "csv");
+  EXPECT_EQ(s.target, std::optional<std::string>("/tmp/x.csv"));
+  s = parse_sink("console");
+  EXPECT_EQ(s.name, "console");
+  EXPECT_FALSE(s.target.has_value());
+  s = parse_sink("json:");
+  EXPECT_EQ(s.name, "json");
+  EXPECT_EQ(s.target, std::optional<std::string>(""));
+  s = parse_sink("csv:C:/odd:name.csv");  // only the first ':' splits
+  EXPECT_EQ(s.name, "csv");
+  EXPECT_EQ(s.target, std::optional<std::string>("C:/odd:name.csv"));
+  EXPECT_THAT(error_of<Error>([] { parse_sink(""); }), HasSubstr("names no sink"));
+  EXPECT_THAT(error_of<Error>([] { parse_sink(":out.csv"); }), HasSubstr("':out.csv' names no sink"));
+}
+
+// ---- collect_options --------------------------------------------------------------
+
+TEST(CollectOptions, DashOValuesAreTypedJson) {
+  const json all = collect_options(std::nullopt, {"xdp_stats.mode=generic", "flow.top=20", "a.b=true", "a.c=2.5",
+                                                  "a.d=\"20\"", "a.e=[1,2]", "a.f=", "a.g=x=y", "a.h.i=1"});
+  ASSERT_TRUE(all["xdp_stats"]["mode"].is_string());
+  EXPECT_EQ(all["xdp_stats"]["mode"], "generic");
+  ASSERT_TRUE(all["flow"]["top"].is_number_integer());
+  EXPECT_EQ(all["flow"]["top"].get<std::int64_t>(), 20);
+  ASSERT_TRUE(all["a"]["b"].is_boolean());
+  EXPECT_EQ(all["a"]["b"], true);
+  EXPECT_DOUBLE_EQ(all["a"]["c"].get<double>(), 2.5);
+  ASSERT_TRUE(all["a"]["d"].is_string());  // quoted: a string, not a number
+  EXPECT_EQ(all["a"]["d"], "20");
+  EXPECT_EQ(all["a"]["e"], json::parse("[1,2]"));
+  EXPECT_EQ(all["a"]["f"], "");
+  EXPECT_EQ(all["a"]["g"], "x=y");   // split at the first '='
+  EXPECT_EQ(all["a"]["h.i"], 1);     // split at the first '.'
+  EXPECT_EQ(all.size(), 3u);
+}
+
+TEST(CollectOptions, DashOLaterWins) {
+  const json all = collect_options(std::nullopt, {"a.b=1", "a.b=2"});
+  EXPECT_EQ(all["a"]["b"], 2);
+}
+
+TEST(CollectOptions, DashOMalformed) {
+  for (const char* bad : {"novalue", ".x=1", "a.=1", "a=1", "ab=c.d", "=1", ""}) {
+    const auto msg = error_of<Error>([&] { collect_options(std::nullopt, {bad}); });
+    EXPECT_THAT(msg, HasSubstr("-o '" + std::string(bad) + "'")) << bad;
+    EXPECT_THAT(msg, HasSubstr("NAME.KEY=VALUE")) << bad;
+  }
+}
+
+TEST(CollectOptions, DashOInvalidUtf8) {
+  const auto msg = error_of<Error>([] { collect_options(std::nullopt, {"a.b=\xff\xfe"}); });
+  EXPECT_THAT(msg, HasSubstr("UTF-8"));
+}
+
+TEST(CollectOptions, ConfigFileValid) {
+  TempDir tmp;
+  const auto path = (tmp / "netmon.json").string();
+  write_file(path, R"({"xdp_stats": {"mode": "native", "x": 1}, "json": {}})");
+  const json all = collect_options(path, {});
+  EXPECT_EQ(all, json::parse(R"({"xdp_stats": {"mode": "native", "x": 1}, "json": {}})"));
+}
+
+TEST(CollectOptions, DashOOverridesConfig) {
+  TempDir tmp;
+  const auto path = (tmp / "netmon.json").string();
+  write_file(path, R"({"xdp_stats": {"mode": "native", "x": 1}})");
+  const json all = collect_options(path, {"xdp_stats.mode=generic", "flow.top=5"});
+  EXPECT_EQ(all["xdp_stats"]["mode"], "generic");
+  EXPECT_EQ(all["xdp_stats"]["x"], 1);  // the rest of the file's object is kept
+  EXPECT_EQ(all["flow"]["top"], 5);
+}
+
+TEST(CollectOptions, ConfigFileNotAnObject) {
+  TempDir tmp;
+  const auto path = (tmp / "netmon.json").string();
+  write_file(path, "[1, 2, 3]");
+  const auto msg = error_of<Error>([&] { collect_options(path, {}); });
+  EXPECT_THAT(msg, HasSubstr(path));
+  EXPECT_THAT(msg, HasSubstr("expected a JSON object"));
+  EXPECT_THAT(msg, HasSubstr("array"));
+}
+
+TEST(CollectOptions, ConfigPluginEntryNotAnObject) {
+  TempDir tmp;
+  const auto path = (tmp / "netmon.json").string();
+  write_file(path, R"({"xdp_stats": "generic"})");
+  const auto msg = error_of<Error>([&] { collect_options(path, {}); });
+  EXPECT_THAT(msg, HasSubstr(path));
+  EXPECT_THAT(msg, HasSubstr("\"xdp_stats\" must be an object"));
+  EXPECT_THAT(msg, HasSubstr("string"));
+}
+
+TEST(CollectOptions, ConfigInvalidJson) {
+  TempDir tmp;
+  const auto path = (tmp / "netmon.json").string();
+  write_file(path, R"({"xdp_stats": {"mode": )");
+  const auto msg = error_of<Error>([&] { collect_options(path, {}); });
+  EXPECT_THAT(msg, HasSubstr(path));
+  EXPECT_THAT(msg, HasSubstr("not valid JSON"));
+}
+
+TEST(CollectOptions, ConfigMissingFile) {
+  TempDir tmp;
+  const auto path = (tmp / "nope.json").string();
+  const auto msg = error_of<Error>([&] { collect_options(path, {}); });
+  EXPECT_THAT(msg, HasSubstr("--config"));
+  EXPECT_THAT(msg, HasSubstr(path));
+  EXPECT_THAT(msg, HasSubstr("No such file"));
+}
+
+TEST(CollectOptions, ConfigIsADirectory) {
+  TempDir tmp;
+  const auto msg = error_of<Error>([&] { collect_options(tmp.path().string(), {}); });
+  EXPECT_THAT(msg, HasSubstr(tmp.path().string()));
+}
