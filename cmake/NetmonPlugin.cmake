@@ -1,5 +1,6 @@
-# netmon_add_plugin(<name> SOURCES <files...> [LIBRARIES <targets...>])
-# netmon_add_sink(<name> SOURCES <files...> [LIBRARIES <targets...>])
+# netmon_add_plugin(<name> SOURCES <files...> [LIBRARIES <targets...>]
+#                   [OUTPUT_DIRECTORY <dir>] [NO_INSTALL])
+# netmon_add_sink(<name> ...same...)
 #
 # Declares a plugin or sink: a shared library libnetmon_<name>.so with hidden
 # visibility (only the descriptor is exported), linked to the header-only SDK,
@@ -9,7 +10,10 @@ include_guard(GLOBAL)
 set(_NETMON_PLUGIN_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
 
 function(_netmon_add_library kind name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(ARG "NO_INSTALL" "OUTPUT_DIRECTORY" "SOURCES;LIBRARIES" ${ARGN})
+  if(NOT ARG_OUTPUT_DIRECTORY)
+    set(ARG_OUTPUT_DIRECTORY "${NETMON_PLUGIN_OUTPUT_DIR}")
+  endif()
   set(target netmon_${kind}_${name})
   add_library(${target} MODULE ${ARG_SOURCES})
   set_target_properties(${target} PROPERTIES
@@ -18,7 +22,7 @@ function(_netmon_add_library kind name)
     C_VISIBILITY_PRESET hidden
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
-    LIBRARY_OUTPUT_DIRECTORY "${NETMON_PLUGIN_OUTPUT_DIR}")
+    LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}")
   target_link_libraries(${target} PRIVATE netmon::sdk ${ARG_LIBRARIES})
   # Fail at link time, not at load time, on an undefined symbol.
   # Export the descriptor only, also hiding template instantiations from
@@ -26,7 +30,9 @@ function(_netmon_add_library kind name)
   target_link_options(${target} PRIVATE -Wl,--no-undefined
     "-Wl,--version-script=${_NETMON_PLUGIN_CMAKE_DIR}/netmon_exports.map")
   set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${_NETMON_PLUGIN_CMAKE_DIR}/netmon_exports.map")
-  install(TARGETS ${target} LIBRARY DESTINATION ${NETMON_PLUGIN_RELDIR})
+  if(NOT ARG_NO_INSTALL)
+    install(TARGETS ${target} LIBRARY DESTINATION ${NETMON_PLUGIN_RELDIR})
+  endif()
 endfunction()
 
 function(netmon_add_plugin name)

@@ -57,15 +57,7 @@ class XdpStats final : public netmon::Plugin {
     for (const auto& a : attached_) {
       const auto per_cpu = netmon::bpf::lookup_percpu<xdp_stats_value>(bpf_map__fd(a.skel->maps.stats), 0u);
       xdp_stats_value sum{};
-      for (const auto& v : per_cpu) {
-        for (int l3 = 0; l3 < NETMON_L3_MAX; ++l3)
-          for (int l4 = 0; l4 < NETMON_L4_MAX; ++l4) {
-            sum.cls[l3][l4].packets += v.cls[l3][l4].packets;
-            sum.cls[l3][l4].bytes += v.cls[l3][l4].bytes;
-          }
-        sum.malformed.packets += v.malformed.packets;
-        sum.malformed.bytes += v.malformed.bytes;
-      }
+      for (const auto& v : per_cpu) xdp_stats_value_add(&sum, &v);
       const auto& iface = a.link.iface();
       std::uint64_t packets = 0, bytes = 0;
       for (int l3 = 0; l3 < NETMON_L3_MAX; ++l3)

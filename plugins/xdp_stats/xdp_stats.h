@@ -18,4 +18,16 @@ struct xdp_stats_value {
 	struct xdp_stats_counter malformed; /* truncated or impossible headers */
 };
 
+/* dst += src, class by class (user space sums the per-CPU values with it). */
+static inline void xdp_stats_value_add(struct xdp_stats_value *dst, const struct xdp_stats_value *src)
+{
+	for (int l3 = 0; l3 < NETMON_L3_MAX; l3++)
+		for (int l4 = 0; l4 < NETMON_L4_MAX; l4++) {
+			dst->cls[l3][l4].packets += src->cls[l3][l4].packets;
+			dst->cls[l3][l4].bytes += src->cls[l3][l4].bytes;
+		}
+	dst->malformed.packets += src->malformed.packets;
+	dst->malformed.bytes += src->malformed.bytes;
+}
+
 #endif /* NETMON_XDP_STATS_H */

@@ -63,16 +63,8 @@ std::string printable(const std::string& s) {
 }
 
 std::string value_text(const netmon::FieldValue& v) {
-  return std::visit(
-      [](const auto& x) -> std::string {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, netmon::Counter>) return std::to_string(x.value);
-        else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
-        else if constexpr (std::is_same_v<T, double>) return fmt::format("{:.1f}", x);
-        else if constexpr (std::is_same_v<T, std::string>) return printable(x);
-        else return std::to_string(x);
-      },
-      v);
+  if (const auto* d = std::get_if<double>(&v)) return fmt::format("{:.1f}", *d);
+  return printable(netmon::field_text(v));
 }
 
 struct XdpIface {

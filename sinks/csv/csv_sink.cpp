@@ -32,19 +32,6 @@ std::string escape_tag(const std::string& s) {
   return out;
 }
 
-std::string value_text(const netmon::FieldValue& v) {
-  return std::visit(
-      [](const auto& x) -> std::string {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, netmon::Counter>) return std::to_string(x.value);
-        else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
-        else if constexpr (std::is_same_v<T, double>) return fmt::format("{}", x);
-        else if constexpr (std::is_same_v<T, std::string>) return x;
-        else return std::to_string(x);
-      },
-      v);
-}
-
 class CsvSink final : public netmon::Sink {
  public:
   void open(const netmon::SinkContext& ctx) override {
@@ -65,7 +52,7 @@ class CsvSink final : public netmon::Sink {
       for (const auto& t : s.tags) tags += (tags.empty() ? "" : ";") + escape_tag(t.key) + "=" + escape_tag(t.value);
       const std::string prefix = std::to_string(ts) + "," + netmon::iso8601_utc(ts) + "," + csv_field(s.measurement) +
                                  "," + csv_field(tags) + ",";
-      for (const auto& f : s.fields) text += prefix + csv_field(f.key) + "," + csv_field(value_text(f.value)) + "\r\n";
+      for (const auto& f : s.fields) text += prefix + csv_field(f.key) + "," + csv_field(netmon::field_text(f.value)) + "\r\n";
     }
     return out_.write(text) ? netmon::WriteResult::ok : netmon::WriteResult::closed;
   }

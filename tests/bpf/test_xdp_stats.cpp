@@ -27,15 +27,8 @@ struct Case {
 
 xdp_stats_value read_sum(const netmon::bpf::Skeleton<xdp_stats>& skel) {
   xdp_stats_value sum{};
-  for (const auto& v : netmon::bpf::lookup_percpu<xdp_stats_value>(bpf_map__fd(skel->maps.stats), 0u)) {
-    for (int a = 0; a < NETMON_L3_MAX; ++a)
-      for (int b = 0; b < NETMON_L4_MAX; ++b) {
-        sum.cls[a][b].packets += v.cls[a][b].packets;
-        sum.cls[a][b].bytes += v.cls[a][b].bytes;
-      }
-    sum.malformed.packets += v.malformed.packets;
-    sum.malformed.bytes += v.malformed.bytes;
-  }
+  for (const auto& v : netmon::bpf::lookup_percpu<xdp_stats_value>(bpf_map__fd(skel->maps.stats), 0u))
+    xdp_stats_value_add(&sum, &v);
   return sum;
 }
 

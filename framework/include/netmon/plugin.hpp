@@ -93,6 +93,22 @@ int guarded(std::string& err, F&& f) noexcept {
   return NETMON_ERROR;
 }
 
+// Makes an Instance and runs init on it; any exception becomes a NULL return
+// with its message in err (the create() contract of plugin_abi.h).
+template <class Instance, class Init>
+void* create_guarded(char* err, std::size_t err_len, Init&& init) noexcept {
+  try {
+    auto inst = std::make_unique<Instance>();
+    init(*inst);
+    return inst.release();
+  } catch (const std::exception& e) {
+    copy_error(err, err_len, e.what());
+  } catch (...) {
+    copy_error(err, err_len, "unknown exception");
+  }
+  return nullptr;
+}
+
 class CEmitter final : public Emitter {
  public:
   explicit CEmitter(const netmon_emitter* c) : c_(c) {}
@@ -115,17 +131,10 @@ struct PluginAdapter {
   static Instance* self(void* p) { return static_cast<Instance*>(p); }
 
   static void* create(const char* name, char* err, std::size_t err_len) noexcept {
-    try {
-      auto inst = std::make_unique<Instance>();
-      inst->plugin = std::make_unique<P>();
-      inst->plugin->set_plugin_name(name);
-      return inst.release();
-    } catch (const std::exception& e) {
-      copy_error(err, err_len, e.what());
-    } catch (...) {
-      copy_error(err, err_len, "unknown exception");
-    }
-    return nullptr;
+    return create_guarded<Instance>(err, err_len, [name](Instance& inst) {
+      inst.plugin = std::make_unique<P>();
+      inst.plugin->set_plugin_name(name);
+    });
   }
   static int configure(void* p, const char* options_json) noexcept {
     Instance* s = self(p);

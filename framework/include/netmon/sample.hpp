@@ -9,6 +9,7 @@
 #include <netmon/plugin_abi.h>
 
 #include <cstdint>
+#include <charconv>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -105,6 +106,26 @@ inline netmon_field_type field_type(const FieldValue& v) {
     case 4: return NETMON_FIELD_BOOL;
     default: return NETMON_FIELD_STRING;
   }
+}
+
+// A field's value as text: integers in full, doubles in their shortest exact
+// form, booleans as true/false, strings as they are.
+inline std::string field_text(const FieldValue& v) {
+  return std::visit(
+      [](const auto& x) -> std::string {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, Counter>) return std::to_string(x.value);
+        else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
+        else if constexpr (std::is_same_v<T, double>) {
+          // Plain decimal (400000, 0.25) unless that is too long (1e-300).
+          char buf[40];
+          auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::fixed);
+          if (r.ec != std::errc()) r = std::to_chars(buf, buf + sizeof buf, x);
+          return std::string(buf, r.ptr);
+        } else if constexpr (std::is_same_v<T, std::string>) return x;
+        else return std::to_string(x);
+      },
+      v);
 }
 
 // ---- conversions to and from the C ABI -------------------------------------

@@ -57,16 +57,7 @@ struct SinkAdapter {
   static Instance* self(void* p) { return static_cast<Instance*>(p); }
 
   static void* create(char* err, std::size_t err_len) noexcept {
-    try {
-      auto inst = std::make_unique<Instance>();
-      inst->sink = std::make_unique<S>();
-      return inst.release();
-    } catch (const std::exception& e) {
-      copy_error(err, err_len, e.what());
-    } catch (...) {
-      copy_error(err, err_len, "unknown exception");
-    }
-    return nullptr;
+    return create_guarded<Instance>(err, err_len, [](Instance& inst) { inst.sink = std::make_unique<S>(); });
   }
   static int open(void* p, const netmon_sink_context* ctx) noexcept {
     Instance* s = self(p);
