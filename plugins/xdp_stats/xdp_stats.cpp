@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 // xdp_stats: per-interface RX packets and bytes at XDP, per L3/L4 class.
 #include <netmon/bpf.hpp>
+#include <netmon/classes.hpp>
 #include <netmon/plugin.hpp>
-
-#include <array>
 
 #include "xdp_stats.h"
 #include "xdp_stats.skel.h"
@@ -14,17 +13,7 @@ using netmon::bpf::Skeleton;
 using netmon::bpf::XdpLink;
 using netmon::bpf::XdpMode;
 
-static_assert(sizeof(xdp_stats_counter) == 16);
-static_assert(sizeof(xdp_stats_value) == (int{NETMON_L3_MAX} * int{NETMON_L4_MAX} + 1) * sizeof(xdp_stats_counter));
-
-constexpr std::array<const char*, NETMON_L3_MAX> kL3Names{"ipv4", "ipv6", "arp", "other"};
-constexpr std::array<const char*, NETMON_L4_MAX> kL4Names{"tcp", "udp", "icmp", "other", "none"};
-
-// The classes the parser can produce: IP carries an L4 class, the rest none.
-bool valid_class(int l3, int l4) {
-  const bool ip = l3 == NETMON_L3_IPV4 || l3 == NETMON_L3_IPV6;
-  return ip ? l4 != NETMON_L4_NONE : l4 == NETMON_L4_NONE;
-}
+static_assert(sizeof(xdp_stats_value) == sizeof(netmon_class_counters));
 
 class XdpStats final : public netmon::Plugin {
  public:
@@ -55,34 +44,18 @@ class XdpStats final : public netmon::Plugin {
 
   void collect(std::int64_t, netmon::Emitter& out) override {
     for (const auto& a : attached_) {
-      const auto per_cpu = netmon::bpf::lookup_percpu<xdp_stats_value>(bpf_map__fd(a.skel->maps.stats), 0u);
-      xdp_stats_value sum{};
-      for (const auto& v : per_cpu) xdp_stats_value_add(&sum, &v);
+      const auto per_cpu = netmon::bpf::lookup_percpu<netmon_class_counters>(bpf_map__fd(a.skel->maps.stats), 0u);
+      const netmon_class_counters sum = netmon::sum_counters(per_cpu);
+      const netmon_counter total = netmon_class_counters_total(&sum);
       const auto& iface = a.link.iface();
-      std::uint64_t packets = 0, bytes = 0;
-      for (int l3 = 0; l3 < NETMON_L3_MAX; ++l3)
-        for (int l4 = 0; l4 < NETMON_L4_MAX; ++l4) {
-          packets += sum.cls[l3][l4].packets;
-          bytes += sum.cls[l3][l4].bytes;
-        }
-      out.publish(netmon::Sample("xdp_stats")
-                      .tag("ifname", iface.name)
-                      .tag("ifindex", std::to_string(iface.ifindex))
-                      .counter("packets", packets)
-                      .counter("bytes", bytes)
+      const std::vector<netmon::Tag> tags{{"ifname", iface.name}, {"ifindex", std::to_string(iface.ifindex)}};
+      netmon::Sample s("xdp_stats");
+      s.tags = tags;
+      out.publish(s.counter("packets", total.packets)
+                      .counter("bytes", total.bytes)
                       .counter("malformed_packets", sum.malformed.packets)
                       .text("mode", netmon::bpf::to_string(a.link.mode())));
-      for (int l3 = 0; l3 < NETMON_L3_MAX; ++l3)
-        for (int l4 = 0; l4 < NETMON_L4_MAX; ++l4) {
-          if (!valid_class(l3, l4)) continue;
-          out.publish(netmon::Sample("xdp_stats_class")
-                          .tag("ifname", iface.name)
-                          .tag("ifindex", std::to_string(iface.ifindex))
-                          .tag("l3", kL3Names[l3])
-                          .tag("l4", kL4Names[l4])
-                          .counter("packets", sum.cls[l3][l4].packets)
-                          .counter("bytes", sum.cls[l3][l4].bytes));
-        }
+      netmon::publish_classes(out, "xdp_stats_class", tags, sum);
     }
   }
 

@@ -3,6 +3,7 @@
 // each frame lands in exactly one class with its exact length, the verdict is
 // always XDP_PASS, and malformed frames are counted as such.
 #include <netmon/bpf.hpp>
+#include <netmon/classes.hpp>
 
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
@@ -25,11 +26,8 @@ struct Case {
   bool malformed;
 };
 
-xdp_stats_value read_sum(const netmon::bpf::Skeleton<xdp_stats>& skel) {
-  xdp_stats_value sum{};
-  for (const auto& v : netmon::bpf::lookup_percpu<xdp_stats_value>(bpf_map__fd(skel->maps.stats), 0u))
-    xdp_stats_value_add(&sum, &v);
-  return sum;
+netmon_class_counters read_sum(const netmon::bpf::Skeleton<xdp_stats>& skel) {
+  return netmon::sum_counters(netmon::bpf::lookup_percpu<netmon_class_counters>(bpf_map__fd(skel->maps.stats), 0u));
 }
 
 std::vector<Case> cases() {
@@ -74,7 +72,7 @@ TEST_P(XdpStatsBpf, CountsOneFrameInItsClassAndPasses) {
     const auto r = netmon::test::test_run(fd, c.frame);
     EXPECT_EQ(r.retval, static_cast<std::uint32_t>(XDP_PASS)) << c.name;
   }
-  const xdp_stats_value sum = read_sum(skel);
+  const netmon_class_counters sum = read_sum(skel);
   for (int a = 0; a < NETMON_L3_MAX; ++a)
     for (int b = 0; b < NETMON_L4_MAX; ++b) {
       const bool expected = a == c.l3 && b == c.l4;

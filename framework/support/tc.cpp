@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MIT
+#include <netmon/tc.hpp>
+
+#include <linux/netlink.h>
+#include <linux/pkt_cls.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <vector>
+
+// The installed uapi headers may predate tcx (kernel 6.6).
+#ifndef BPF_TCX_INGRESS
+#define NETMON_BPF_TCX_INGRESS 46
+#define NETMON_BPF_TCX_EGRESS 47
+#else
+#define NETMON_BPF_TCX_INGRESS BPF_TCX_INGRESS
+#define NETMON_BPF_TCX_EGRESS BPF_TCX_EGRESS
+#endif
+
+namespace netmon::bpf {
+
+TcMode parse_tc_mode(const std::string& s) {
+  if (s == "auto") return TcMode::automatic;
+  if (s == "tcx") return TcMode::tcx;
+  if (s == "netlink") return TcMode::netlink;
+  throw Error("unknown TC attach mode '" + s + "' (use auto, tcx or netlink)");
+}
+
+const char* to_string(TcMode m) {
+  switch (m) {
+    case TcMode::automatic: return "auto";
+    case TcMode::tcx: return "tcx";
+    case TcMode::netlink: return "netlink";
+  }
+  return "?";
+}
+
+const char* to_string(TcDirection d) { return d == TcDirection::ingress ? "ingress" : "egress"; }
+
+namespace {
+
+std::uint32_t clsact_parent(TcDirection dir) {
+  return TC_H_MAKE(TC_H_CLSACT, dir == TcDirection::ingress ? TC_H_MIN_INGRESS : TC_H_MIN_EGRESS);
+}
+
+// Sends one netlink dump request and calls on_msg for every reply message.
+// Returns 0, or -errno (the kernel's error for the request).
+template <class OnMsg>
+int netlink_dump(void* req, std::size_t len, OnMsg&& on_msg) {
+  UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!fd) return -errno;
+  sockaddr_nl sa{};
+  sa.nl_family = AF_NETLINK;
+  if (::sendto(fd.get(), req, len, 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) return -errno;
+  std::vector<char> buf(65536);
+  for (;;) {
+    const ssize_t n = ::recv(fd.get(), buf.data(), buf.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    int remaining = static_cast<int>(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, remaining); h = NLMSG_NEXT(h, remaining)) {
+      if (h->nlmsg_type == NLMSG_DONE) return 0;
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
+        return e->error;
+      }
+      on_msg(h);
+    }
+  }
+}
+
+}  // namespace
+
+int count_tc_filters(std::uint32_t ifindex, TcDirection dir) {
+  struct {
+    nlmsghdr h;
+    tcmsg t;
+  } req{};
+  req.h.nlmsg_len = NLMSG_LENGTH(sizeof(tcmsg));
+  req.h.nlmsg_type = RTM_GETTFILTER;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.t.tcm_family = AF_UNSPEC;
+  req.t.tcm_ifindex = static_cast<int>(ifindex);
+  req.t.tcm_parent = clsact_parent(dir);
+  int filters = 0;
+  const int rc = netlink_dump(&req, req.h.nlmsg_len, [&filters](const nlmsghdr* h) {
+    if (h->nlmsg_type != RTM_NEWTFILTER) return;
+    const auto* t = static_cast<const tcmsg*>(NLMSG_DATA(h));
+    if (t->tcm_handle != 0) ++filters;  // handle 0 is the per-priority head, not a filter
+  });
+  return rc < 0 ? -1 : filters;
+}
+
+bool has_clsact(std::uint32_t ifindex) {
+  struct {
+    nlmsghdr h;
+    tcmsg t;
+  } req{};
+  req.h.nlmsg_len = NLMSG_LENGTH(sizeof(tcmsg));
+  req.h.nlmsg_type = RTM_GETQDISC;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.t.tcm_family = AF_UNSPEC;
+  req.t.tcm_ifindex = static_cast<int>(ifindex);
+  bool found = false;
+  netlink_dump(&req, req.h.nlmsg_len, [&found, ifindex](const nlmsghdr* h) {
+    if (h->nlmsg_type != RTM_NEWQDISC) return;
+    const auto* t = static_cast<const tcmsg*>(NLMSG_DATA(h));
+    if (static_cast<std::uint32_t>(t->tcm_ifindex) != ifindex || t->tcm_parent != TC_H_CLSACT) return;
+    int len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof(tcmsg)));
+    for (auto* a = reinterpret_cast<const rtattr*>(reinterpret_cast<const char*>(t) + NLMSG_ALIGN(sizeof(tcmsg)));
+         RTA_OK(a, len); a = RTA_NEXT(a, len))
+      if (a->rta_type == TCA_KIND && std::strcmp(static_cast<const char*>(RTA_DATA(a)), "clsact") == 0) found = true;
+  });
+  return found;
+}
+
+bool kernel_has_tcx() {
+  static const bool has = [] {
+    // An invalid program fd on a valid ifindex (lo): a kernel that knows tcx
+    // checks the program (EBADF); one that does not rejects the attach type (EINVAL).
+    bpf_link_create_opts opts{};
+    opts.sz = sizeof opts;
+    const int fd = bpf_link_create(-1, 1, static_cast<bpf_attach_type>(NETMON_BPF_TCX_INGRESS), &opts);
+    if (fd >= 0) ::close(fd);
+    return fd < 0 && errno == EBADF;
+  }();
+  return has;
+}
+
+struct TcLink::State {
+  Interface iface;
+  TcDirection dir = TcDirection::ingress;
+  TcMode mode = TcMode::tcx;
+  Logger log;
+  UniqueFd link;  // tcx
+  // netlink
+  std::uint16_t priority = 0;
+  bool owns_qdisc = false;
+  bool attached = false;
+};
+
+TcLink::TcLink() = default;
+TcLink::TcLink(std::unique_ptr<State> s) : s_(std::move(s)) {}
+TcLink::TcLink(TcLink&&) noexcept = default;
+TcLink& TcLink::operator=(TcLink&& o) noexcept {
+  if (this != &o) {
+    detach();
+    s_ = std::move(o.s_);
+  }
+  return *this;
+}
+TcLink::~TcLink() { detach(); }
+
+TcMode TcLink::mode() const { return s_->mode; }
+TcDirection TcLink::direction() const { return s_->dir; }
+const Interface& TcLink::iface() const { return s_->iface; }
+
+namespace {
+
+bpf_tc_hook make_hook(std::uint32_t ifindex, TcDirection dir) {
+  bpf_tc_hook h{};
+  h.sz = sizeof h;
+  h.ifindex = static_cast<int>(ifindex);
+  h.attach_point = dir == TcDirection::ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+  return h;
+}
+
+bpf_tc_opts make_opts(std::uint16_t priority, int prog_fd = 0) {
+  bpf_tc_opts o{};
+  o.sz = sizeof o;
+  o.handle = 1;
+  o.priority = priority;
+  o.prog_fd = prog_fd;
+  return o;
+}
+
+std::string prog_name_of_id(std::uint32_t id) {
+  UniqueFd fd(bpf_prog_get_fd_by_id(id));
+  if (!fd) return {};
+  bpf_prog_info info{};
+  std::uint32_t len = sizeof info;
+  if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0) return {};
+  return info.name;
+}
+
+// Deletes the clsact qdisc if no filter is left on either of its hooks.
+void destroy_clsact_if_empty(const Interface& iface, const Logger& log) {
+  const int in = count_tc_filters(iface.ifindex, TcDirection::ingress);
+  const int out = count_tc_filters(iface.ifindex, TcDirection::egress);
+  if (in > 0 || out > 0) {
+    log.info(iface.name + ": leaving the clsact qdisc netmon created: other filters use it now");
+    return;
+  }
+  bpf_tc_hook h = make_hook(iface.ifindex, TcDirection::ingress);
+  h.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
+  if (const int rc = bpf_tc_hook_destroy(&h); rc != 0 && rc != -ENOENT && rc != -EINVAL)
+    log.warn(errno_message(iface.name + ": cannot remove the clsact qdisc netmon created", rc));
+  else
+    log.debug(iface.name + ": removed the clsact qdisc netmon created");
+}
+
+TcLink attach_netlink(int prog_fd, const std::string& prog_name, const Interface& iface, TcDirection dir,
+                      std::uint16_t priority, const Logger& log, std::unique_ptr<TcLink::State> s);
+
+}  // namespace
+
+void TcLink::detach() noexcept {
+  if (!s_) return;
+  if (s_->mode == TcMode::tcx) {
+    s_->link.reset();
+  } else if (s_->attached) {
+    bpf_tc_hook h = make_hook(s_->iface.ifindex, s_->dir);
+    bpf_tc_opts o = make_opts(s_->priority);
+    const int rc = bpf_tc_detach(&h, &o);
+    // ENOENT/ENODEV: the interface or the filter is already gone.
+    if (rc != 0 && rc != -ENOENT && rc != -ENODEV && rc != -EINVAL)
+      s_->log.warn(errno_message(s_->iface.name + ": cannot remove netmon's TC " + to_string(s_->dir) + " filter",
+                                 rc));
+    s_->attached = false;
+    if (s_->owns_qdisc) destroy_clsact_if_empty(s_->iface, s_->log);
+  }
+  s_.reset();
+}
+
+namespace {
+
+TcLink attach_netlink(int prog_fd, const std::string& prog_name, const Interface& iface, TcDirection dir,
+                      std::uint16_t priority, const Logger& log, std::unique_ptr<TcLink::State> s) {
+  bpf_tc_hook hook = make_hook(iface.ifindex, dir);
+  const int created = bpf_tc_hook_create(&hook);
+  if (created != 0 && created != -EEXIST)
+    throw Error(errno_message(iface.name + ": cannot create the clsact qdisc for TC " + std::string(to_string(dir)),
+                              created));
+  s->owns_qdisc = created == 0;
+  if (created == 0) log.debug(iface.name + ": created a clsact qdisc");
+
+  // A filter at our priority and handle: ours from a killed run, or someone else's.
+  bpf_tc_opts q = make_opts(priority);
+  if (bpf_tc_query(&hook, &q) == 0) {
+    const std::string name = prog_name_of_id(q.prog_id);
+    if (name != prog_name)
+      throw Error(iface.name + ": TC " + to_string(dir) + " priority " + std::to_string(priority) +
+                  " is taken by another program ('" + name + "', id " + std::to_string(q.prog_id) +
+                  "); choose another priority for this plugin");
+    bpf_tc_opts d = make_opts(priority);
+    if (const int rc = bpf_tc_detach(&hook, &d); rc != 0)
+      throw Error(errno_message(iface.name + ": cannot remove a stale netmon TC filter", rc));
+    log.info(iface.name + ": removed a stale TC " + to_string(dir) + " filter '" + prog_name +
+             "' left by a netmon-host that did not stop cleanly");
+    if (count_tc_filters(iface.ifindex, TcDirection::ingress) == 0 &&
+        count_tc_filters(iface.ifindex, TcDirection::egress) == 0)
+      s->owns_qdisc = true;  // the clsact held only our stale filters: most likely netmon made it
+  }
+
+  bpf_tc_opts opts = make_opts(priority, prog_fd);
+  if (const int rc = bpf_tc_attach(&hook, &opts); rc != 0) {
+    if (s->owns_qdisc) destroy_clsact_if_empty(iface, log);
+    throw Error(errno_message(iface.name + ": cannot attach the TC " + std::string(to_string(dir)) + " filter", rc));
+  }
+  s->priority = priority;
+  s->attached = true;
+  s->mode = TcMode::netlink;
+  return TcLink(std::move(s));
+}
+
+}  // namespace
+
+TcLink attach_tc(const bpf_program* prog, const Interface& iface, TcDirection dir, TcMode mode,
+                 std::uint16_t priority, const Logger& log) {
+  auto s = std::make_unique<TcLink::State>();
+  s->iface = iface;
+  s->dir = dir;
+  s->log = log;
+  const int prog_fd = bpf_program__fd(prog);
+  if (mode == TcMode::automatic) {
+    mode = kernel_has_tcx() ? TcMode::tcx : TcMode::netlink;
+    if (mode == TcMode::netlink) log.info(iface.name + ": the kernel has no tcx links; attaching through netlink (clsact)");
+  }
+  if (mode == TcMode::netlink) return attach_netlink(prog_fd, bpf_program__name(prog), iface, dir, priority, log, std::move(s));
+
+  bpf_link_create_opts opts{};
+  opts.sz = sizeof opts;
+  const auto type = static_cast<bpf_attach_type>(dir == TcDirection::ingress ? NETMON_BPF_TCX_INGRESS
+                                                                            : NETMON_BPF_TCX_EGRESS);
+  const int fd = bpf_link_create(prog_fd, static_cast<int>(iface.ifindex), type, &opts);
+  if (fd < 0)
+    throw Error(errno_message(iface.name + ": cannot attach a tcx " + std::string(to_string(dir)) + " link", errno) +
+                (errno == EINVAL ? " (kernel without tcx? use the netlink attach mode)" : ""));
+  s->link = UniqueFd(fd);
+  s->mode = TcMode::tcx;
+  return TcLink(std::move(s));
+}
+
+}  // namespace netmon::bpf
