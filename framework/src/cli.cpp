@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "cli.hpp"
 
+#include <netmon/duration.hpp>
 #include <netmon/error.hpp>
 
 #include <CLI/CLI.hpp>
@@ -13,28 +14,7 @@
 namespace netmon::host {
 
 std::chrono::nanoseconds parse_duration(const std::string& text, const std::string& what) {
-  const auto bad = [&](const std::string& why) {
-    return Error(what + ": '" + text + "' " + why + " (use a duration such as 1s, 500ms, 2m)");
-  };
-  std::size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-  if (i == 0) throw bad("is not a duration");
-  double value = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + i, value);
-  if (ec != std::errc() || ptr != text.data() + i) throw bad("is not a duration");
-  const std::string unit = text.substr(i);
-  double scale = 0;
-  if (unit.empty() || unit == "s") scale = 1e9;
-  else if (unit == "ms") scale = 1e6;
-  else if (unit == "us") scale = 1e3;
-  else if (unit == "ns") scale = 1;
-  else if (unit == "m" || unit == "min") scale = 60e9;
-  else if (unit == "h") scale = 3600e9;
-  else throw bad("has an unknown unit '" + unit + "'");
-  const double ns = value * scale;
-  if (!std::isfinite(ns) || ns > 1e18) throw bad("is too long");
-  if (ns < 1) throw bad("must be greater than zero");
-  return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(ns)));
+  return netmon::parse_duration(text, what);
 }
 
 SinkSpec parse_sink(const std::string& text) {

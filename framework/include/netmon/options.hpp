@@ -11,10 +11,12 @@
 // the user writes it (flow_top.top), what was wrong, and what is accepted.
 #pragma once
 
+#include <netmon/duration.hpp>
 #include <netmon/error.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -47,6 +49,25 @@ class Options {
     }
     if (n < min || n > max) out_of_range(key, std::to_string(n), min, max);
     return n;
+  }
+
+  // A duration: "30s", "500ms", "2m", or a number of seconds; within [min, max].
+  std::chrono::nanoseconds duration(const std::string& key, std::chrono::nanoseconds def, std::chrono::nanoseconds min,
+                                    std::chrono::nanoseconds max) {
+    const nlohmann::json* v = take(key, "a duration");
+    if (!v) return def;
+    std::chrono::nanoseconds d{};
+    if (v->is_string()) {
+      d = parse_duration(v->get<std::string>(), "option " + owner_ + "." + key);
+    } else if (v->is_number() && v->get<double>() > 0 && v->get<double>() < 1e9) {
+      d = std::chrono::nanoseconds(static_cast<std::int64_t>(v->get<double>() * 1e9));
+    } else {
+      throw Error(name(key) + ": expected a duration such as 30s or 500ms, got " + describe(*v));
+    }
+    if (d < min || d > max)
+      throw Error(name(key) + ": " + v->dump() + " is out of range (" + duration_text(min) + " to " +
+                  duration_text(max) + ")");
+    return d;
   }
 
   bool boolean(const std::string& key, bool def) {
@@ -103,6 +124,12 @@ class Options {
                 ")");
   }
   [[nodiscard]] std::string name(const std::string& key) const { return "option " + owner_ + "." + key; }
+  static std::string duration_text(std::chrono::nanoseconds d) {
+    const auto n = d.count();
+    if (n % 1'000'000'000 == 0) return std::to_string(n / 1'000'000'000) + "s";
+    if (n % 1'000'000 == 0) return std::to_string(n / 1'000'000) + "ms";
+    return std::to_string(n) + "ns";
+  }
   static std::string type_of(const nlohmann::json& v) { return v.type_name(); }
   static std::string describe(const nlohmann::json& v) {
     std::string text = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -353,4 +353,20 @@ static __always_inline void netmon_parse(void *data, void *data_end, struct netm
 	netmon_parse_l4(&c, pkt, proto);
 }
 
+/* Parses the frame of a TC program's skb. Headers that are not in the linear
+ * part of a non-linear skb are pulled into it first (bpf_skb_pull_data moves
+ * bytes, it does not change them), so such packets are not taken for
+ * truncated ones. */
+static __always_inline void netmon_parse_skb(struct __sk_buff *skb, struct netmon_packet *pkt)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+
+	netmon_parse(data, data_end, pkt);
+	if ((pkt->flags & NETMON_PKT_TRUNCATED) && skb->len > (__u32)(data_end - data)) {
+		if (bpf_skb_pull_data(skb, skb->len < 256 ? skb->len : 256) == 0)
+			netmon_parse((void *)(long)skb->data, (void *)(long)skb->data_end, pkt);
+	}
+}
+
 #endif /* NETMON_BPF_PARSE_H */
