@@ -22,7 +22,11 @@ int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
   while (!msg.empty() && msg.back() == '\n') msg.pop_back();
   if (msg.empty()) return 0;
   std::lock_guard lock(g_log_mu);
-  if (level == LIBBPF_WARN) g_log.warn("libbpf: " + msg);
+  // The kernel's extended ack accompanies an error code that netmon handles
+  // and reports itself (a filter not found, a qdisc that exists): debug only.
+  const bool extack = msg.find("Kernel error message:") != std::string::npos;
+  if (msg.rfind("libbpf: ", 0) == 0) msg.erase(0, 8);
+  if (level == LIBBPF_WARN && !extack) g_log.warn("libbpf: " + msg);
   else g_log.debug("libbpf: " + msg);
   return 0;
 }

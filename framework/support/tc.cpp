@@ -192,7 +192,7 @@ void destroy_clsact_if_empty(const Interface& iface, const Logger& log) {
   const int in = count_tc_filters(iface.ifindex, TcDirection::ingress);
   const int out = count_tc_filters(iface.ifindex, TcDirection::egress);
   if (in > 0 || out > 0) {
-    log.info(iface.name + ": leaving the clsact qdisc netmon created: other filters use it now");
+    log.debug(iface.name + ": leaving the clsact qdisc for now: filters remain on it");
     return;
   }
   bpf_tc_hook h = make_hook(iface.ifindex, TcDirection::ingress);
@@ -242,7 +242,8 @@ TcLink attach_netlink(int prog_fd, const std::string& prog_name, const Interface
   bpf_tc_opts q = make_opts(priority);
   if (bpf_tc_query(&hook, &q) == 0) {
     const std::string name = prog_name_of_id(q.prog_id);
-    if (name != prog_name)
+    // The kernel keeps BPF_OBJ_NAME_LEN - 1 characters of a program's name.
+    if (name != prog_name.substr(0, BPF_OBJ_NAME_LEN - 1))
       throw Error(iface.name + ": TC " + to_string(dir) + " priority " + std::to_string(priority) +
                   " is taken by another program ('" + name + "', id " + std::to_string(q.prog_id) +
                   "); choose another priority for this plugin");
@@ -251,9 +252,9 @@ TcLink attach_netlink(int prog_fd, const std::string& prog_name, const Interface
       throw Error(errno_message(iface.name + ": cannot remove a stale netmon TC filter", rc));
     log.info(iface.name + ": removed a stale TC " + to_string(dir) + " filter '" + prog_name +
              "' left by a netmon-host that did not stop cleanly");
-    if (count_tc_filters(iface.ifindex, TcDirection::ingress) == 0 &&
-        count_tc_filters(iface.ifindex, TcDirection::egress) == 0)
-      s->owns_qdisc = true;  // the clsact held only our stale filters: most likely netmon made it
+    // The killed netmon-host most likely made this clsact: remove it at the end
+    // if it is empty then (an empty clsact does nothing for anyone).
+    s->owns_qdisc = true;
   }
 
   bpf_tc_opts opts = make_opts(priority, prog_fd);

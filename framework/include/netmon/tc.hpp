@@ -11,7 +11,7 @@
 // if absent and removed only by the attachment that created it, when no filter
 // is left on it. Filters outlive a killed process, so at attach time a filter
 // of ours found at our priority (same program name) is removed, with a log
-// line; if that leaves the clsact empty it is treated as ours.
+// line, and the clsact it sat on is treated as ours (removed when empty).
 //
 // Programs must return TC_ACT_UNSPEC (TCX_NEXT) so the other filters run.
 #pragma once

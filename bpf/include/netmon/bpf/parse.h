@@ -259,10 +259,19 @@ static __always_inline int netmon_parse_ipv6(struct netmon_cursor *c, struct net
 			return next;
 		}
 	}
-	/* Still in extension headers after the bound: give up on L4. */
-	pkt->flags |= NETMON_PKT_EXT_LIMIT;
 	pkt->ip_proto = next;
-	return -1;
+	switch (next) {
+	case NETMON_IPPROTO_HOPOPTS:
+	case NETMON_IPPROTO_ROUTING:
+	case NETMON_IPPROTO_DSTOPTS:
+	case NETMON_IPPROTO_AH:
+	case NETMON_IPPROTO_FRAGMENT:
+		/* Still in extension headers after the bound: give up on L4. */
+		pkt->flags |= NETMON_PKT_EXT_LIMIT;
+		return -1;
+	default:
+		return next;
+	}
 truncated:
 	pkt->flags |= NETMON_PKT_TRUNCATED;
 	return -1;

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+// The shared BPF parser (bpf/include/netmon/bpf/parse.h), case by case, in
+// an XDP and a TC program: class, protocol, ports, addresses, flags. Every
+// truncation point and malformed header is exercised: the parser must never
+// read out of bounds (the verifier proves it) and must flag such frames.
+#include <netmon/bpf.hpp>
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+
+#include "parse_probe.skel.h"
+#include "support/bpf_run.hpp"
+#include "support/packet.hpp"
+#include "support/root.hpp"
+
+extern "C" {
+#include <netmon/bpf/classes.h>
+}
+
+namespace {
+
+using netmon::test::Packet;
+
+// The user-space copy of struct netmon_packet (parse.h is BPF-only C).
+struct ParsedPacket {
+  std::uint8_t l3, l4, ip_proto, flags, tcp_flags, vlan_depth;
+  std::uint16_t eth_proto;
+  std::uint16_t sport, dport;  // network order
+  std::uint32_t saddr[4], daddr[4];
+};
+static_assert(sizeof(ParsedPacket) == 44);
+
+struct Expect {
+  int l3 = NETMON_L3_OTHER;
+  int l4 = NETMON_L4_NONE;
+  int ip_proto = 0;
+  std::uint8_t flags = 0;
+  std::uint16_t sport = 0, dport = 0;  // host order
+  std::uint8_t tcp_flags = 0;
+  std::uint8_t vlan_depth = 0;
+  const char* src = nullptr;  // checked when set
+  const char* dst = nullptr;
+};
+
+struct Case {
+  const char* name;
+  std::vector<std::uint8_t> frame;
+  Expect e;
+  // bpf_prog_test_run for skb programs refuses an IPv4/IPv6 frame whose IP
+  // header is cut (EINVAL): such cases run through the XDP program only.
+  bool skb_test_run_refuses = false;
+};
+
+constexpr const char* A4 = "192.0.2.10";
+constexpr const char* B4 = "198.51.100.20";
+constexpr const char* A6 = "2001:db8::a";
+constexpr const char* B6 = "2001:db8:1::b";
+constexpr std::uint8_t T = NETMON_PKT_TRUNCATED;
+constexpr std::uint8_t M = NETMON_PKT_MALFORMED;
+constexpr std::uint8_t F = NETMON_PKT_FRAGMENT;
+constexpr std::uint8_t LF = NETMON_PKT_LATER_FRAGMENT;
+constexpr std::uint8_t V = NETMON_PKT_VLAN;
+constexpr std::uint8_t X = NETMON_PKT_EXT_LIMIT;
+constexpr int v4 = NETMON_L3_IPV4, v6 = NETMON_L3_IPV6;
+constexpr int tcp = NETMON_L4_TCP, udp = NETMON_L4_UDP, icmp = NETMON_L4_ICMP, other = NETMON_L4_OTHER;
+
+std::vector<Case> cases() {
+  const auto u4 = Packet().eth().ipv4(A4, B4).udp(1111, 53).payload(8);
+  const auto t4 = Packet().eth().ipv4(A4, B4).tcp(40000, 443, 0x12);
+  const auto u6 = Packet().eth().ipv6(A6, B6).udp(5353, 5353).payload(8);
+  std::vector<Case> c = {
+      // Plain L4 over IPv4 and IPv6, ports and addresses.
+      {"ipv4_udp", u4.build(), {v4, udp, 17, 0, 1111, 53, 0, 0, A4, B4}},
+      {"ipv4_tcp_synack", t4.build(), {v4, tcp, 6, 0, 40000, 443, 0x12, 0, A4, B4}},
+      {"ipv4_icmp_echo", Packet().eth().ipv4(A4, B4).icmp(8, 0).build(), {v4, icmp, 1, 0, 0, 8 << 8, 0, 0, A4, B4}},
+      {"ipv4_icmp_unreach", Packet().eth().ipv4(A4, B4).icmp(3, 3).build(), {v4, icmp, 1, 0, 0, 3 << 8 | 3}},
+      {"ipv4_sctp_other", Packet().eth().ipv4(A4, B4, 0, 0, 132).payload(12).build(), {v4, other, 132}},
+      {"ipv6_udp", u6.build(), {v6, udp, 17, 0, 5353, 5353, 0, 0, A6, B6}},
+      {"ipv6_tcp_fin", Packet().eth().ipv6(A6, B6).tcp(1, 2, 0x11).build(), {v6, tcp, 6, 0, 1, 2, 0x11, 0, A6, B6}},
+      {"ipv6_icmpv6", Packet().eth().ipv6(A6, B6).icmp6(135, 0).build(), {v6, icmp, 58, 0, 0, 135 << 8}},
+      {"ipv6_no_next_header", Packet().eth().ipv6(A6, B6, 59).build(), {v6, other, 59}},
+      {"arp", Packet().eth().arp().build(), {NETMON_L3_ARP, NETMON_L4_NONE}},
+      {"lldp_other_l3", Packet().eth_type(0x88CC).payload(30).build(), {}},
+      // VLAN: 802.1Q, 802.1ad + 802.1Q (QinQ), and a third tag is not followed.
+      {"vlan_ipv4_udp", Packet().eth().vlan(100).ipv4(A4, B4).udp(7, 8).build(), {v4, udp, 17, V, 7, 8, 0, 1}},
+      {"qinq_ipv6_tcp", Packet().eth().vlan(10, 0x88A8).vlan(20).ipv6(A6, B6).tcp(9, 10, 0x02).build(),
+       {v6, tcp, 6, V, 9, 10, 0x02, 2}},
+      {"three_vlan_tags_stop_at_two", Packet().eth().vlan(1, 0x88A8).vlan(2, 0x88A8).vlan(3).ipv4(A4, B4).build(),
+       {NETMON_L3_OTHER, NETMON_L4_NONE, 0, V, 0, 0, 0, 2}},
+      // IPv4 options are skipped.
+      {"ipv4_options_4", Packet().eth().ipv4(A4, B4, 4).udp(1, 2).build(), {v4, udp, 17, 0, 1, 2}},
+      {"ipv4_options_40", Packet().eth().ipv4(A4, B4, 40).tcp(3, 4, 0x10).build(), {v4, tcp, 6, 0, 3, 4, 0x10}},
+      // IPv4 fragments: the first carries ports, the later ones do not.
+      {"ipv4_first_fragment", Packet().eth().ipv4(A4, B4, 0, 0x2000).udp(5, 6).payload(16).build(), {v4, udp, 17, F, 5, 6}},
+      {"ipv4_later_fragment", Packet().eth().ipv4(A4, B4, 0, 0x0010, 17).payload(16).build(), {v4, udp, 17, F | LF}},
+      {"ipv4_last_fragment", Packet().eth().ipv4(A4, B4, 0, 0x0020, 6).payload(16).build(), {v4, tcp, 6, F | LF}},
+      // IPv6 extension headers, each, chained, and past the walk's bound.
+      {"ipv6_hop_by_hop", Packet().eth().ipv6(A6, B6).ipv6_ext(0).udp(1, 2).build(), {v6, udp, 17, 0, 1, 2}},
+      {"ipv6_routing", Packet().eth().ipv6(A6, B6).ipv6_ext(43, 2).tcp(1, 2, 0x02).build(), {v6, tcp, 6, 0, 1, 2, 0x02}},
+      {"ipv6_dest_options", Packet().eth().ipv6(A6, B6).ipv6_ext(60, 1).udp(3, 4).build(), {v6, udp, 17, 0, 3, 4}},
+      {"ipv6_ah", Packet().eth().ipv6(A6, B6).ipv6_ext(51, 4).tcp(5, 6, 0x10).build(), {v6, tcp, 6, 0, 5, 6, 0x10}},
+      {"ipv6_first_fragment", Packet().eth().ipv6(A6, B6).ipv6_frag(0, true).udp(7, 8).build(), {v6, udp, 17, F, 7, 8}},
+      {"ipv6_later_fragment", Packet().eth().ipv6(A6, B6).ipv6_frag(185, false).udp(7, 8).build(), {v6, udp, 17, F | LF}},
+      {"ipv6_chain_hbh_dst_rt_frag",
+       Packet().eth().ipv6(A6, B6).ipv6_ext(0).ipv6_ext(60).ipv6_ext(43).ipv6_frag(0, true).icmp6(128, 0).build(),
+       {v6, icmp, 58, F, 0, 128 << 8}},
+      {"ipv6_six_headers_is_the_bound",
+       Packet().eth().ipv6(A6, B6).ipv6_ext(0).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).build(),
+       {v6, other, 59}},
+      {"ipv6_seven_headers_past_the_bound",
+       Packet().eth().ipv6(A6, B6).ipv6_ext(0).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60)
+           .udp(1, 2).build(),
+       {v6, other, 60, X}},
+      // Malformed headers.
+      {"ipv4_ethertype_version_6", Packet().eth_type(0x0800).payload(40, 0x65).build(), {v4, other, 0, M}},
+      {"ipv6_ethertype_version_4", Packet().eth_type(0x86DD).payload(60, 0x45).build(), {v6, other, 0, M}},
+      {"ipv4_ihl_below_5", Packet().eth().ipv4(A4, B4).ipv4_raw_ihl(4).udp(1, 2).build(), {v4, other, 0, M}},
+      // Truncated at every layer.
+      {"trunc_ethertype_ipv4_nothing_after", Packet().eth_type(0x0800).build(), {v4, other, 0, T}, true},
+      {"trunc_inside_vlan_tag", Packet().eth().vlan(5).ipv4(A4, B4).truncate(16).build(), {NETMON_L3_OTHER, NETMON_L4_NONE, 0, T}},
+      {"trunc_inside_ipv4_header", Packet().eth().ipv4(A4, B4).udp(1, 2).truncate(14 + 19).build(), {v4, other, 0, T}, true},
+      {"trunc_inside_ipv4_options", Packet().eth().ipv4(A4, B4, 8).udp(1, 2).truncate(14 + 24).build(), {v4, other, 17, T}},
+      {"trunc_inside_udp_header", Packet().eth().ipv4(A4, B4).udp(1, 2).truncate(14 + 20 + 7).build(), {v4, udp, 17, T}},
+      {"trunc_inside_tcp_header", Packet().eth().ipv4(A4, B4).tcp(1, 2).truncate(14 + 20 + 19).build(), {v4, tcp, 6, T}},
+      {"trunc_inside_icmp_header", Packet().eth().ipv4(A4, B4).icmp(8, 0).truncate(14 + 20 + 1).build(), {v4, icmp, 1, T}},
+      {"trunc_inside_ipv6_header", Packet().eth().ipv6(A6, B6).udp(1, 2).truncate(14 + 39).build(), {v6, other, 0, T}, true},
+      {"trunc_inside_ipv6_ext_header", Packet().eth().ipv6(A6, B6).ipv6_ext(0, 1).udp(1, 2).truncate(14 + 40 + 12).build(),
+       {v6, other, 0, T}},
+      {"trunc_inside_ipv6_frag_header", Packet().eth().ipv6(A6, B6).ipv6_frag(0, true).udp(1, 2).truncate(14 + 40 + 5).build(),
+       {v6, other, 0, T}},
+      {"trunc_inside_ipv6_udp", Packet().eth().ipv6(A6, B6).udp(1, 2).truncate(14 + 40 + 3).build(), {v6, udp, 17, T}},
+  };
+  return c;
+}
+
+std::string ip_text(int l3, const std::uint32_t* a) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(l3 == NETMON_L3_IPV4 ? AF_INET : AF_INET6, a, buf, sizeof buf);
+  return buf;
+}
+
+void check(const ParsedPacket& p, const Case& c, const char* where) {
+  SCOPED_TRACE(std::string(where) + " " + c.name);
+  EXPECT_EQ(p.l3, c.e.l3);
+  EXPECT_EQ(p.l4, c.e.l4);
+  EXPECT_EQ(p.ip_proto, c.e.ip_proto);
+  EXPECT_EQ(p.flags, c.e.flags);
+  EXPECT_EQ(ntohs(p.sport), c.e.sport);
+  EXPECT_EQ(ntohs(p.dport), c.e.dport);
+  EXPECT_EQ(p.tcp_flags, c.e.tcp_flags);
+  EXPECT_EQ(p.vlan_depth, c.e.vlan_depth);
+  if (c.e.src) {
+    EXPECT_EQ(ip_text(p.l3, p.saddr), c.e.src);
+  }
+  if (c.e.dst) {
+    EXPECT_EQ(ip_text(p.l3, p.daddr), c.e.dst);
+  }
+}
+
+class Parser : public ::testing::TestWithParam<Case> {};
+
+TEST_P(Parser, XdpAndTcParseAlike) {
+  NETMON_REQUIRE_ROOT();
+  const Case& c = GetParam();
+  auto skel = netmon::bpf::Skeleton<parse_probe>::open_and_load("parse_probe");
+  const int map = bpf_map__fd(skel->maps.result);
+  const std::uint32_t zero = 0;
+
+  const auto xdp = netmon::test::test_run(bpf_program__fd(skel->progs.parse_xdp), c.frame);
+  EXPECT_EQ(xdp.retval, static_cast<std::uint32_t>(XDP_PASS));
+  ParsedPacket p{};
+  ASSERT_EQ(bpf_map_lookup_elem(map, &zero, &p), 0);
+  check(p, c, "xdp");
+
+  const ParsedPacket poison{0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xeeee, 0xeeee, 0xeeee, {}, {}};
+  ASSERT_EQ(bpf_map_update_elem(map, &zero, &poison, BPF_ANY), 0);
+  if (c.skb_test_run_refuses) {
+    EXPECT_THROW(netmon::test::test_run(bpf_program__fd(skel->progs.parse_tc), c.frame), std::runtime_error);
+    return;
+  }
+  const auto tc = netmon::test::test_run(bpf_program__fd(skel->progs.parse_tc), c.frame);
+  EXPECT_EQ(tc.retval, static_cast<std::uint32_t>(TC_ACT_UNSPEC));
+  ASSERT_EQ(bpf_map_lookup_elem(map, &zero, &p), 0);
+  check(p, c, "tc");
+}
+
+INSTANTIATE_TEST_SUITE_P(Frames, Parser, ::testing::ValuesIn(cases()),
+                         [](const ::testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
+
+}  // namespace
