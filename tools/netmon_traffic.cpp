@@ -8,9 +8,16 @@
 // With --flows K, datagrams go round-robin from K source ports (base
 // --sport, default 40000), making K distinct flows. Prints one JSON line with
 // what was sent. Exit 1 if any datagram could not be sent.
+//
+// TCP, a real connection both ways:
+//   netmon-traffic --tcp-server --dst 10.199.0.1 --port 9100 [--connections 1]
+//       listens on dst:port, echoes every byte back, exits after N connections
+//   netmon-traffic --tcp --dst 10.199.0.1 --port 9100 --count 500
+//       connects, then `count` times sends one byte and waits for its echo
 #include <CLI/CLI.hpp>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -22,6 +29,73 @@
 #include <thread>
 #include <vector>
 
+namespace {
+
+int fail(const char* what) {
+  std::fprintf(stderr, "netmon-traffic: %s: %s\n", what, std::strerror(errno));
+  return 1;
+}
+
+bool read_exact(int fd, char* buf, std::size_t n) {
+  while (n > 0) {
+    const ssize_t r = ::recv(fd, buf, n, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    buf += r;
+    n -= static_cast<std::size_t>(r);
+  }
+  return true;
+}
+
+int tcp_client(const sockaddr_storage& to, socklen_t to_len, int family, std::uint64_t exchanges) {
+  const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail("socket");
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&to), to_len) != 0) return fail("connect");
+  char c = 'n';
+  const auto start = std::chrono::steady_clock::now();
+  for (std::uint64_t i = 0; i < exchanges; ++i) {
+    if (::send(fd, &c, 1, 0) != 1) return fail("send");
+    if (!read_exact(fd, &c, 1)) return fail("recv (echo)");
+  }
+  ::shutdown(fd, SHUT_WR);
+  while (::recv(fd, &c, 1, 0) > 0) {
+  }
+  ::close(fd);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("{\"tcp_exchanges\":%llu,\"seconds\":%.3f}\n", static_cast<unsigned long long>(exchanges), secs);
+  return 0;
+}
+
+int tcp_server(const sockaddr_storage& at, socklen_t at_len, int family, int connections) {
+  const int lfd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (lfd < 0) return fail("socket");
+  const int one = 1;
+  ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(lfd, reinterpret_cast<const sockaddr*>(&at), at_len) != 0) return fail("bind");
+  if (::listen(lfd, 16) != 0) return fail("listen");
+  std::printf("{\"listening\":true}\n");
+  std::fflush(stdout);
+  for (int n = 0; n < connections; ++n) {
+    const int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) return fail("accept");
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    char buf[4096];
+    for (;;) {
+      const ssize_t r = ::recv(fd, buf, sizeof buf, 0);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) break;
+      if (::send(fd, buf, static_cast<std::size_t>(r), 0) != r) break;
+    }
+    ::close(fd);
+  }
+  ::close(lfd);
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::string dst;
   int port = 9000;
@@ -30,6 +104,9 @@ int main(int argc, char** argv) {
   int flows = 1;
   int sport = 40000;
   double rate = 0;
+  bool tcp = false;
+  bool tcp_server_mode = false;
+  int connections = 1;
   CLI::App app{"Send an exact number of UDP datagrams (netmon tests and demo)", "netmon-traffic"};
   app.add_option("--dst", dst, "Destination IPv4 or IPv6 address")->required();
   app.add_option("--port", port, "Destination UDP port")->check(CLI::Range(1, 65535));
@@ -38,6 +115,10 @@ int main(int argc, char** argv) {
   app.add_option("--flows", flows, "Distinct source ports to cycle through")->check(CLI::Range(1, 1000));
   app.add_option("--sport", sport, "First source port")->check(CLI::Range(1024, 64000));
   app.add_option("--rate", rate, "Datagrams per second (0: as fast as possible)")->check(CLI::NonNegativeNumber);
+  app.add_flag("--tcp", tcp, "TCP client: --count one-byte exchanges with an echo server");
+  app.add_flag("--tcp-server", tcp_server_mode, "TCP echo server on --dst:--port");
+  app.add_option("--connections", connections, "With --tcp-server: connections to serve before exiting")
+      ->check(CLI::Range(1, 1000));
   CLI11_PARSE(app, argc, argv);
 
   sockaddr_storage to{};
@@ -56,6 +137,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "netmon-traffic: '%s' is not an IP address\n", dst.c_str());
     return 2;
   }
+
+  if (tcp_server_mode) return tcp_server(to, to_len, family, connections);
+  if (tcp) return tcp_client(to, to_len, family, count);
 
   std::vector<int> socks;
   for (int f = 0; f < flows; ++f) {

@@ -12,6 +12,7 @@
 #include "support/netns.hpp"
 #include "support/root.hpp"
 #include "support/subprocess.hpp"
+#include "support/traffic.hpp"
 
 namespace {
 
@@ -27,15 +28,6 @@ constexpr std::uint64_t kPackets = 10000;
 constexpr std::uint64_t kPayload = 64;
 constexpr std::uint64_t kFrameBytes = 14 + 20 + 8 + kPayload;  // what XDP sees of each datagram
 
-// Sends exactly n UDP datagrams from the namespace to the host side.
-void send_udp(const VethPair& v, std::uint64_t n, std::uint64_t payload = kPayload, int flows = 1) {
-  const auto r = netmon::test::run({"/bin/sh", "-c",
-                                    v.in_ns(std::string(NETMON_TEST_TRAFFIC_BIN) + " --dst " + v.host_ip() +
-                                            " --port 9000 --count " + std::to_string(n) + " --size " +
-                                            std::to_string(payload) + " --flows " + std::to_string(flows))},
-                                   60s);
-  ASSERT_EQ(r.status.code, 0) << r.err;
-}
 
 void expect_nothing_left(const VethPair& v) {
   EXPECT_EQ(netmon::test::xdp_prog_id(v.host_if()), 0u) << "an XDP program is still attached to " << v.host_if();
@@ -54,7 +46,7 @@ TEST(E2eXdp, CountsExactlyTheUdpPacketsSentAndDetachesOnSigint) {
   const std::uint64_t base_packets = (*first)["fields"]["packets"];
   const std::uint64_t base_bytes = (*first)["fields"]["bytes"];
 
-  send_udp(*v, kPackets);
+  netmon::test::send_udp(*v, kPackets, kPayload);
 
   // The final collection after SIGINT holds every packet.
   host.signal(SIGINT);
@@ -96,7 +88,7 @@ TEST(E2eXdp, ThroughJqTheCountIsExact) {
   const auto first = pipeline.read_line(10s);
   ASSERT_TRUE(first) << pipeline.stderr_text();
   const std::uint64_t base = std::stoull(*first);
-  send_udp(v, kPackets);
+  netmon::test::send_udp(v, kPackets, kPayload);
   std::string last = *first;
   while (auto line = pipeline.read_line(10s)) last = *line;
   const auto status = pipeline.wait(10s);
@@ -156,7 +148,7 @@ TEST(E2eXdp, ConsoleShowsTheSectionsOfARealRun) {
   VethPair v;
   Subprocess host(host_cmd({"--iface", v.host_if(), "--interval", "300ms", "--duration", "2s"}));
   std::this_thread::sleep_for(500ms);
-  send_udp(v, 1000, 100);
+  netmon::test::send_udp(v, 1000, 100);
   const auto status = host.wait(15s);
   ASSERT_TRUE(status);
   EXPECT_EQ(status->code, 0) << host.stderr_text();

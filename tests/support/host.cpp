@@ -65,6 +65,37 @@ bool wait_no_programs_named(const std::string& name, std::chrono::milliseconds t
   return true;
 }
 
+HostRun::HostRun(const std::vector<std::string>& args) : p_(host_cmd(args)) {}
+
+bool HostRun::wait_for(const std::function<bool(const nlohmann::json&)>& pred, std::chrono::milliseconds timeout) {
+  return next_json(p_, pred, timeout, &samples_).has_value();
+}
+
+std::optional<ExitStatus> HostRun::stop(int sig, std::chrono::milliseconds timeout) {
+  p_.signal(sig);
+  const auto st = p_.wait(timeout);
+  for (const auto& line : lines_of(p_.stdout_rest())) samples_.push_back(nlohmann::json::parse(line));
+  return st;
+}
+
+std::optional<nlohmann::json> HostRun::last(const std::function<bool(const nlohmann::json&)>& pred) const {
+  for (auto it = samples_.rbegin(); it != samples_.rend(); ++it)
+    if (pred(*it)) return *it;
+  return std::nullopt;
+}
+
+std::uint64_t field_u64(const nlohmann::json& sample, const std::string& key) {
+  return sample.at("fields").at(key).get<std::uint64_t>();
+}
+
+std::vector<std::string> tc_filters(const std::string& ifname, const std::string& direction) {
+  return lines_of(sh_out("tc filter show dev " + ifname + " " + direction + " 2>/dev/null"));
+}
+
+bool tc_has_clsact(const std::string& ifname) {
+  return sh_out("tc qdisc show dev " + ifname + " 2>/dev/null").find("clsact") != std::string::npos;
+}
+
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);

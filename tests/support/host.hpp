@@ -35,6 +35,33 @@ int loaded_programs_named(const std::string& name);
 // freed asynchronously after their last reference goes).
 bool wait_no_programs_named(const std::string& name, std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+// netmon-host running with --sink json, its samples kept as they arrive.
+class HostRun {
+ public:
+  explicit HostRun(const std::vector<std::string>& args);
+  // Reads samples until one matches (true) or the timeout passes (false).
+  bool wait_for(const std::function<bool(const nlohmann::json&)>& pred, std::chrono::milliseconds timeout);
+  // Sends sig, reads every remaining sample, waits for the exit.
+  std::optional<ExitStatus> stop(int sig, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+  // The last sample read that matches, if any.
+  [[nodiscard]] std::optional<nlohmann::json> last(const std::function<bool(const nlohmann::json&)>& pred) const;
+  [[nodiscard]] const std::vector<nlohmann::json>& samples() const { return samples_; }
+  [[nodiscard]] const std::string& stderr_text() const { return p_.stderr_text(); }
+  Subprocess& process() { return p_; }
+
+ private:
+  Subprocess p_;
+  std::vector<nlohmann::json> samples_;
+};
+
+// fields.<key> of a sample as an unsigned integer.
+std::uint64_t field_u64(const nlohmann::json& sample, const std::string& key);
+
+// Lines of `tc filter show dev IF ingress|egress` and whether a clsact qdisc
+// is on IF (`tc qdisc show`): what iproute2 sees, independent of netmon.
+std::vector<std::string> tc_filters(const std::string& ifname, const std::string& direction);
+bool tc_has_clsact(const std::string& ifname);
+
 // stderr split into non-empty lines.
 std::vector<std::string> lines_of(const std::string& text);
 

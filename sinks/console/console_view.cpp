@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: MIT
+#include "console_view.hpp"
+
+#include <netmon/timefmt.hpp>
+#include <netmon/units.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <map>
+#include <vector>
+
+namespace netmon::console {
+
+namespace {
+
+// "1 packet", "856 packets", "1.2K packets"
+std::string packet_count(std::uint64_t n) { return human_count(n) + (n == 1 ? " packet" : " packets"); }
+
+std::string tag_or(const Sample& s, const char* key, const std::string& def = "") {
+  const std::string* v = s.tag_value(key);
+  return v ? *v : def;
+}
+
+std::string text_field(const Sample& s, const char* key) {
+  const FieldValue* v = s.field(key);
+  return v && std::holds_alternative<std::string>(*v) ? std::get<std::string>(*v) : std::string();
+}
+
+// Plugin strings reach a terminal: control characters are shown, not obeyed.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+    else out += static_cast<char>(c);
+  }
+  return out;
+}
+
+std::string value_text(const FieldValue& v) {
+  if (const auto* d = std::get_if<double>(&v)) return fmt::format("{:.1f}", *d);
+  return printable(field_text(v));
+}
+
+struct Traffic {
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+  double pps = 0;
+  double bps = 0;
+
+  void add(const Sample& s) {
+    packets += s.u64("packets").value_or(0);
+    bytes += s.u64("bytes").value_or(0);
+    pps += s.number("packets_per_sec").value_or(0);
+    bps += s.number("bytes_per_sec").value_or(0);
+  }
+  void add(const Traffic& t) {
+    packets += t.packets;
+    bytes += t.bytes;
+    pps += t.pps;
+    bps += t.bps;
+  }
+  [[nodiscard]] std::string totals() const { return fmt::format("{}, {}", packet_count(packets), human_bytes(bytes)); }
+  [[nodiscard]] std::string line() const {
+    return fmt::format("{} ({} pkt/s, {})", totals(), human_rate(pps), human_byte_rate(bps));
+  }
+};
+
+struct XdpIface {
+  std::string index, mode;
+  Traffic rx;
+  std::uint64_t malformed = 0;
+  std::map<std::string, std::map<std::string, std::uint64_t>> classes;  // l3 -> l4 -> packets
+};
+
+struct TcIface {
+  std::string index, attach;
+  Traffic ingress, egress;
+};
+
+struct Flow {
+  int rank = 0;
+  const Sample* s = nullptr;
+};
+
+struct View {
+  std::map<std::string, XdpIface> xdp;  // by interface name
+  std::map<std::string, TcIface> tc;
+  std::vector<Flow> flows;
+  const Sample* flow_other = nullptr;
+  const Sample* flow_table = nullptr;
+  std::vector<const Sample*> others;
+  std::vector<std::string> notes;
+
+  explicit View(const Batch& batch) {
+    for (const auto& s : batch.samples) take(s);
+    std::sort(flows.begin(), flows.end(), [](const Flow& a, const Flow& b) { return a.rank < b.rank; });
+  }
+
+  void take(const Sample& s) {
+    const std::string& m = s.measurement;
+    if (m == "xdp_stats") {
+      auto& x = xdp[tag_or(s, "ifname", "?")];
+      x.index = tag_or(s, "ifindex");
+      x.rx.add(s);
+      x.malformed = s.u64("malformed_packets").value_or(0);
+      x.mode = text_field(s, "mode");
+    } else if (m == "xdp_stats_class") {
+      xdp[tag_or(s, "ifname", "?")].classes[tag_or(s, "l3")][tag_or(s, "l4")] = s.u64("packets").value_or(0);
+    } else if (m == "tc_stats") {
+      auto& t = tc[tag_or(s, "ifname", "?")];
+      t.index = tag_or(s, "ifindex");
+      t.attach = text_field(s, "attach");
+      (tag_or(s, "direction") == "egress" ? t.egress : t.ingress).add(s);
+    } else if (m == "flow_top") {
+      flows.push_back({std::atoi(tag_or(s, "rank", "0").c_str()), &s});
+    } else if (m == "flow_top_other") {
+      flow_other = &s;
+    } else if (m == "flow_top_table") {
+      flow_table = &s;
+    } else if (m == "tc_stats_class" || m == "netmon_host" || m == "flow_end") {
+      // Detail the console leaves to the json and csv sinks.
+    } else if (m == "netmon_host_sink") {
+      if (const auto dropped = s.u64("dropped_batches"); dropped && *dropped > 0)
+        notes.push_back(fmt::format("sink {} dropped {} batches (too slow)", tag_or(s, "sink", "?"), *dropped));
+    } else {
+      others.push_back(&s);
+    }
+  }
+};
+
+void global_section(const View& v, std::string& o) {
+  if (v.xdp.empty() && v.tc.empty()) return;
+  // RX as XDP sees it when xdp_stats runs (before the stack), else TC ingress.
+  Traffic rx, tx;
+  if (!v.xdp.empty())
+    for (const auto& [name, x] : v.xdp) rx.add(x.rx);
+  else
+    for (const auto& [name, t] : v.tc) rx.add(t.ingress);
+  for (const auto& [name, t] : v.tc) tx.add(t.egress);
+  Traffic total = rx;
+  total.add(tx);
+  o += "\nGlobal Statistics:\n";
+  o += "  RX: " + rx.line() + "\n";
+  o += v.tc.empty() ? std::string("  TX: not measured (load the tc_stats plugin)\n") : "  TX: " + tx.line() + "\n";
+  o += "  Total: " + total.totals() + "\n";
+  o += "  Average packet size: " +
+       (total.packets ? fmt::format("{} bytes", (total.bytes + total.packets / 2) / total.packets)
+                      : std::string("n/a")) +
+       "\n";
+}
+
+void tc_section(const View& v, std::string& o) {
+  if (v.tc.empty()) return;
+  o += "\nTC Device Statistics:\n";
+  for (const auto& [name, t] : v.tc) {
+    o += fmt::format("  {} (index {}, {}):\n", name, t.index, t.attach.empty() ? "?" : t.attach);
+    o += "    Ingress: " + t.ingress.line() + "\n";
+    o += "    Egress:  " + t.egress.line() + "\n";
+  }
+}
+
+void xdp_section(const View& v, std::string& o) {
+  if (v.xdp.empty()) return;
+  o += "\nXDP Interface Statistics:\n";
+  for (const auto& [name, x] : v.xdp) {
+    o += fmt::format("  {} (index {}, {} XDP):\n", name, x.index, x.mode.empty() ? "?" : x.mode);
+    o += "    RX: " + x.rx.line() + "\n";
+    const auto count = [&x](const char* l3, const char* l4) -> std::uint64_t {
+      auto a = x.classes.find(l3);
+      if (a == x.classes.end()) return 0;
+      if (!l4) {
+        std::uint64_t n = 0;
+        for (const auto& [k, c] : a->second) n += c;
+        return n;
+      }
+      auto b = a->second.find(l4);
+      return b == a->second.end() ? 0 : b->second;
+    };
+    for (const auto& [l3, label] : {std::pair{"ipv4", "IPv4"}, std::pair{"ipv6", "IPv6"}}) {
+      if (!x.classes.count(l3)) continue;
+      o += fmt::format("    {}: {} (TCP {}, UDP {}, ICMP {}, other {})\n", label, packet_count(count(l3, nullptr)),
+                       human_count(count(l3, "tcp")), human_count(count(l3, "udp")), human_count(count(l3, "icmp")),
+                       human_count(count(l3, "other")));
+    }
+    o += fmt::format("    ARP: {}, other L3: {}, malformed: {}\n", packet_count(count("arp", nullptr)),
+                     packet_count(count("other", nullptr)), packet_count(x.malformed));
+  }
+}
+
+// "192.0.2.1:53", "[2001:db8::1]:443", "192.0.2.1" (no port for ICMP and others)
+std::string endpoint(const Sample& s, const char* addr, const char* port, bool with_port) {
+  std::string a = tag_or(s, addr, "?");
+  if (tag_or(s, "family") == "ipv6") a = "[" + a + "]";
+  return with_port ? a + ":" + tag_or(s, port, "?") : a;
+}
+
+std::string flow_line(const Sample& s) {
+  const std::string proto = tag_or(s, "proto", "?");
+  const bool ports = proto == "tcp" || proto == "udp";
+  std::string what = ports ? proto : proto == "icmp" ? "icmp" : "proto " + std::to_string(s.u64("ip_proto").value_or(0));
+  for (auto& c : what) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  std::string line = fmt::format("{} {} -> {} ({})", what, endpoint(s, "src", "sport", ports),
+                                 endpoint(s, "dst", "dport", ports), packet_count(s.u64("packets").value_or(0)));
+  if (proto == "icmp") {
+    const auto code = std::atoi(tag_or(s, "dport", "0").c_str());
+    line += fmt::format(" type {} code {}", code >> 8, code & 0xff);
+  }
+  line += fmt::format("  {}, {} {}, now {}", human_bytes(s.u64("bytes").value_or(0)), tag_or(s, "ifname", "?"),
+                      tag_or(s, "direction", "?"), human_byte_rate(s.number("bytes_per_sec").value_or(0)));
+  line += fmt::format(" (2s {}, 10s {}, 40s {})", human_byte_rate(s.number("bytes_per_sec_2s").value_or(0)),
+                      human_byte_rate(s.number("bytes_per_sec_10s").value_or(0)),
+                      human_byte_rate(s.number("bytes_per_sec_40s").value_or(0)));
+  if (const std::string flags = text_field(s, "tcp_flags"); !flags.empty()) line += " [" + flags + "]";
+  return line;
+}
+
+void flow_section(const View& v, std::string& o) {
+  if (v.flows.empty() && !v.flow_other && !v.flow_table) return;
+  std::string by = v.flow_other ? tag_or(*v.flow_other, "sort", "packets") : "packets";
+  const std::uint64_t entries = v.flow_table ? v.flow_table->u64("entries").value_or(0) : v.flows.size();
+  o += fmt::format("\nTop Flow Statistics (by {}, {} of {} flows):\n", by, v.flows.size(), entries);
+  if (v.flows.empty()) o += "  (no flows yet)\n";
+  for (const auto& f : v.flows) o += fmt::format("  {}. {}\n", f.rank, printable(flow_line(*f.s)));
+  if (v.flow_other && v.flow_other->u64("flows").value_or(0) > 0)
+    o += fmt::format("  Other flows: {} flows, {}, {}\n", human_count(v.flow_other->u64("flows").value_or(0)),
+                     packet_count(v.flow_other->u64("packets").value_or(0)),
+                     human_bytes(v.flow_other->u64("bytes").value_or(0)));
+  if (v.flow_table) {
+    const auto failures = v.flow_table->u64("insert_failures").value_or(0);
+    const auto evicted = v.flow_table->u64("evicted").value_or(0);
+    o += fmt::format("  Flow table: {} of {} entries, {} evicted, {} failed inserts\n", human_count(entries),
+                     human_count(v.flow_table->u64("capacity").value_or(0)), human_count(evicted),
+                     human_count(failures));
+  }
+}
+
+void other_section(const View& v, std::string& o) {
+  if (v.others.empty()) return;
+  o += "\nOther Measurements:\n";
+  for (const Sample* s : v.others) {
+    std::string tags;
+    for (const auto& t : s->tags) tags += (tags.empty() ? "" : ",") + printable(t.key) + "=" + printable(t.value);
+    std::string fields;
+    for (const auto& f : s->fields) fields += (fields.empty() ? "" : " ") + printable(f.key) + "=" + value_text(f.value);
+    o += fmt::format("  {}{}: {}\n", printable(s->measurement), tags.empty() ? "" : "{" + tags + "}", fields);
+  }
+}
+
+}  // namespace
+
+std::string render(const Batch& batch) {
+  const View v(batch);
+  std::string o;
+  const std::string rule(60, '=');
+  o += rule + "\n";
+  o += fmt::format("Traffic Statistics [{}]\n", local_hms(batch.timestamp_ns));
+  o += rule + "\n";
+  global_section(v, o);
+  tc_section(v, o);
+  flow_section(v, o);
+  xdp_section(v, o);
+  other_section(v, o);
+  for (const auto& n : v.notes) o += "\nNote: " + n + "\n";
+  return o;
+}
+
+}  // namespace netmon::console
