@@ -24,7 +24,7 @@ static __always_inline int count(struct __sk_buff *skb, __u32 direction)
 
 	if (!c)
 		return TC_ACT_UNSPEC;
-	netmon_parse_skb(skb, &pkt);
+	netmon_classify_skb(skb, &pkt);
 	/* skb->len: the whole packet from its Ethernet header, as XDP counts it. */
 	netmon_count(c, pkt.l3, pkt.l4, pkt.flags, skb->len);
 	return TC_ACT_UNSPEC;

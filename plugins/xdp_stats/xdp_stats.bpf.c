@@ -26,7 +26,7 @@ int xdp_stats_rx(struct xdp_md *ctx)
 	v = bpf_map_lookup_elem(&stats, &zero);
 	if (!v)
 		return XDP_PASS;
-	netmon_parse(data, data_end, &pkt);
+	netmon_classify(data, data_end, &pkt);
 	netmon_count(&v->rx, pkt.l3, pkt.l4, pkt.flags, data_end - data);
 	return XDP_PASS;
 }

@@ -35,4 +35,16 @@ int parse_tc(struct __sk_buff *skb)
 	return TC_ACT_UNSPEC;
 }
 
+/* The class-only mode, to check it agrees with the full parse on the class. */
+SEC("xdp")
+int classify_xdp(struct xdp_md *ctx)
+{
+	__u32 zero = 0;
+	struct netmon_packet *out = bpf_map_lookup_elem(&result, &zero);
+
+	if (out)
+		netmon_classify((void *)(long)ctx->data, (void *)(long)ctx->data_end, out);
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -175,6 +175,18 @@ TEST_P(Parser, XdpAndTcParseAlike) {
   check(p, c, "xdp");
 
   const ParsedPacket poison{0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xeeee, 0xeeee, 0xeeee, {}, {}};
+  // The class-only parse: the same class, protocol and flags; no TCP flags.
+  ASSERT_EQ(bpf_map_update_elem(map, &zero, &poison, BPF_ANY), 0);
+  netmon::test::test_run(bpf_program__fd(skel->progs.classify_xdp), c.frame);
+  ParsedPacket k{};
+  ASSERT_EQ(bpf_map_lookup_elem(map, &zero, &k), 0);
+  EXPECT_EQ(k.l3, c.e.l3) << c.name;
+  EXPECT_EQ(k.l4, c.e.l4) << c.name;
+  EXPECT_EQ(k.ip_proto, c.e.ip_proto) << c.name;
+  EXPECT_EQ(k.flags, c.e.flags) << c.name;
+  EXPECT_EQ(k.vlan_depth, c.e.vlan_depth) << c.name;
+  EXPECT_EQ(k.tcp_flags, 0) << c.name;
+
   ASSERT_EQ(bpf_map_update_elem(map, &zero, &poison, BPF_ANY), 0);
   if (c.skb_test_run_refuses) {
     EXPECT_THROW(netmon::test::test_run(bpf_program__fd(skel->progs.parse_tc), c.frame), std::runtime_error);

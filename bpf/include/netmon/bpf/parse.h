@@ -11,11 +11,13 @@
  *
  * Usage:
  *   struct netmon_packet pkt;
- *   netmon_parse(data, data_end, &pkt);
+ *   netmon_parse(data, data_end, &pkt);     // everything: class, addresses, ports, TCP flags
+ *   netmon_classify(data, data_end, &pkt);  // the class only: l3, l4, ip_proto, flags,
+ *                                           // vlan_depth, eth_proto (cheaper: no copies)
  *   counters[pkt.l3][pkt.l4]++;  // always valid indexes
  *
- * Everything is static __always_inline: a program pays only for the fields it
- * reads (unused stores to the on-stack struct are removed by the compiler).
+ * Everything is static __always_inline, and the class-only mode is a
+ * compile-time constant, so a counting program pays for no address copy.
  */
 #ifndef NETMON_BPF_PARSE_H
 #define NETMON_BPF_PARSE_H
@@ -116,7 +118,8 @@ struct netmon_icmphdr { /* ICMP and ICMPv6 share the first two bytes */
 };
 
 /* The parse result. Addresses and ports in network byte order; an IPv4
- * address is in saddr[0]/daddr[0] with the rest zero. */
+ * address is in saddr[0]/daddr[0] with the rest zero. After
+ * netmon_classify() only the first eight bytes (l3 .. eth_proto) are set. */
 struct netmon_packet {
 	__u8 l3;       /* enum netmon_l3 */
 	__u8 l4;       /* enum netmon_l4 */
@@ -138,6 +141,10 @@ struct netmon_cursor {
 
 /* Returns a pointer to the next `len` bytes and advances, or NULL if the frame
  * is shorter. The only way the parser reads the packet. */
+/* What a parse fills in (a compile-time constant in every caller). */
+#define NETMON_PARSE_CLASS 0 /* class and flags */
+#define NETMON_PARSE_FLOW 1  /* and addresses, ports, TCP flags */
+
 #define netmon_cursor_take(c, len)                                              \
 	({                                                                      \
 		void *__p = (c)->pos;                                           \
@@ -176,7 +183,7 @@ static __always_inline int netmon_parse_eth(struct netmon_cursor *c, struct netm
 }
 
 /* IPv4 with options. Returns the transport protocol or -1. */
-static __always_inline int netmon_parse_ipv4(struct netmon_cursor *c, struct netmon_packet *pkt)
+static __always_inline int netmon_parse_ipv4(struct netmon_cursor *c, struct netmon_packet *pkt, const int what)
 {
 	struct netmon_iphdr *ip = netmon_cursor_take(c, sizeof(*ip));
 	__u32 ihl;
@@ -190,8 +197,10 @@ static __always_inline int netmon_parse_ipv4(struct netmon_cursor *c, struct net
 		pkt->flags |= NETMON_PKT_MALFORMED;
 		return -1;
 	}
-	pkt->saddr[0] = ip->saddr;
-	pkt->daddr[0] = ip->daddr;
+	if (what == NETMON_PARSE_FLOW) {
+		pkt->saddr[0] = ip->saddr;
+		pkt->daddr[0] = ip->daddr;
+	}
 	pkt->ip_proto = ip->protocol;
 	if (ip->frag_off & bpf_htons(0x3fff)) { /* MF set or offset != 0 */
 		pkt->flags |= NETMON_PKT_FRAGMENT;
@@ -207,7 +216,7 @@ static __always_inline int netmon_parse_ipv4(struct netmon_cursor *c, struct net
 }
 
 /* IPv6 and its extension headers. Returns the transport protocol or -1. */
-static __always_inline int netmon_parse_ipv6(struct netmon_cursor *c, struct netmon_packet *pkt)
+static __always_inline int netmon_parse_ipv6(struct netmon_cursor *c, struct netmon_packet *pkt, const int what)
 {
 	struct netmon_ipv6hdr *ip6 = netmon_cursor_take(c, sizeof(*ip6));
 	__u8 next;
@@ -220,8 +229,10 @@ static __always_inline int netmon_parse_ipv6(struct netmon_cursor *c, struct net
 		pkt->flags |= NETMON_PKT_MALFORMED;
 		return -1;
 	}
-	__builtin_memcpy(pkt->saddr, ip6->saddr, sizeof(pkt->saddr));
-	__builtin_memcpy(pkt->daddr, ip6->daddr, sizeof(pkt->daddr));
+	if (what == NETMON_PARSE_FLOW) {
+		__builtin_memcpy(pkt->saddr, ip6->saddr, sizeof(pkt->saddr));
+		__builtin_memcpy(pkt->daddr, ip6->daddr, sizeof(pkt->daddr));
+	}
 	next = ip6->nexthdr;
 #pragma unroll
 	for (int i = 0; i < NETMON_IPV6_MAX_EXT_HDRS; i++) {
@@ -278,7 +289,8 @@ truncated:
 }
 
 /* TCP, UDP, ICMP, ICMPv6 at the cursor. */
-static __always_inline void netmon_parse_l4(struct netmon_cursor *c, struct netmon_packet *pkt, int proto)
+static __always_inline void netmon_parse_l4(struct netmon_cursor *c, struct netmon_packet *pkt, int proto,
+					    const int what)
 {
 	switch (proto) {
 	case NETMON_IPPROTO_TCP:
@@ -302,35 +314,43 @@ static __always_inline void netmon_parse_l4(struct netmon_cursor *c, struct netm
 
 		if (!tcp)
 			goto truncated;
-		pkt->sport = tcp->source;
-		pkt->dport = tcp->dest;
-		pkt->tcp_flags = tcp->flags;
+		if (what == NETMON_PARSE_FLOW) {
+			pkt->sport = tcp->source;
+			pkt->dport = tcp->dest;
+			pkt->tcp_flags = tcp->flags;
+		}
 	} else if (proto == NETMON_IPPROTO_UDP) {
 		struct netmon_l4ports *udp = netmon_cursor_take(c, 8); /* whole UDP header */
 
 		if (!udp)
 			goto truncated;
-		pkt->sport = udp->source;
-		pkt->dport = udp->dest;
+		if (what == NETMON_PARSE_FLOW) {
+			pkt->sport = udp->source;
+			pkt->dport = udp->dest;
+		}
 	} else {
 		struct netmon_icmphdr *icmp = netmon_cursor_take(c, sizeof(*icmp));
 
 		if (!icmp)
 			goto truncated;
-		pkt->dport = bpf_htons(((__u16)icmp->type << 8) | icmp->code);
+		if (what == NETMON_PARSE_FLOW)
+			pkt->dport = bpf_htons(((__u16)icmp->type << 8) | icmp->code);
 	}
 	return;
 truncated:
 	pkt->flags |= NETMON_PKT_TRUNCATED;
 }
 
-/* Parses a whole frame. Always fills pkt->l3 and pkt->l4 with valid indexes. */
-static __always_inline void netmon_parse(void *data, void *data_end, struct netmon_packet *pkt)
+/* Parses a frame. Always fills pkt->l3 and pkt->l4 with valid indexes. */
+static __always_inline void netmon_parse_what(void *data, void *data_end, struct netmon_packet *pkt, const int what)
 {
 	struct netmon_cursor c = { .pos = data, .end = data_end };
 	int proto;
 
-	__builtin_memset(pkt, 0, sizeof(*pkt));
+	if (what == NETMON_PARSE_FLOW)
+		__builtin_memset(pkt, 0, sizeof(*pkt));
+	else
+		__builtin_memset(pkt, 0, 8); /* l3 .. eth_proto */
 	pkt->l3 = NETMON_L3_OTHER;
 	pkt->l4 = NETMON_L4_NONE;
 
@@ -343,11 +363,11 @@ static __always_inline void netmon_parse(void *data, void *data_end, struct netm
 	switch (proto) {
 	case NETMON_ETH_P_IP:
 		pkt->l3 = NETMON_L3_IPV4;
-		proto = netmon_parse_ipv4(&c, pkt);
+		proto = netmon_parse_ipv4(&c, pkt, what);
 		break;
 	case NETMON_ETH_P_IPV6:
 		pkt->l3 = NETMON_L3_IPV6;
-		proto = netmon_parse_ipv6(&c, pkt);
+		proto = netmon_parse_ipv6(&c, pkt, what);
 		break;
 	case NETMON_ETH_P_ARP:
 		pkt->l3 = NETMON_L3_ARP;
@@ -359,23 +379,43 @@ static __always_inline void netmon_parse(void *data, void *data_end, struct netm
 		pkt->l4 = NETMON_L4_OTHER;
 		return;
 	}
-	netmon_parse_l4(&c, pkt, proto);
+	netmon_parse_l4(&c, pkt, proto, what);
 }
 
-/* Parses the frame of a TC program's skb. Headers that are not in the linear
- * part of a non-linear skb are pulled into it first (bpf_skb_pull_data moves
- * bytes, it does not change them), so such packets are not taken for
- * truncated ones. */
-static __always_inline void netmon_parse_skb(struct __sk_buff *skb, struct netmon_packet *pkt)
+static __always_inline void netmon_parse(void *data, void *data_end, struct netmon_packet *pkt)
+{
+	netmon_parse_what(data, data_end, pkt, NETMON_PARSE_FLOW);
+}
+
+static __always_inline void netmon_classify(void *data, void *data_end, struct netmon_packet *pkt)
+{
+	netmon_parse_what(data, data_end, pkt, NETMON_PARSE_CLASS);
+}
+
+/* The same for a TC program's skb. Headers that are not in the linear part
+ * of a non-linear skb are pulled into it first (bpf_skb_pull_data moves bytes,
+ * it does not change them), so such packets are not taken for truncated
+ * ones. */
+static __always_inline void netmon_parse_skb_what(struct __sk_buff *skb, struct netmon_packet *pkt, const int what)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 
-	netmon_parse(data, data_end, pkt);
+	netmon_parse_what(data, data_end, pkt, what);
 	if ((pkt->flags & NETMON_PKT_TRUNCATED) && skb->len > (__u32)(data_end - data)) {
 		if (bpf_skb_pull_data(skb, skb->len < 256 ? skb->len : 256) == 0)
-			netmon_parse((void *)(long)skb->data, (void *)(long)skb->data_end, pkt);
+			netmon_parse_what((void *)(long)skb->data, (void *)(long)skb->data_end, pkt, what);
 	}
+}
+
+static __always_inline void netmon_parse_skb(struct __sk_buff *skb, struct netmon_packet *pkt)
+{
+	netmon_parse_skb_what(skb, pkt, NETMON_PARSE_FLOW);
+}
+
+static __always_inline void netmon_classify_skb(struct __sk_buff *skb, struct netmon_packet *pkt)
+{
+	netmon_parse_skb_what(skb, pkt, NETMON_PARSE_CLASS);
 }
 
 #endif /* NETMON_BPF_PARSE_H */
