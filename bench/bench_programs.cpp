@@ -4,7 +4,7 @@
 // to an empty XDP or TC program measured in the same run. Trials alternate
 // program and baseline so drift hits both; the median trial is reported.
 //
-//   sudo build/bin/netmon-bench-programs [--repeat 2000000] [--trials 7]
+//   sudo build/bin/netmon-bench-programs [--repeat 10000000] [--trials 7]
 #include <netmon/bpf.hpp>
 
 #include <CLI/CLI.hpp>
@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "empty.skel.h"
+#include "flow_top.skel.h"
+#include "naive_flow.skel.h"
 #include "support/bpf_run.hpp"
 #include "support/packet.hpp"
 #include "tc_stats_bpf.skel.h"
@@ -71,7 +73,7 @@ std::pair<double, double> measure(int prog, int baseline, const std::vector<std:
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::uint32_t repeat = 2'000'000;
+  std::uint32_t repeat = 10'000'000;
   int trials = 7;
   CLI::App app{"Cost per packet of netmon's BPF programs, as ratios to empty programs", "netmon-bench-programs"};
   app.add_option("--repeat", repeat, "bpf_prog_test_run repetitions per trial")->check(CLI::Range(1'000'000u, 100'000'000u));
@@ -82,6 +84,8 @@ int main(int argc, char** argv) {
     auto empty = netmon::bpf::Skeleton<::empty>::open_and_load("empty");
     auto xdp = netmon::bpf::Skeleton<xdp_stats>::open_and_load("xdp_stats");
     auto tc = netmon::bpf::Skeleton<tc_stats_bpf>::open_and_load("tc_stats");
+    auto flows = netmon::bpf::Skeleton<flow_top>::open_and_load("flow_top");
+    auto naive = netmon::bpf::Skeleton<naive_flow>::open_and_load("naive_flow");
     struct Program {
       const char* name;
       int fd;
@@ -92,6 +96,11 @@ int main(int argc, char** argv) {
         {"xdp_stats (XDP)", bpf_program__fd(xdp->progs.xdp_stats_rx), bpf_program__fd(empty->progs.empty_xdp), "empty XDP"},
         {"tc_stats ingress (TC)", bpf_program__fd(tc->progs.tc_stats_ingress), bpf_program__fd(empty->progs.empty_tc),
          "empty TC"},
+        // The warm-up run creates the flow: every measured packet is of an existing flow.
+        {"flow_top ingress (TC)", bpf_program__fd(flows->progs.flow_top_ingress),
+         bpf_program__fd(empty->progs.empty_tc), "empty TC"},
+        {"reference: parse + LRU hash update", bpf_program__fd(naive->progs.naive_flow),
+         bpf_program__fd(empty->progs.empty_tc), "empty TC"},
     };
     fmt::print("repeat {} per trial, median of {} trials, ns per packet\n\n", repeat, trials);
     fmt::print("| program | frame | program ns | baseline | baseline ns | ratio |\n|---|---|---|---|---|---|\n");

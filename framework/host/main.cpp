@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   }
   const auto& cfg = std::get<netmon::host::HostConfig>(parsed);
   netmon::host::setup_logging(cfg.log_level);
+  netmon::host::route_libbpf_logs();
   if (cfg.version) {
     std::printf("netmon-host %s (plugin ABI %d.%d)\n", NETMON_VERSION, NETMON_ABI_MAJOR, NETMON_ABI_MINOR);
     return 0;

@@ -81,7 +81,7 @@ nlohmann::json collect_options(const std::optional<std::string>& config_file,
 
 CliResult parse_cli(int argc, const char* const* argv) {
   HostConfig cfg;
-  std::string plugins_text = "xdp_stats";
+  std::string plugins_text = "xdp_stats,tc_stats,flow_top";
   std::string interval_text = "1s";
   std::string duration_text;
   std::vector<std::string> sink_texts;

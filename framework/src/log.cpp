@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "log.hpp"
 
+#include <cstdarg>
+#include <cstdio>
+#include <string>
+
+#include <bpf/libbpf.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -13,6 +18,23 @@ void setup_logging(const std::string& level) {
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
 }
+
+namespace {
+int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
+  char buf[2048];
+  std::vsnprintf(buf, sizeof buf, fmt, args);
+  std::string msg(buf);
+  while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+  if (msg.empty()) return 0;
+  if (msg.rfind("libbpf: ", 0) == 0) msg.erase(0, 8);
+  const bool extack = msg.find("Kernel error message:") != std::string::npos;
+  if (level == LIBBPF_WARN && !extack) spdlog::warn("libbpf: {}", msg);
+  else spdlog::debug("libbpf: {}", msg);
+  return 0;
+}
+}  // namespace
+
+void route_libbpf_logs() { libbpf_set_print(libbpf_print); }
 
 void plugin_log(void* host_ctx, int level, const char* message) {
   const auto* who = static_cast<const std::string*>(host_ctx);

@@ -4,39 +4,8 @@
 
 #include <linux/if_link.h>
 
-#include <atomic>
-#include <cstdarg>
-#include <cstdio>
-#include <mutex>
 
 namespace netmon::bpf {
-
-namespace {
-std::mutex g_log_mu;
-Logger g_log;
-
-int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
-  char buf[1024];
-  std::vsnprintf(buf, sizeof buf, fmt, args);
-  std::string msg(buf);
-  while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-  if (msg.empty()) return 0;
-  std::lock_guard lock(g_log_mu);
-  // The kernel's extended ack accompanies an error code that netmon handles
-  // and reports itself (a filter not found, a qdisc that exists): debug only.
-  const bool extack = msg.find("Kernel error message:") != std::string::npos;
-  if (msg.rfind("libbpf: ", 0) == 0) msg.erase(0, 8);
-  if (level == LIBBPF_WARN && !extack) g_log.warn("libbpf: " + msg);
-  else g_log.debug("libbpf: " + msg);
-  return 0;
-}
-}  // namespace
-
-void route_libbpf_logs(const Logger& log) {
-  std::lock_guard lock(g_log_mu);
-  g_log = log;
-  libbpf_set_print(libbpf_print);
-}
 
 int possible_cpus() {
   static const int n = libbpf_num_possible_cpus();

@@ -26,7 +26,6 @@ class TcStats final : public netmon::Plugin {
   }
 
   void start(const netmon::StartContext& ctx) override {
-    netmon::bpf::route_libbpf_logs(ctx.log);
     std::vector<Attached> attached;  // detached again if anything below throws
     for (const auto& iface : ctx.interfaces) {
       Attached a{Skeleton<tc_stats_bpf>::open_and_load("tc_stats"), {}, {}};

@@ -24,7 +24,6 @@ class XdpStats final : public netmon::Plugin {
   }
 
   void start(const netmon::StartContext& ctx) override {
-    netmon::bpf::route_libbpf_logs(ctx.log);
     std::vector<Attached> attached;  // detached again if anything below throws
     for (const auto& iface : ctx.interfaces) {
       auto skel = Skeleton<xdp_stats>::open_and_load("xdp_stats");

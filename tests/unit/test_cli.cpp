@@ -68,7 +68,7 @@ std::string usage_error(const std::vector<std::string>& args) {
 
 TEST(Cli, Defaults) {
   const auto c = ok({});
-  EXPECT_EQ(c.plugins, (std::vector<std::string>{"xdp_stats"}));
+  EXPECT_EQ(c.plugins, (std::vector<std::string>{"xdp_stats", "tc_stats", "flow_top"}));
   EXPECT_TRUE(c.ifaces.empty());
   EXPECT_EQ(c.interval, 1s);
   EXPECT_FALSE(c.duration.has_value());

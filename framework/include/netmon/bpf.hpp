@@ -52,9 +52,10 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-// Routes libbpf's messages (including the verifier log on a failed load) to
-// the host's log: warnings at warn level, the rest at debug level.
-void route_libbpf_logs(const Logger& log);
+// libbpf's own messages (the verifier log of a failed load among them) reach
+// the host's log through a callback netmon-host installs once for the whole
+// process. Plugins must not call libbpf_set_print(): the callback would live
+// in the plugin's library and dangle once that library is unloaded.
 
 // A bpftool-generated skeleton (the C++ members bpftool emits), owned.
 template <class T>

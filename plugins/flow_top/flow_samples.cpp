@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+#include "flow_samples.hpp"
+
+#include <netmon/bpf/classes.h>
+#include <netmon/timefmt.hpp>
+
+#include <arpa/inet.h>
+
+namespace netmon::flow_top {
+
+namespace {
+
+constexpr std::uint8_t kIcmp = 1;
+constexpr std::uint8_t kTcp = 6;
+constexpr std::uint8_t kUdp = 17;
+constexpr std::uint8_t kIcmpV6 = 58;
+
+// The tags that identify a flow (flow_top without rank, and flow_end).
+void flow_tags(Sample& s, const flow_top_key& k, const SampleOptions& opts) {
+  s.tag("ifname", opts.ifname ? opts.ifname(k.ifindex) : "if" + std::to_string(k.ifindex))
+      .tag("ifindex", std::to_string(k.ifindex))
+      .tag("direction", k.direction == FLOW_TOP_EGRESS ? "egress" : "ingress")
+      .tag("family", k.family == NETMON_L3_IPV6 ? "ipv6" : "ipv4")
+      .tag("proto", proto_name(k.family, k.ip_proto))
+      .tag("src", address_text(k.family, k.saddr))
+      .tag("dst", address_text(k.family, k.daddr))
+      .tag("sport", std::to_string(ntohs(k.sport)))  // ICMP: 0, and dport = type << 8 | code
+      .tag("dport", std::to_string(ntohs(k.dport)));
+}
+
+// first_seen, last_seen (ISO 8601 UTC), duration_s.
+void time_fields(Sample& s, const flow_top_value& v, const SampleOptions& opts) {
+  s.text("first_seen", iso8601_utc(static_cast<std::int64_t>(v.first_seen) + opts.unix_offset_ns))
+      .text("last_seen", iso8601_utc(static_cast<std::int64_t>(v.last_seen) + opts.unix_offset_ns))
+      .gauge_f("duration_s", v.last_seen > v.first_seen
+                                 ? static_cast<double>(v.last_seen - v.first_seen) / 1e9
+                                 : 0.0);
+}
+
+}  // namespace
+
+std::string tcp_flags_text(std::uint8_t flags) {
+  static constexpr struct {
+    std::uint8_t bit;
+    const char* name;
+  } kNames[] = {{FLOW_TOP_TCP_SYN, "SYN"}, {FLOW_TOP_TCP_ACK, "ACK"}, {FLOW_TOP_TCP_FIN, "FIN"},
+                {FLOW_TOP_TCP_RST, "RST"}, {FLOW_TOP_TCP_PSH, "PSH"}, {FLOW_TOP_TCP_URG, "URG"},
+                {FLOW_TOP_TCP_ECE, "ECE"}, {FLOW_TOP_TCP_CWR, "CWR"}};
+  std::string out;
+  for (const auto& n : kNames)
+    if (flags & n.bit) out += (out.empty() ? "" : "|") + std::string(n.name);
+  return out;
+}
+
+std::string address_text(std::uint8_t family, const std::uint32_t addr[4]) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  const int af = family == NETMON_L3_IPV6 ? AF_INET6 : AF_INET;
+  if (!inet_ntop(af, addr, buf, sizeof buf)) return "?";
+  return buf;
+}
+
+const char* proto_name(std::uint8_t family, std::uint8_t ip_proto) {
+  if (ip_proto == kTcp) return "tcp";
+  if (ip_proto == kUdp) return "udp";
+  if ((family == NETMON_L3_IPV4 && ip_proto == kIcmp) || (family == NETMON_L3_IPV6 && ip_proto == kIcmpV6))
+    return "icmp";
+  return "other";
+}
+
+std::vector<Sample> build_samples(const CollectResult& r, const TableInfo& table, const SampleOptions& opts) {
+  std::vector<Sample> out;
+  out.reserve(r.top.size() + 2 + (opts.finished ? r.ended.size() : 0));
+  for (std::size_t i = 0; i < r.top.size(); ++i) {
+    const FlowReport& f = r.top[i];
+    Sample s("flow_top");
+    s.tag("rank", std::to_string(i + 1));
+    flow_tags(s, f.key, opts);
+    s.gauge("packets", f.value.packets)
+        .gauge("bytes", f.value.bytes)
+        .gauge_f("packets_per_sec", f.packets_per_sec)
+        .gauge_f("bytes_per_sec", f.bytes_per_sec)
+        .gauge_f("bytes_per_sec_2s", f.bytes_per_sec_window[0])
+        .gauge_f("bytes_per_sec_10s", f.bytes_per_sec_window[1])
+        .gauge_f("bytes_per_sec_40s", f.bytes_per_sec_window[2]);
+    time_fields(s, f.value, opts);
+    s.text("tcp_flags", tcp_flags_text(f.value.tcp_flags)).gauge("ip_proto", f.key.ip_proto);
+    out.push_back(std::move(s));
+  }
+
+  Sample other("flow_top_other");
+  other.tag("sort", to_string(opts.sort))
+      .gauge("flows", r.other.flows)
+      .gauge("packets", r.other.packets)
+      .gauge("bytes", r.other.bytes)
+      .gauge_f("bytes_per_sec", r.other.bytes_per_sec);
+  out.push_back(std::move(other));
+
+  Sample t("flow_top_table");
+  t.gauge("entries", r.entries)
+      .gauge("capacity", table.capacity)
+      .counter("insert_failures", table.insert_failures)
+      .counter("untracked_packets", table.untracked_packets)
+      .counter("ended_idle", r.ended_total.idle)
+      .counter("ended_active_timeout", r.ended_total.active_timeout)
+      .counter("ended_tcp_fin", r.ended_total.tcp_fin)
+      .counter("ended_tcp_rst", r.ended_total.tcp_rst)
+      .counter("evicted", r.ended_total.evicted)
+      .text("read_method", table.read_method)
+      .gauge("read_duration_us", table.read_duration_us);
+  out.push_back(std::move(t));
+
+  if (opts.finished) {
+    for (const EndedFlow& e : r.ended) {
+      Sample s("flow_end");
+      flow_tags(s, e.key, opts);
+      s.tag("reason", to_string(e.reason)).gauge("packets", e.value.packets).gauge("bytes", e.value.bytes);
+      time_fields(s, e.value, opts);
+      s.text("tcp_flags", tcp_flags_text(e.value.tcp_flags)).gauge("ip_proto", e.key.ip_proto);
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+}  // namespace netmon::flow_top

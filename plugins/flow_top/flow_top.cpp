@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: MIT
+// flow_top: the busiest flows (interface, direction, 5-tuple) seen at TC
+// ingress and egress, with iftop-style 2 s / 10 s / 40 s rates, and the flows
+// that ended (IPFIX-style records).
+#include <netmon/bpf.hpp>
+#include <netmon/iface.hpp>
+#include <netmon/plugin.hpp>
+#include <netmon/tc.hpp>
+
+#include <time.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+
+#include "flow_clock.hpp"
+#include "flow_collector.hpp"
+#include "flow_samples.hpp"
+#include "flow_table.hpp"
+#include "flow_top.skel.h"
+
+namespace {
+
+using netmon::bpf::Skeleton;
+using netmon::bpf::TcDirection;
+using netmon::bpf::TcLink;
+using netmon::bpf::TcMode;
+using namespace netmon::flow_top;
+using namespace std::chrono_literals;
+
+std::int64_t clock_ns(clockid_t id) {
+  timespec ts{};
+  clock_gettime(id, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+class FlowTop final : public netmon::Plugin {
+ public:
+  void configure(const nlohmann::json& options) override {
+    netmon::Options opts(options, plugin_name());
+    table_size_ = static_cast<std::uint32_t>(opts.integer("table_size", FLOW_TOP_DEFAULT_ENTRIES, 16, 1 << 24));
+    config_.top = static_cast<std::size_t>(opts.integer("top", 10, 1, 1000));
+    config_.sort = parse_sort_key(opts.choice("sort", {"packets", "bytes", "rate"}, "packets"));
+    read_ = parse_read_method(opts.choice("read", {"auto", "batch", "iterate"}, "auto"));
+    config_.idle_timeout_ns = opts.duration("idle_timeout", 30s, 10ms, 24h).count();
+    config_.active_timeout_ns = opts.duration("active_timeout", 30min, 10ms, 7 * 24h).count();
+    finished_ = opts.boolean("finished", false);
+    mode_ = netmon::bpf::parse_tc_mode(opts.choice("attach", {"auto", "tcx", "netlink"}, "auto"));
+    priority_ = static_cast<std::uint16_t>(opts.integer("priority", 49154, 1, 65535));
+    opts.finish();
+  }
+
+  void start(const netmon::StartContext& ctx) override {
+    // One skeleton for every interface: the key carries the ifindex.
+    auto skel = Skeleton<flow_top>::open_and_load("flow_top", [this](flow_top& s) {
+      if (const int err = bpf_map__set_max_entries(s.maps.flows, table_size_))
+        throw netmon::Error(netmon::errno_message(
+            "flow_top: cannot size the flow table to " + std::to_string(table_size_) + " entries", err));
+    });
+    auto reader = std::make_unique<FlowTableReader>(bpf_map__fd(skel->maps.flows), read_, ctx.log);
+    const StampClock clock = read_stamp_clock(*skel);
+    reader->set_clock(clock);
+    if (!clock.hz) ctx.log.debug("flow_top: the kernel's HZ is unknown; timestamping with the coarse clock");
+    std::map<std::uint32_t, std::string> names;
+    const std::int64_t start_ns = clock_ns(CLOCK_MONOTONIC);
+    std::vector<TcLink> links;  // detached again if anything below throws
+    for (const auto& iface : ctx.interfaces) {
+      links.push_back(netmon::bpf::attach_tc(skel->progs.flow_top_ingress, iface, TcDirection::ingress, mode_,
+                                             priority_, ctx.log));
+      links.push_back(netmon::bpf::attach_tc(skel->progs.flow_top_egress, iface, TcDirection::egress, mode_,
+                                             priority_, ctx.log));
+      ctx.log.info("attached to " + iface.name + " (ifindex " + std::to_string(iface.ifindex) +
+                   ", ingress and egress, " + netmon::bpf::to_string(links.back().mode()) + "; table of " +
+                   std::to_string(table_size_) + " flows)");
+      names[iface.ifindex] = iface.name;
+    }
+    skel_ = std::move(skel);
+    links_ = std::move(links);
+    reader_ = std::move(reader);
+    collector_ = std::make_unique<FlowCollector>(config_, start_ns);
+    names_ = std::move(names);
+  }
+
+  void collect(std::int64_t, netmon::Emitter& out) override {
+    if (!skel_) return;
+    const auto t0 = std::chrono::steady_clock::now();
+    reader_->read(entries_);
+    const auto read_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
+    // After the read, so no packet in it is stamped later than `now`.
+    const std::int64_t mono = clock_ns(CLOCK_MONOTONIC);
+    const std::int64_t unix_offset = clock_ns(CLOCK_REALTIME) - mono;
+
+    const auto stats = netmon::bpf::lookup_percpu<flow_top_stats>(bpf_map__fd((*skel_)->maps.stats), 0u);
+    TableInfo table;
+    table.capacity = table_size_;
+    for (const auto& s : stats) {
+      table.insert_failures += s.insert_failures;
+      table.untracked_packets += s.untracked_packets;
+    }
+    table.read_method = to_string(reader_->method());
+    table.read_duration_us = static_cast<std::uint64_t>(read_us.count());
+
+    const CollectResult& r =
+        collector_->collect(entries_, mono, [this](const flow_top_key& k) { return reader_->remove(k); });
+
+    SampleOptions opts;
+    opts.sort = config_.sort;
+    opts.finished = finished_;
+    opts.unix_offset_ns = unix_offset;
+    opts.ifname = [this](std::uint32_t ifindex) {
+      auto it = names_.find(ifindex);
+      if (it == names_.end()) it = names_.emplace(ifindex, netmon::ifname_of(ifindex)).first;
+      return it->second;
+    };
+    for (const auto& s : build_samples(r, table, opts)) out.publish(s);
+  }
+
+  // Links first (declared after the skeleton, cleared before it): nothing
+  // runs the programs once their maps go.
+  void stop() noexcept override {
+    while (!links_.empty()) links_.pop_back();
+    collector_.reset();
+    reader_.reset();
+    skel_ = {};
+  }
+
+ private:
+  std::uint32_t table_size_ = FLOW_TOP_DEFAULT_ENTRIES;
+  CollectorConfig config_;
+  ReadMethod read_ = ReadMethod::automatic;
+  bool finished_ = false;
+  TcMode mode_ = TcMode::automatic;
+  std::uint16_t priority_ = 49154;
+
+  std::optional<Skeleton<flow_top>> skel_;
+  std::vector<TcLink> links_;  // declared after skel_: detached before the programs are freed
+  std::unique_ptr<FlowTableReader> reader_;
+  std::unique_ptr<FlowCollector> collector_;
+  std::map<std::uint32_t, std::string> names_;
+  std::vector<FlowEntry> entries_;
+};
+
+}  // namespace
+
+NETMON_PLUGIN(FlowTop, "flow_top", "0.1.0",
+              "Top flows (interface, direction, 5-tuple; IPv4 and IPv6) at TC ingress and egress, with 2 s/10 s/40 s "
+              "rates and ended-flow records")
