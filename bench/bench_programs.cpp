@@ -18,6 +18,7 @@
 #include "empty.skel.h"
 #include "flow_top.skel.h"
 #include "naive_flow.skel.h"
+#include "variants.skel.h"
 #include "support/bpf_run.hpp"
 #include "support/packet.hpp"
 #include "tc_stats_bpf.skel.h"
@@ -75,9 +76,12 @@ std::pair<double, double> measure(int prog, int baseline, const std::vector<std:
 int main(int argc, char** argv) {
   std::uint32_t repeat = 10'000'000;
   int trials = 7;
+  bool variants = false;
   CLI::App app{"Cost per packet of netmon's BPF programs, as ratios to empty programs", "netmon-bench-programs"};
   app.add_option("--repeat", repeat, "bpf_prog_test_run repetitions per trial")->check(CLI::Range(1'000'000u, 100'000'000u));
   app.add_option("--trials", trials, "trials per measurement (median reported)")->check(CLI::Range(1, 99));
+  app.add_flag("--variants", variants,
+               "Also measure the variant programs that locate the floor under the targets (IPv4/UDP frame)");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -110,6 +114,35 @@ int main(int argc, char** argv) {
         fmt::print("| {} | {} | {:.2f} | {} | {:.2f} | {:.2f}x |\n", p.name, f.name, ns, p.baseline_name, base,
                    base > 0 ? ns / base : 0.0);
       }
+    if (variants) {
+      auto var = netmon::bpf::Skeleton<::variants>::open_and_load("variants");
+      const std::vector<Program> rows{
+          {"counter update only", bpf_program__fd(var->progs.count_only), bpf_program__fd(empty->progs.empty_xdp),
+           "empty XDP"},
+          {"least IPv4 classification + update", bpf_program__fd(var->progs.fast_ipv4_count),
+           bpf_program__fd(empty->progs.empty_xdp), "empty XDP"},
+          {"xdp_stats", bpf_program__fd(xdp->progs.xdp_stats_rx), bpf_program__fd(empty->progs.empty_xdp), "empty XDP"},
+          {"parse only", bpf_program__fd(var->progs.parse_only), bpf_program__fd(empty->progs.empty_tc), "empty TC"},
+          {"per-CPU hash, 16-byte key", bpf_program__fd(var->progs.flow_percpu16), bpf_program__fd(empty->progs.empty_tc),
+           "empty TC"},
+          {"LRU per-CPU hash, 16-byte key", bpf_program__fd(var->progs.flow_lru_percpu16),
+           bpf_program__fd(empty->progs.empty_tc), "empty TC"},
+          {"hash, 44-byte key, atomic adds", bpf_program__fd(var->progs.flow_hash44_atomic),
+           bpf_program__fd(empty->progs.empty_tc), "empty TC"},
+          {"LRU hash, 44-byte key, atomic adds", bpf_program__fd(var->progs.flow_lru44_atomic),
+           bpf_program__fd(empty->progs.empty_tc), "empty TC"},
+          {"LRU per-CPU hash, 44-byte key", bpf_program__fd(var->progs.flow_lru_percpu44),
+           bpf_program__fd(empty->progs.empty_tc), "empty TC"},
+      };
+      const auto frame = frames().front();
+      fmt::print("\nvariants, frame {}\n\n| variant | ns | baseline | baseline ns | ratio |\n|---|---|---|---|---|\n",
+                 frame.name);
+      for (const auto& r : rows) {
+        const auto [ns, base] = measure(r.fd, r.baseline, frame.bytes, repeat, trials);
+        fmt::print("| {} | {:.2f} | {} | {:.2f} | {:.2f}x |\n", r.name, ns, r.baseline_name, base,
+                   base > 0 ? ns / base : 0.0);
+      }
+    }
   } catch (const std::exception& e) {
     fmt::print(stderr, "netmon-bench-programs: {}\n", e.what());
     return 1;

@@ -6,11 +6,14 @@
 #include <netmon/bpf.hpp>
 
 #include <arpa/inet.h>
+
+#include <cstring>
 #include <gtest/gtest.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 
 #include "parse_probe.skel.h"
+#include "parse_probe_general.skel.h"
 #include "support/bpf_run.hpp"
 #include "support/packet.hpp"
 #include "support/root.hpp"
@@ -82,6 +85,20 @@ std::vector<Case> cases() {
       {"ipv6_icmpv6", Packet().eth().ipv6(A6, B6).icmp6(135, 0).build(), {v6, icmp, 58, 0, 0, 135 << 8}},
       {"ipv6_no_next_header", Packet().eth().ipv6(A6, B6, 59).build(), {v6, other, 59}},
       {"arp", Packet().eth().arp().build(), {NETMON_L3_ARP, NETMON_L4_NONE}},
+      // Frames long enough for the fast path (a TCP header's length after the IP header).
+      {"fast_ipv4_udp", Packet().eth().ipv4(A4, B4).udp(1111, 53).payload(40).build(), {v4, udp, 17, 0, 1111, 53, 0, 0, A4, B4}},
+      {"fast_ipv4_icmp", Packet().eth().ipv4(A4, B4).icmp(0, 0).payload(40).build(), {v4, icmp, 1, 0, 0, 0, 0, 0, A4, B4}},
+      {"fast_ipv4_gre", Packet().eth().ipv4(A4, B4, 0, 0, 47).payload(40).build(), {v4, other, 47}},
+      {"fast_ipv6_udp", Packet().eth().ipv6(A6, B6).udp(5353, 53).payload(40).build(), {v6, udp, 17, 0, 5353, 53, 0, 0, A6, B6}},
+      {"fast_ipv6_icmpv6", Packet().eth().ipv6(A6, B6).icmp6(129, 0).payload(40).build(), {v6, icmp, 58, 0, 0, 129 << 8}},
+      {"fast_vlan_ipv4_tcp", Packet().eth().vlan(42).ipv4(A4, B4).tcp(80, 8080, 0x18).payload(40).build(),
+       {v4, tcp, 6, V, 80, 8080, 0x18, 1, A4, B4}},
+      {"fast_vlan_ipv6_udp", Packet().eth().vlan(42).ipv6(A6, B6).udp(1, 2).payload(40).build(), {v6, udp, 17, V, 1, 2, 0, 1}},
+      {"not_fast_8021ad_single_tag", Packet().eth().vlan(42, 0x88A8).ipv4(A4, B4).udp(1, 2).payload(40).build(),
+       {v4, udp, 17, V, 1, 2, 0, 1}},
+      {"not_fast_ipv4_options", Packet().eth().ipv4(A4, B4, 8).udp(1, 2).payload(40).build(), {v4, udp, 17, 0, 1, 2}},
+      {"not_fast_ipv4_fragment", Packet().eth().ipv4(A4, B4, 0, 0x2000).udp(1, 2).payload(40).build(), {v4, udp, 17, F, 1, 2}},
+      {"not_fast_ipv6_ext", Packet().eth().ipv6(A6, B6).ipv6_ext(0).tcp(1, 2, 0x02).payload(40).build(), {v6, tcp, 6, 0, 1, 2, 0x02}},
       {"lldp_other_l3", Packet().eth_type(0x88CC).payload(30).build(), {}},
       // VLAN: 802.1Q, 802.1ad + 802.1Q (QinQ), and a third tag is not followed.
       {"vlan_ipv4_udp", Packet().eth().vlan(100).ipv4(A4, B4).udp(7, 8).build(), {v4, udp, 17, V, 7, 8, 0, 1}},
@@ -159,12 +176,31 @@ void check(const ParsedPacket& p, const Case& c, const char* where) {
   }
 }
 
-class Parser : public ::testing::TestWithParam<Case> {};
+// The probes are loaded once for the whole suite: verifying them is the slow part.
+class Parser : public ::testing::TestWithParam<Case> {
+ protected:
+  static void SetUpTestSuite() {
+    if (::geteuid() != 0) return;
+    fast_ = new netmon::bpf::Skeleton<parse_probe>(netmon::bpf::Skeleton<parse_probe>::open_and_load("parse_probe"));
+    general_ = new netmon::bpf::Skeleton<parse_probe_general>(
+        netmon::bpf::Skeleton<parse_probe_general>::open_and_load("parse_probe_general"));
+  }
+  static void TearDownTestSuite() {
+    delete fast_;
+    delete general_;
+    fast_ = nullptr;
+    general_ = nullptr;
+  }
+  static netmon::bpf::Skeleton<parse_probe>* fast_;
+  static netmon::bpf::Skeleton<parse_probe_general>* general_;
+};
+netmon::bpf::Skeleton<parse_probe>* Parser::fast_ = nullptr;
+netmon::bpf::Skeleton<parse_probe_general>* Parser::general_ = nullptr;
 
 TEST_P(Parser, XdpAndTcParseAlike) {
   NETMON_REQUIRE_ROOT();
   const Case& c = GetParam();
-  auto skel = netmon::bpf::Skeleton<parse_probe>::open_and_load("parse_probe");
+  auto& skel = *fast_;
   const int map = bpf_map__fd(skel->maps.result);
   const std::uint32_t zero = 0;
 
@@ -196,6 +232,28 @@ TEST_P(Parser, XdpAndTcParseAlike) {
   EXPECT_EQ(tc.retval, static_cast<std::uint32_t>(TC_ACT_UNSPEC));
   ASSERT_EQ(bpf_map_lookup_elem(map, &zero, &p), 0);
   check(p, c, "tc");
+}
+
+// The fast path (common IPv4/IPv6 frames) and the general walk agree on
+// every case, byte for byte.
+TEST_P(Parser, FastPathAndGeneralWalkAgree) {
+  NETMON_REQUIRE_ROOT();
+  const Case& c = GetParam();
+  auto& fast = *fast_;
+  auto& general = *general_;
+  const std::uint32_t zero = 0;
+  for (const bool flow : {true, false}) {
+    netmon::test::test_run(bpf_program__fd(flow ? fast->progs.parse_xdp : fast->progs.classify_xdp), c.frame);
+    netmon::test::test_run(bpf_program__fd(flow ? general->progs.parse_xdp : general->progs.classify_xdp), c.frame);
+    ParsedPacket a{}, b{};
+    ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(fast->maps.result), &zero, &a), 0);
+    ASSERT_EQ(bpf_map_lookup_elem(bpf_map__fd(general->maps.result), &zero, &b), 0);
+    if (!flow) {  // the class-only parse sets the first eight bytes alone
+      std::memset(reinterpret_cast<char*>(&a) + 8, 0, sizeof a - 8);
+      std::memset(reinterpret_cast<char*>(&b) + 8, 0, sizeof b - 8);
+    }
+    EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0) << c.name << (flow ? " (full parse)" : " (class only)");
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Frames, Parser, ::testing::ValuesIn(cases()),

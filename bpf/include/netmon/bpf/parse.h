@@ -341,6 +341,58 @@ truncated:
 	pkt->flags |= NETMON_PKT_TRUNCATED;
 }
 
+/* The common cases, each with one bounds check: IPv4 without options or
+ * fragments, or IPv6 straight to TCP, UDP or ICMPv6, at offset `l3` (right
+ * after the Ethernet header, or after one 802.1Q tag), followed by at least a
+ * TCP header's length. Returns 1 with pkt filled exactly as the general walk
+ * would fill it (tests/bpf/test_parser.cpp runs every case through both), or
+ * 0, having changed nothing, when the frame is not such a case. */
+static __always_inline int netmon_parse_fast(void *data, void *data_end, struct netmon_packet *pkt, const int l3,
+					     const int what)
+{
+	struct netmon_cursor c = { .end = data_end };
+	__be16 ethertype;
+
+	if (data + l3 + sizeof(struct netmon_ipv6hdr) + sizeof(struct netmon_tcphdr) <= data_end) {
+		struct netmon_ipv6hdr *ip6 = data + l3;
+		__u8 next = ip6->nexthdr;
+
+		ethertype = *(__be16 *)(data + l3 - 2);
+		if (ethertype == bpf_htons(NETMON_ETH_P_IPV6) && (*(__u8 *)ip6 >> 4) == 6 &&
+		    (next == NETMON_IPPROTO_TCP || next == NETMON_IPPROTO_UDP || next == NETMON_IPPROTO_ICMPV6)) {
+			pkt->l3 = NETMON_L3_IPV6;
+			pkt->eth_proto = NETMON_ETH_P_IPV6;
+			pkt->ip_proto = next;
+			if (what == NETMON_PARSE_FLOW) {
+				__builtin_memcpy(pkt->saddr, ip6->saddr, sizeof(pkt->saddr));
+				__builtin_memcpy(pkt->daddr, ip6->daddr, sizeof(pkt->daddr));
+			}
+			c.pos = ip6 + 1;
+			netmon_parse_l4(&c, pkt, next, what);
+			return 1;
+		}
+	}
+	if (data + l3 + sizeof(struct netmon_iphdr) + sizeof(struct netmon_tcphdr) <= data_end) {
+		struct netmon_iphdr *ip = data + l3;
+
+		ethertype = *(__be16 *)(data + l3 - 2);
+		if (ethertype == bpf_htons(NETMON_ETH_P_IP) && ip->ver_ihl == 0x45 &&
+		    !(ip->frag_off & bpf_htons(0x3fff))) {
+			pkt->l3 = NETMON_L3_IPV4;
+			pkt->eth_proto = NETMON_ETH_P_IP;
+			pkt->ip_proto = ip->protocol;
+			if (what == NETMON_PARSE_FLOW) {
+				pkt->saddr[0] = ip->saddr;
+				pkt->daddr[0] = ip->daddr;
+			}
+			c.pos = ip + 1;
+			netmon_parse_l4(&c, pkt, ip->protocol, what);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* Parses a frame. Always fills pkt->l3 and pkt->l4 with valid indexes. */
 static __always_inline void netmon_parse_what(void *data, void *data_end, struct netmon_packet *pkt, const int what)
 {
@@ -353,6 +405,19 @@ static __always_inline void netmon_parse_what(void *data, void *data_end, struct
 		__builtin_memset(pkt, 0, 8); /* l3 .. eth_proto */
 	pkt->l3 = NETMON_L3_OTHER;
 	pkt->l4 = NETMON_L4_NONE;
+
+#ifndef NETMON_PARSE_NO_FAST_PATH /* defined by the test that checks both paths agree */
+	/* The common cases first: see netmon_parse_fast(). */
+	if (netmon_parse_fast(data, data_end, pkt, sizeof(struct netmon_ethhdr), what))
+		return;
+	if (data + sizeof(struct netmon_ethhdr) <= data_end &&
+	    ((struct netmon_ethhdr *)data)->proto == bpf_htons(NETMON_ETH_P_8021Q) &&
+	    netmon_parse_fast(data, data_end, pkt, sizeof(struct netmon_ethhdr) + sizeof(struct netmon_vlanhdr), what)) {
+		pkt->flags |= NETMON_PKT_VLAN;
+		pkt->vlan_depth = 1;
+		return;
+	}
+#endif
 
 	proto = netmon_parse_eth(&c, pkt);
 	if (proto < 0) {
