@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job, from a fresh clone: installs what is needed, builds, and runs
-# netmon-host.
+# netmon-host with the standard plugins (xdp_stats, tc_stats, flow_top).
 #   sudo scripts/run.sh                    a self-contained demo: a veth pair in a network
-#                                          namespace with generated traffic, watched for 10 s
+#                                          namespace with generated UDP and TCP traffic,
+#                                          watched for 12 s
 #   sudo scripts/run.sh --iface eth0 ...   netmon-host on a real interface (any netmon-host
 #                                          options; Ctrl+C stops it)
 set -euo pipefail
@@ -20,7 +21,8 @@ ns=netmon-demo
 a=nmdemo0
 b=nmdemo1
 cleanup() {
-  [ -n "${traffic_pid:-}" ] && kill "$traffic_pid" 2>/dev/null || true
+  for pid in ${traffic_pids:-} ${host_pid:-}; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
   ip link del "$a" 2>/dev/null || true
   ip netns del "$ns" 2>/dev/null || true
 }
@@ -34,9 +36,20 @@ ip -n "$ns" addr add 10.250.0.2/24 dev "$b"
 ip -n "$ns" link set "$b" up
 ip -n "$ns" link set lo up
 
-# 3 UDP flows at 3000 datagrams/s from the namespace to 10.250.0.1, for 10 s.
-ip netns exec "$ns" build/bin/netmon-traffic --dst 10.250.0.1 --port 9000 --flows 3 \
-  --rate 3000 --count 30000 --size 200 >/dev/null &
-traffic_pid=$!
-echo "demo: traffic flows over $a (veth, peer in namespace $ns); netmon-host watches it for 10 s" >&2
-"$host" --iface "$a" --duration 10s
+# netmon-host first (loading and verifying the programs takes a moment), then
+# for 10 s: 3 UDP flows at 3000 datagrams/s in all from the namespace to
+# 10.250.0.1, and a TCP connection (500 echoed bytes a second, both ways).
+echo "demo: traffic over $a (veth, peer in namespace $ns); netmon-host watches it for 12 s" >&2
+"$host" --iface "$a" --duration 12s &
+host_pid=$!
+traffic_pids=
+sleep 1.5
+traffic=build/bin/netmon-traffic
+"$traffic" --tcp-server --dst 10.250.0.1 --port 9100 >/dev/null &
+traffic_pids="$!"
+sleep 0.2
+ip netns exec "$ns" "$traffic" --tcp --dst 10.250.0.1 --port 9100 --rate 500 --count 5000 >/dev/null &
+traffic_pids="$traffic_pids $!"
+ip netns exec "$ns" "$traffic" --dst 10.250.0.1 --port 9000 --flows 3 --rate 3000 --count 30000 --size 200 >/dev/null &
+traffic_pids="$traffic_pids $!"
+wait "$host_pid"

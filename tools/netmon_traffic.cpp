@@ -47,7 +47,7 @@ bool read_exact(int fd, char* buf, std::size_t n) {
   return true;
 }
 
-int tcp_client(const sockaddr_storage& to, socklen_t to_len, int family, std::uint64_t exchanges) {
+int tcp_client(const sockaddr_storage& to, socklen_t to_len, int family, std::uint64_t exchanges, double rate) {
   const int fd = ::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail("socket");
   const int one = 1;
@@ -56,6 +56,9 @@ int tcp_client(const sockaddr_storage& to, socklen_t to_len, int family, std::ui
   char c = 'n';
   const auto start = std::chrono::steady_clock::now();
   for (std::uint64_t i = 0; i < exchanges; ++i) {
+    if (rate > 0)
+      std::this_thread::sleep_until(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                std::chrono::duration<double>(static_cast<double>(i) / rate)));
     if (::send(fd, &c, 1, 0) != 1) return fail("send");
     if (!read_exact(fd, &c, 1)) return fail("recv (echo)");
   }
@@ -115,7 +118,7 @@ int main(int argc, char** argv) {
   app.add_option("--flows", flows, "Distinct source ports to cycle through")->check(CLI::Range(1, 1000));
   app.add_option("--sport", sport, "First source port")->check(CLI::Range(1024, 64000));
   app.add_option("--rate", rate, "Datagrams per second (0: as fast as possible)")->check(CLI::NonNegativeNumber);
-  app.add_flag("--tcp", tcp, "TCP client: --count one-byte exchanges with an echo server");
+  app.add_flag("--tcp", tcp, "TCP client: --count one-byte exchanges with an echo server (at --rate per second)");
   app.add_flag("--tcp-server", tcp_server_mode, "TCP echo server on --dst:--port");
   app.add_option("--connections", connections, "With --tcp-server: connections to serve before exiting")
       ->check(CLI::Range(1, 1000));
@@ -139,7 +142,7 @@ int main(int argc, char** argv) {
   }
 
   if (tcp_server_mode) return tcp_server(to, to_len, family, connections);
-  if (tcp) return tcp_client(to, to_len, family, count);
+  if (tcp) return tcp_client(to, to_len, family, count, rate);
 
   std::vector<int> socks;
   for (int f = 0; f < flows; ++f) {
