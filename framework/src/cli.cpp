@@ -105,8 +105,9 @@ CliResult parse_cli(int argc, const char* const* argv) {
                  "Output: console, json, csv, NAME:PATH to write a file (csv:out.csv); repeatable (default: console)");
   app.add_option("-o,--option", cfg.option_args, "Plugin or sink option NAME.KEY=VALUE, e.g. xdp_stats.mode=generic");
   app.add_option("-c,--config", cfg.config_file, "JSON file of options: {\"xdp_stats\": {\"mode\": \"generic\"}}");
-  app.add_option("--plugin-dir", cfg.plugin_dir,
-                 "Directory of plugins and sinks (default: $NETMON_PLUGIN_DIR, else <prefix>/lib/netmon/plugins)");
+  app.add_option("--plugin-dir", cfg.plugin_dirs,
+                 "Also look for plugins and sinks here, first; repeatable (then $NETMON_PLUGIN_DIR, then "
+                 "<prefix>/lib/netmon/plugins)");
   app.add_flag("--list-plugins", cfg.list_plugins, "List the plugins and sinks found, then exit");
   app.add_option("--log-level", cfg.log_level, "debug, info, warn or error")
       ->capture_default_str()

@@ -25,7 +25,7 @@ struct HostConfig {
   std::optional<std::chrono::nanoseconds> duration;
   std::optional<std::uint64_t> count;
   std::vector<SinkSpec> sinks;
-  std::optional<std::string> plugin_dir;
+  std::vector<std::string> plugin_dirs;  // --plugin-dir, in order
   std::optional<std::string> config_file;
   std::vector<std::string> option_args;  // -o NAME.KEY=VALUE, in order
   std::string log_level = "info";

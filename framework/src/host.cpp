@@ -162,8 +162,8 @@ std::vector<Interface> resolve_interfaces(const std::vector<std::string>& names)
 }  // namespace
 
 int run_host(const HostConfig& cfg) {
-  const PluginDirectory dir = PluginDirectory::from(cfg.plugin_dir);
-  spdlog::debug("plugin directory: {}", dir.path().string());
+  const PluginPath dir = PluginPath::from(cfg.plugin_dirs);
+  spdlog::debug("plugin path: {}", dir.describe());
 
   // 1. Every library, checked before anything is created or attached.
   std::vector<PluginLibrary> plugin_libs;
@@ -351,17 +351,24 @@ int run_host(const HostConfig& cfg) {
 }
 
 int list_plugins(const HostConfig& cfg) {
-  const PluginDirectory dir = PluginDirectory::from(cfg.plugin_dir);
-  const auto entries = dir.list();
-  std::string out = "Plugin directory: " + dir.path().string() + "\n";
-  if (entries.empty()) out += "  (no libnetmon_*.so found; set --plugin-dir or NETMON_PLUGIN_DIR)\n";
+  const PluginPath path = PluginPath::from(cfg.plugin_dirs);
+  const auto entries = path.list();
+  std::string out = "Plugin path (first match wins): " + path.describe() + "\n";
+  if (entries.empty()) out += "  (no libnetmon_*.so found; add directories with --plugin-dir or NETMON_PLUGIN_DIR)\n";
   for (const auto kind : {LibraryKind::plugin, LibraryKind::sink}) {
     bool header = false;
     for (const auto& e : entries) {
       if (e.kind != kind || !e.error.empty()) continue;
       if (!header) out += kind == LibraryKind::plugin ? "\nPlugins:\n" : "\nSinks:\n";
       header = true;
-      out += fmt::format("  {:<12} {:<8} {}\n", e.name, e.version, e.description);
+      out += fmt::format("  {:<12} {:<8} {}{}\n", e.name, e.version, e.description,
+                         e.shadowed ? " [shadowed by an earlier directory: " + e.path.string() + "]" : "");
+      if (!e.options_help.empty()) {
+        std::string help = e.options_help;
+        for (std::size_t pos = 0; (pos = help.find('\n', pos)) != std::string::npos; pos += 1)
+          help.insert(pos + 1, "      ");
+        out += "      " + help + (help.back() == '\n' ? "" : "\n");
+      }
     }
   }
   bool bad_header = false;

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 #include <regex>
+#include <set>
 
 namespace fs = std::filesystem;
 
@@ -161,57 +162,88 @@ SinkLibrary load_sink_library(const fs::path& path) {
 
 // ---- directory ----------------------------------------------------------
 
-PluginDirectory PluginDirectory::from(const std::optional<std::string>& cli_dir) {
-  if (cli_dir) return PluginDirectory(*cli_dir);
-  if (const char* env = std::getenv("NETMON_PLUGIN_DIR"); env && *env) return PluginDirectory(env);
+PluginPath PluginPath::from(const std::vector<std::string>& cli_dirs) {
+  std::vector<fs::path> dirs;
+  const auto add = [&dirs](const fs::path& d) {
+    if (std::find(dirs.begin(), dirs.end(), d) == dirs.end()) dirs.push_back(d);
+  };
+  for (const auto& d : cli_dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(d, ec))
+      throw Error("--plugin-dir " + d + ": " + (fs::exists(d, ec) ? "not a directory" : "no such directory"));
+    add(d);
+  }
+  if (const char* env = std::getenv("NETMON_PLUGIN_DIR"); env && *env) {
+    std::string all = env;
+    for (std::size_t start = 0; start <= all.size();) {
+      const std::size_t colon = all.find(':', start);
+      const std::string d = all.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
+      if (!d.empty()) add(d);
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+  }
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return PluginDirectory(fs::path(NETMON_DEFAULT_PLUGIN_DIR));
-  return PluginDirectory(exe.parent_path().parent_path() / NETMON_PLUGIN_RELDIR);
+  add(ec ? fs::path(NETMON_DEFAULT_PLUGIN_DIR) : exe.parent_path().parent_path() / NETMON_PLUGIN_RELDIR);
+  return PluginPath(std::move(dirs));
 }
 
-fs::path PluginDirectory::resolve(const std::string& name_or_path, LibraryKind kind) const {
+std::string PluginPath::describe() const {
+  std::string out;
+  for (const auto& d : dirs_) out += (out.empty() ? "" : ":") + d.string();
+  return out;
+}
+
+fs::path PluginPath::resolve(const std::string& name_or_path, LibraryKind kind) const {
   if (name_or_path.find('/') != std::string::npos) return name_or_path;
   static const std::regex valid("[A-Za-z0-9_-]+");
   if (!std::regex_match(name_or_path, valid))
     throw Error("'" + name_or_path + "' is not a valid " + to_string(kind) +
                 " name (letters, digits, '_' and '-'; or give a path containing '/')");
-  const fs::path p = dir_ / ("libnetmon_" + name_or_path + ".so");
-  std::error_code ec;
-  if (!fs::exists(p, ec))
-    throw Error("unknown " + std::string(to_string(kind)) + " '" + name_or_path + "': no " + p.filename().string() +
-                " in " + dir_.string() + " (netmon-host --list-plugins shows what is there; --plugin-dir or "
-                "NETMON_PLUGIN_DIR choose another directory)");
-  return p;
+  const std::string file = "libnetmon_" + name_or_path + ".so";
+  for (const auto& d : dirs_) {
+    std::error_code ec;
+    if (fs::exists(d / file, ec)) return d / file;
+  }
+  throw Error("unknown " + std::string(to_string(kind)) + " '" + name_or_path + "': no " + file + " in " +
+              describe() + " (netmon-host --list-plugins shows what is there; --plugin-dir or NETMON_PLUGIN_DIR add "
+              "directories)");
 }
 
-std::vector<PluginDirectory::Entry> PluginDirectory::list() const {
+std::vector<PluginPath::Entry> PluginPath::list() const {
   std::vector<Entry> out;
-  std::error_code ec;
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir_, ec)) {
-    const std::string f = e.path().filename().string();
-    if (f.starts_with("libnetmon_") && f.ends_with(".so")) files.push_back(e.path());
-  }
-  if (ec) throw Error("cannot read plugin directory " + dir_.string() + ": " + ec.message());
-  std::sort(files.begin(), files.end());
-  for (const auto& p : files) {
-    Entry entry{LibraryKind::plugin, p.filename().string(), "", "", p, ""};
-    try {
-      auto lib = Library::open(p);
-      if (lib->symbol(NETMON_SINK_SYMBOL)) {
-        auto s = load_sink_library(p);
-        entry = {LibraryKind::sink, s.desc.name, s.desc.version ? s.desc.version : "",
-                 s.desc.description ? s.desc.description : "", p, ""};
-      } else {
-        auto pl = load_plugin_library(p);
-        entry = {LibraryKind::plugin, pl.desc.name, pl.desc.version ? pl.desc.version : "",
-                 pl.desc.description ? pl.desc.description : "", p, ""};
-      }
-    } catch (const std::exception& e) {
-      entry.error = e.what();
+  std::set<std::string> seen;
+  for (const auto& dir : dirs_) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) continue;
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      const std::string f = e.path().filename().string();
+      if (f.starts_with("libnetmon_") && f.ends_with(".so")) files.push_back(e.path());
     }
-    out.push_back(std::move(entry));
+    if (ec) throw Error("cannot read plugin directory " + dir.string() + ": " + ec.message());
+    std::sort(files.begin(), files.end());
+    for (const auto& p : files) {
+      Entry entry{LibraryKind::plugin, p.filename().string(), "", "", "", p, "", false};
+      entry.shadowed = !seen.insert(p.filename().string()).second;
+      try {
+        auto lib = Library::open(p);
+        const auto text = [](const char* s) { return s ? std::string(s) : std::string(); };
+        if (lib->symbol(NETMON_SINK_SYMBOL)) {
+          auto s = load_sink_library(p);
+          entry = {LibraryKind::sink, s.desc.name, text(s.desc.version), text(s.desc.description),
+                   text(s.desc.options_help), p, "", entry.shadowed};
+        } else {
+          auto pl = load_plugin_library(p);
+          entry = {LibraryKind::plugin, pl.desc.name, text(pl.desc.version), text(pl.desc.description),
+                   text(pl.desc.options_help), p, "", entry.shadowed};
+        }
+      } catch (const std::exception& e) {
+        entry.error = e.what();
+      }
+      out.push_back(std::move(entry));
+    }
   }
   return out;
 }

@@ -78,17 +78,22 @@ SinkLibrary load_sink_library(const std::filesystem::path& path);
 // missing file. Throws netmon::Error.
 void check_library_file(const std::filesystem::path& path);
 
-// Where plugins and sinks are looked up by name.
-class PluginDirectory {
+// Where plugins and sinks are looked up by name: a search path of
+// directories, the first holding libnetmon_<name>.so wins.
+class PluginPath {
  public:
-  explicit PluginDirectory(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  explicit PluginPath(std::vector<std::filesystem::path> dirs) : dirs_(std::move(dirs)) {}
 
-  // The default: --plugin-dir, else $NETMON_PLUGIN_DIR, else <exe>/../lib/netmon/plugins.
-  static PluginDirectory from(const std::optional<std::string>& cli_dir);
+  // Each --plugin-dir (which must exist), then each entry of
+  // $NETMON_PLUGIN_DIR (colon-separated), then <exe>/../lib/netmon/plugins,
+  // so a directory of one's own plugins adds to the standard ones.
+  static PluginPath from(const std::vector<std::string>& cli_dirs);
 
-  [[nodiscard]] const std::filesystem::path& path() const { return dir_; }
+  [[nodiscard]] const std::vector<std::filesystem::path>& dirs() const { return dirs_; }
+  // The search path as text: "a:b:c".
+  [[nodiscard]] std::string describe() const;
 
-  // "xdp_stats" -> <dir>/libnetmon_xdp_stats.so; a value with a '/' is a path.
+  // "xdp_stats" -> the first <dir>/libnetmon_xdp_stats.so; a value with a '/' is a path.
   [[nodiscard]] std::filesystem::path resolve(const std::string& name_or_path, LibraryKind kind) const;
 
   struct Entry {
@@ -96,14 +101,16 @@ class PluginDirectory {
     std::string name;
     std::string version;
     std::string description;
+    std::string options_help;  // ABI 1.1: what the options are, or ""
     std::filesystem::path path;
     std::string error;  // set when the file could not be loaded
+    bool shadowed = false;  // a library of the same file name earlier in the path wins
   };
-  // Every libnetmon_*.so in the directory, loaded and described.
+  // Every libnetmon_*.so in the path, loaded and described, in path order.
   [[nodiscard]] std::vector<Entry> list() const;
 
  private:
-  std::filesystem::path dir_;
+  std::vector<std::filesystem::path> dirs_;
 };
 
 // One live plugin instance. Destroying it calls the plugin's destroy().

@@ -142,6 +142,16 @@ class FlowTop final : public netmon::Plugin {
 
 }  // namespace
 
-NETMON_PLUGIN(FlowTop, "flow_top", "0.1.0",
-              "Top flows (interface, direction, 5-tuple; IPv4 and IPv6) at TC ingress and egress, with 2 s/10 s/40 s "
-              "rates and ended-flow records")
+NETMON_PLUGIN_WITH_OPTIONS(
+    FlowTop, "flow_top", "0.1.0",
+    "Top flows (interface, direction, 5-tuple; IPv4 and IPv6) at TC ingress and egress, with 2 s/10 s/40 s rates "
+    "and ended-flow records",
+    "top             1..1000               10     flows published per interval\n"
+    "sort            packets|bytes|rate    packets  ranking (rate: bytes/s over the last interval)\n"
+    "table_size      16..16777216          65536  flows the kernel table holds\n"
+    "idle_timeout    duration              30s    a flow with no packet for this long ends\n"
+    "active_timeout  duration              30m    a flow older than this is cut and restarts\n"
+    "finished        true|false            false  publish a flow_end sample for every ended flow\n"
+    "read            auto|batch|iterate    auto   how the table is read\n"
+    "attach          auto|tcx|netlink      auto   tcx links, or filters on a clsact qdisc\n"
+    "priority        1..65535              49154  the netlink filter's priority")

@@ -80,6 +80,8 @@ class TcStats final : public netmon::Plugin {
 
 }  // namespace
 
-NETMON_PLUGIN(TcStats, "tc_stats", "0.1.0",
-              "Ingress and egress packets and bytes per interface at TC (tcx, or clsact on older kernels), per "
-              "L3/L4 class")
+NETMON_PLUGIN_WITH_OPTIONS(TcStats, "tc_stats", "0.1.0",
+                           "Ingress and egress packets and bytes per interface at TC (tcx, or clsact on older "
+                           "kernels), per L3/L4 class",
+                           "attach    auto|tcx|netlink  auto   tcx links, or filters on a clsact qdisc\n"
+                           "priority  1..65535          49153  the netlink filter's priority")

@@ -71,6 +71,8 @@ class XdpStats final : public netmon::Plugin {
 
 }  // namespace
 
-NETMON_PLUGIN(XdpStats, "xdp_stats", "0.1.0",
-              "RX packets and bytes per interface at XDP, per L3 (IPv4, IPv6, ARP, other) and L4 (TCP, UDP, ICMP, "
-              "other) class")
+NETMON_PLUGIN_WITH_OPTIONS(XdpStats, "xdp_stats", "0.1.0",
+                           "RX packets and bytes per interface at XDP, per L3 (IPv4, IPv6, ARP, other) and L4 (TCP, "
+                           "UDP, ICMP, other) class",
+                           "mode  auto|native|generic  auto  how to attach (auto: generic on veth, else native with "
+                           "a fallback)")

@@ -76,7 +76,7 @@ TEST(Cli, Defaults) {
   ASSERT_EQ(c.sinks.size(), 1u);
   EXPECT_EQ(c.sinks[0].name, "console");
   EXPECT_FALSE(c.sinks[0].target.has_value());
-  EXPECT_FALSE(c.plugin_dir.has_value());
+  EXPECT_TRUE(c.plugin_dirs.empty());
   EXPECT_FALSE(c.config_file.has_value());
   EXPECT_TRUE(c.option_args.empty());
   EXPECT_EQ(c.log_level, "info");
@@ -204,7 +204,7 @@ TEST(Cli, InterfacesAndMisc) {
   const auto c = ok({"-i", "eth0", "--iface", "eth1", "--plugin-dir", "/opt/p", "-c", "/etc/netmon.json", "-o",
                      "a.b=1", "--option", "c.d=x", "--list-plugins", "-V"});
   EXPECT_EQ(c.ifaces, (std::vector<std::string>{"eth0", "eth1"}));
-  EXPECT_EQ(c.plugin_dir, std::optional<std::string>("/opt/p"));
+  EXPECT_EQ(c.plugin_dirs, std::vector<std::string>{"/opt/p"});
   EXPECT_EQ(c.config_file, std::optional<std::string>("/etc/netmon.json"));
   EXPECT_EQ(c.option_args, (std::vector<std::string>{"a.b=1", "c.d=x"}));
   EXPECT_TRUE(c.list_plugins);

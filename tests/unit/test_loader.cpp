@@ -29,7 +29,7 @@ using netmon::Sample;
 using netmon::host::LibraryKind;
 using netmon::host::load_plugin_library;
 using netmon::host::load_sink_library;
-using netmon::host::PluginDirectory;
+using netmon::host::PluginPath;
 using netmon::host::PluginInstance;
 using netmon::unit::error_of;
 using netmon::unit::TempDir;
@@ -432,9 +432,9 @@ TEST(Loader, RealSinkLibrariesLoad) {
 
 // ---- the plugin directory ------------------------------------------------------
 
-TEST(PluginDirectory, ResolvesNamesToFiles) {
-  PluginDirectory dir(kFixtureDir);
-  EXPECT_EQ(dir.path(), kFixtureDir);
+TEST(PluginPath, ResolvesNamesToFiles) {
+  PluginPath dir({kFixtureDir});
+  EXPECT_EQ(dir.dirs(), std::vector<fs::path>{kFixtureDir});
   EXPECT_EQ(dir.resolve("good", LibraryKind::plugin), fixture("good"));
   EXPECT_EQ(dir.resolve("create_fails", LibraryKind::plugin), fixture("create_fails"));
   // A value with a '/' is a path, taken as it is (even if it does not exist).
@@ -442,8 +442,8 @@ TEST(PluginDirectory, ResolvesNamesToFiles) {
   EXPECT_EQ(dir.resolve("/opt/x/libfoo.so", LibraryKind::sink), fs::path("/opt/x/libfoo.so"));
 }
 
-TEST(PluginDirectory, UnknownNameMentionsListPlugins) {
-  PluginDirectory dir(kFixtureDir);
+TEST(PluginPath, UnknownNameMentionsListPlugins) {
+  PluginPath dir({kFixtureDir});
   const auto msg = error_of<Error>([&] { (void)dir.resolve("nosuchplugin", LibraryKind::plugin); });
   EXPECT_THAT(msg, HasSubstr("unknown plugin 'nosuchplugin'"));
   EXPECT_THAT(msg, HasSubstr("libnetmon_nosuchplugin.so"));
@@ -453,35 +453,50 @@ TEST(PluginDirectory, UnknownNameMentionsListPlugins) {
               HasSubstr("unknown sink 'nosuchsink'"));
 }
 
-TEST(PluginDirectory, InvalidNamesAreRefused) {
-  PluginDirectory dir(kFixtureDir);
+TEST(PluginPath, InvalidNamesAreRefused) {
+  PluginPath dir({kFixtureDir});
   for (const char* bad : {"", "two words", "a.b", "x;rm", "..", "é"}) {
     const auto msg = error_of<Error>([&] { (void)dir.resolve(bad, LibraryKind::plugin); });
     EXPECT_THAT(msg, HasSubstr("not a valid plugin name")) << "name '" << bad << "'";
   }
 }
 
-TEST(PluginDirectory, FromPrefersCommandLineThenEnvironment) {
+TEST(PluginPath, SearchesCommandLineThenEnvironmentThenTheDefault) {
   const char* old = std::getenv("NETMON_PLUGIN_DIR");
   const std::string saved = old ? old : "";
-  ::setenv("NETMON_PLUGIN_DIR", "/from/env", 1);
-  EXPECT_EQ(PluginDirectory::from(std::string("/from/cli")).path(), fs::path("/from/cli"));
-  EXPECT_EQ(PluginDirectory::from(std::nullopt).path(), fs::path("/from/env"));
+  TempDir a, b;
+  ::setenv("NETMON_PLUGIN_DIR", ("/from/env1:" + b.path().string() + ":/from/env1").c_str(), 1);
+  const auto dirs = PluginPath::from({a.path().string()}).dirs();
+  ASSERT_EQ(dirs.size(), 4u);  // duplicates dropped
+  EXPECT_EQ(dirs[0], a.path());
+  EXPECT_EQ(dirs[1], fs::path("/from/env1"));
+  EXPECT_EQ(dirs[2], b.path());
+  // Last: next to the executable, <exe>/../lib/netmon/plugins.
+  EXPECT_EQ(dirs[3].filename(), "plugins");
+  EXPECT_EQ(dirs[3].parent_path().filename(), "netmon");
   ::unsetenv("NETMON_PLUGIN_DIR");
-  // Without either: next to the executable, <exe>/../lib/netmon/plugins.
-  const fs::path def = PluginDirectory::from(std::nullopt).path();
-  EXPECT_EQ(def.filename(), "plugins");
-  EXPECT_EQ(def.parent_path().filename(), "netmon");
+  EXPECT_EQ(PluginPath::from({}).dirs().size(), 1u);
+  // A --plugin-dir that does not exist is an error, not a silent skip.
+  EXPECT_THAT(error_of<Error>([&] { (void)PluginPath::from({(a / "nope").string()}); }),
+              HasSubstr("no such directory"));
   if (old) ::setenv("NETMON_PLUGIN_DIR", saved.c_str(), 1);
 }
 
-TEST(PluginDirectory, ListDescribesEveryLibrary) {
-  PluginDirectory dir(kFixtureDir);
+TEST(PluginPath, TheFirstDirectoryHoldingANameWins) {
+  PluginPath both({kFixtureDir, kPluginDir});
+  EXPECT_EQ(both.resolve("good", LibraryKind::plugin), fixture("good"));
+  EXPECT_EQ(both.resolve("json", LibraryKind::sink), kPluginDir / "libnetmon_json.so");
+  const auto msg = error_of<Error>([&] { (void)both.resolve("nope", LibraryKind::plugin); });
+  EXPECT_THAT(msg, HasSubstr(kFixtureDir.string() + ":" + kPluginDir.string()));
+}
+
+TEST(PluginPath, ListDescribesEveryLibrary) {
+  PluginPath dir({kFixtureDir});
   const auto entries = dir.list();
   std::vector<std::string> files;
   for (const auto& e : entries) files.push_back(e.path.filename().string());
   EXPECT_TRUE(std::is_sorted(files.begin(), files.end()));
-  auto find = [&](const std::string& file) -> const PluginDirectory::Entry* {
+  auto find = [&](const std::string& file) -> const PluginPath::Entry* {
     for (const auto& e : entries)
       if (e.path.filename() == file) return &e;
     return nullptr;
@@ -514,8 +529,8 @@ TEST(PluginDirectory, ListDescribesEveryLibrary) {
   EXPECT_EQ(cf->name, "create_fails");
 }
 
-TEST(PluginDirectory, ListShowsSinksAsSinks) {
-  const auto entries = PluginDirectory(kPluginDir).list();
+TEST(PluginPath, ListShowsSinksAsSinks) {
+  const auto entries = PluginPath({kPluginDir}).list();
   int sinks = 0;
   for (const auto& e : entries) {
     const std::string f = e.path.filename().string();
@@ -529,9 +544,7 @@ TEST(PluginDirectory, ListShowsSinksAsSinks) {
   EXPECT_EQ(sinks, 3);
 }
 
-TEST(PluginDirectory, ListOfMissingDirectoryFails) {
+TEST(PluginPath, ListSkipsMissingDirectories) {
   TempDir tmp;
-  const fs::path gone = tmp / "gone";
-  const auto msg = error_of<Error>([&] { (void)PluginDirectory(gone).list(); });
-  EXPECT_THAT(msg, HasSubstr(gone.string()));
+  EXPECT_TRUE(PluginPath({tmp / "gone"}).list().empty());
 }

@@ -169,8 +169,10 @@ struct PluginAdapter {
 }  // namespace detail
 }  // namespace netmon
 
-// Exports the descriptor of plugin class CLASS under NAME. Use once per library.
-#define NETMON_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION)                                       \
+// Exports the descriptor of plugin class CLASS under NAME. Use once per
+// library. NETMON_PLUGIN_WITH_OPTIONS also gives the text --list-plugins shows
+// for the options (one "key  values  default  meaning" line each).
+#define NETMON_PLUGIN_WITH_OPTIONS(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS_HELP)             \
   namespace {                                                                                  \
   void* netmon_plugin_create_(char* err, std::size_t len) noexcept {                           \
     return ::netmon::detail::PluginAdapter<CLASS>::create(NAME, err, len);                     \
@@ -190,4 +192,8 @@ struct PluginAdapter {
       &::netmon::detail::PluginAdapter<CLASS>::stop,                                           \
       &::netmon::detail::PluginAdapter<CLASS>::destroy,                                        \
       &::netmon::detail::PluginAdapter<CLASS>::last_error,                                     \
+      OPTIONS_HELP,                                                                            \
   };
+
+#define NETMON_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION) \
+  NETMON_PLUGIN_WITH_OPTIONS(CLASS, NAME, VERSION, DESCRIPTION, nullptr)

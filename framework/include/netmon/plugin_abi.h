@@ -43,7 +43,7 @@ extern "C" {
 #endif
 
 #define NETMON_ABI_MAJOR 1
-#define NETMON_ABI_MINOR 0
+#define NETMON_ABI_MINOR 1
 
 /* Names of the exported descriptor symbols. */
 #define NETMON_PLUGIN_SYMBOL "netmon_plugin"
@@ -156,6 +156,10 @@ typedef struct netmon_emitter {
  * stop        required. Detach everything; never fails.
  * destroy     required. Frees the instance.
  * last_error  required. Message for the last NETMON_ERROR, or "" if none.
+ * options_help  ABI 1.1, optional (NULL). Static text listing the options
+ *             ("key  values  default  meaning" lines), shown by --list-plugins.
+ *
+ * History: 1.0 the members up to last_error; 1.1 options_help.
  */
 typedef struct netmon_plugin_descriptor {
 	uint32_t struct_size;
@@ -171,6 +175,8 @@ typedef struct netmon_plugin_descriptor {
 	void (*stop)(void *self);
 	void (*destroy)(void *self);
 	const char *(*last_error)(void *self);
+	/* ABI 1.1 */
+	const char *options_help;
 } netmon_plugin_descriptor;
 
 /* ---- sinks ------------------------------------------------------------- */
@@ -207,6 +213,9 @@ typedef struct netmon_sink_context {
  * close       required. Flush and close; after it no call but destroy comes.
  * destroy     required.
  * last_error  required.
+ * options_help  ABI 1.1, optional (NULL): as for plugins.
+ *
+ * History: 1.0 the members up to last_error; 1.1 options_help.
  */
 typedef struct netmon_sink_descriptor {
 	uint32_t struct_size;
@@ -221,6 +230,8 @@ typedef struct netmon_sink_descriptor {
 	int (*close)(void *self);
 	void (*destroy)(void *self);
 	const char *(*last_error)(void *self);
+	/* ABI 1.1 */
+	const char *options_help;
 } netmon_sink_descriptor;
 
 /* The smallest descriptor the host understands: ABI 1.0's. */

@@ -97,18 +97,22 @@ struct SinkAdapter {
 }  // namespace netmon
 
 // Exports the descriptor of sink class CLASS under NAME. Use once per library.
-#define NETMON_SINK(CLASS, NAME, VERSION, DESCRIPTION)                \
-  extern "C" NETMON_EXPORT const netmon_sink_descriptor netmon_sink = { \
-      sizeof(netmon_sink_descriptor),                                 \
-      NETMON_ABI_MAJOR,                                               \
-      NETMON_ABI_MINOR,                                               \
-      NAME,                                                           \
-      VERSION,                                                        \
-      DESCRIPTION,                                                    \
-      &::netmon::detail::SinkAdapter<CLASS>::create,                  \
-      &::netmon::detail::SinkAdapter<CLASS>::open,                    \
-      &::netmon::detail::SinkAdapter<CLASS>::write,                   \
-      &::netmon::detail::SinkAdapter<CLASS>::close,                   \
-      &::netmon::detail::SinkAdapter<CLASS>::destroy,                 \
-      &::netmon::detail::SinkAdapter<CLASS>::last_error,              \
+#define NETMON_SINK_WITH_OPTIONS(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS_HELP) \
+  extern "C" NETMON_EXPORT const netmon_sink_descriptor netmon_sink = {         \
+      sizeof(netmon_sink_descriptor),                                         \
+      NETMON_ABI_MAJOR,                                                       \
+      NETMON_ABI_MINOR,                                                       \
+      NAME,                                                                   \
+      VERSION,                                                                \
+      DESCRIPTION,                                                            \
+      &::netmon::detail::SinkAdapter<CLASS>::create,                          \
+      &::netmon::detail::SinkAdapter<CLASS>::open,                            \
+      &::netmon::detail::SinkAdapter<CLASS>::write,                           \
+      &::netmon::detail::SinkAdapter<CLASS>::close,                           \
+      &::netmon::detail::SinkAdapter<CLASS>::destroy,                         \
+      &::netmon::detail::SinkAdapter<CLASS>::last_error,                      \
+      OPTIONS_HELP,                                                           \
   };
+
+#define NETMON_SINK(CLASS, NAME, VERSION, DESCRIPTION) \
+  NETMON_SINK_WITH_OPTIONS(CLASS, NAME, VERSION, DESCRIPTION, nullptr)
