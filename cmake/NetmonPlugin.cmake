@@ -6,13 +6,26 @@
 # visibility (only the descriptor is exported), linked to the header-only SDK,
 # written to the plugin directory of the build tree and installed to
 # <prefix>/lib/netmon/plugins.
+#
+# Outside netmon's own tree the library goes to ${CMAKE_BINARY_DIR}/plugins
+# (run netmon-host --plugin-dir there) and installs to
+# <your prefix>/lib/netmon/plugins.
 include_guard(GLOBAL)
-set(_NETMON_PLUGIN_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
+# Cached: the functions run in other directories' scopes than this file's.
+set(_NETMON_PLUGIN_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}" CACHE INTERNAL "netmon's CMake helpers")
 
 function(_netmon_add_library kind name)
   cmake_parse_arguments(ARG "NO_INSTALL" "OUTPUT_DIRECTORY" "SOURCES;LIBRARIES" ${ARGN})
   if(NOT ARG_OUTPUT_DIRECTORY)
-    set(ARG_OUTPUT_DIRECTORY "${NETMON_PLUGIN_OUTPUT_DIR}")
+    if(DEFINED NETMON_PLUGIN_OUTPUT_DIR)
+      set(ARG_OUTPUT_DIRECTORY "${NETMON_PLUGIN_OUTPUT_DIR}")
+    else()
+      set(ARG_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/plugins")
+    endif()
+  endif()
+  set(reldir "lib/netmon/plugins")
+  if(DEFINED NETMON_PLUGIN_RELDIR)
+    set(reldir "${NETMON_PLUGIN_RELDIR}")
   endif()
   set(target netmon_${kind}_${name})
   add_library(${target} MODULE ${ARG_SOURCES})
@@ -31,7 +44,7 @@ function(_netmon_add_library kind name)
     "-Wl,--version-script=${_NETMON_PLUGIN_CMAKE_DIR}/netmon_exports.map")
   set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${_NETMON_PLUGIN_CMAKE_DIR}/netmon_exports.map")
   if(NOT ARG_NO_INSTALL)
-    install(TARGETS ${target} LIBRARY DESTINATION ${NETMON_PLUGIN_RELDIR})
+    install(TARGETS ${target} LIBRARY DESTINATION ${reldir})
   endif()
 endfunction()
 

@@ -4,6 +4,7 @@
 // only to the address it is given.
 //
 //   netmon-traffic --dst 10.199.0.1 --port 9000 --count 10000 --size 64 [--flows 3] [--rate 5000]
+//   netmon-traffic --dst 10.199.0.1 --port 53 --count 100 --dns netmon.test   (real DNS queries, type A)
 //
 // With --flows K, datagrams go round-robin from K source ports (base
 // --sport, default 40000), making K distinct flows. Prints one JSON line with
@@ -21,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -107,6 +109,7 @@ int main(int argc, char** argv) {
   int flows = 1;
   int sport = 40000;
   double rate = 0;
+  std::string dns_name;
   bool tcp = false;
   bool tcp_server_mode = false;
   int connections = 1;
@@ -118,6 +121,7 @@ int main(int argc, char** argv) {
   app.add_option("--flows", flows, "Distinct source ports to cycle through")->check(CLI::Range(1, 1000));
   app.add_option("--sport", sport, "First source port")->check(CLI::Range(1024, 64000));
   app.add_option("--rate", rate, "Datagrams per second (0: as fast as possible)")->check(CLI::NonNegativeNumber);
+  app.add_option("--dns", dns_name, "Send DNS queries (type A, class IN) for this name instead of --size bytes");
   app.add_flag("--tcp", tcp, "TCP client: --count one-byte exchanges with an echo server (at --rate per second)");
   app.add_flag("--tcp-server", tcp_server_mode, "TCP echo server on --dst:--port");
   app.add_option("--connections", connections, "With --tcp-server: connections to serve before exiting")
@@ -176,6 +180,23 @@ int main(int argc, char** argv) {
   }
 
   std::vector<char> payload(size, 'n');
+  if (!dns_name.empty()) {
+    // Header: id 0x4e4d, flags 0x0100 (a standard query, recursion desired), one question.
+    payload = {0x4e, 0x4d, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+    std::size_t start = 0;
+    while (start <= dns_name.size()) {
+      const std::size_t dot = std::min(dns_name.find('.', start), dns_name.size());
+      const std::size_t len = dot - start;
+      if (len == 0 || len > 63) {
+        std::fprintf(stderr, "netmon-traffic: '%s' is not a DNS name\n", dns_name.c_str());
+        return 2;
+      }
+      payload.push_back(static_cast<char>(len));
+      payload.insert(payload.end(), dns_name.begin() + static_cast<long>(start), dns_name.begin() + static_cast<long>(dot));
+      start = dot + 1;
+    }
+    for (char c : {'\0', '\0', '\1', '\0', '\1'}) payload.push_back(c);  // root, QTYPE A, QCLASS IN
+  }
   const auto start = std::chrono::steady_clock::now();
   std::uint64_t sent = 0;
   while (sent < count) {
@@ -197,6 +218,7 @@ int main(int argc, char** argv) {
     ++sent;
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  size = payload.size();
   std::printf("{\"sent\":%llu,\"payload_bytes\":%zu,\"flows\":%d,\"seconds\":%.3f,\"pps\":%.0f}\n",
               static_cast<unsigned long long>(sent), size, flows, secs, secs > 0 ? static_cast<double>(sent) / secs : 0.0);
   for (int fd : socks) ::close(fd);

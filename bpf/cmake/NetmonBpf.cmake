@@ -11,8 +11,14 @@ include_guard(GLOBAL)
 find_program(NETMON_BPF_CLANG NAMES clang clang-16 clang-15 clang-14 REQUIRED)
 find_program(NETMON_BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin /usr/local/sbin REQUIRED)
 
-if(NOT DEFINED NETMON_BPF_INCLUDE_DIRS)
-  set(NETMON_BPF_INCLUDE_DIRS "${CMAKE_CURRENT_LIST_DIR}/../include")
+# The BPF-side headers: beside this file in netmon's tree, or as the package
+# configuration says once installed. Cached: the function runs in other
+# directories' scopes than this file's.
+if(DEFINED NETMON_BPF_INCLUDE_DIRS)
+  set(_NETMON_BPF_INCLUDE_DIRS "${NETMON_BPF_INCLUDE_DIRS}" CACHE INTERNAL "netmon BPF headers")
+else()
+  get_filename_component(_dir "${CMAKE_CURRENT_LIST_DIR}/../include" ABSOLUTE)
+  set(_NETMON_BPF_INCLUDE_DIRS "${_dir}" CACHE INTERNAL "netmon BPF headers")
 endif()
 
 function(netmon_bpf_skeleton target)
@@ -39,7 +45,7 @@ function(netmon_bpf_skeleton target)
   endif()
 
   set(incs)
-  foreach(dir ${NETMON_BPF_INCLUDE_DIRS} ${ARG_INCLUDES})
+  foreach(dir ${_NETMON_BPF_INCLUDE_DIRS} ${ARG_INCLUDES})
     get_filename_component(dir "${dir}" ABSOLUTE)
     list(APPEND incs "-I${dir}")
   endforeach()

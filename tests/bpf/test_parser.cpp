@@ -32,8 +32,9 @@ struct ParsedPacket {
   std::uint16_t eth_proto;
   std::uint16_t sport, dport;  // network order
   std::uint32_t saddr[4], daddr[4];
+  std::uint16_t l4_off, reserved;
 };
-static_assert(sizeof(ParsedPacket) == 44);
+static_assert(sizeof(ParsedPacket) == 48);
 
 struct Expect {
   int l3 = NETMON_L3_OTHER;
@@ -210,7 +211,7 @@ TEST_P(Parser, XdpAndTcParseAlike) {
   ASSERT_EQ(bpf_map_lookup_elem(map, &zero, &p), 0);
   check(p, c, "xdp");
 
-  const ParsedPacket poison{0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xeeee, 0xeeee, 0xeeee, {}, {}};
+  const ParsedPacket poison{0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xeeee, 0xeeee, 0xeeee, {}, {}, 0xeeee, 0};
   // The class-only parse: the same class, protocol and flags; no TCP flags.
   ASSERT_EQ(bpf_map_update_elem(map, &zero, &poison, BPF_ANY), 0);
   netmon::test::test_run(bpf_program__fd(skel->progs.classify_xdp), c.frame);
@@ -253,6 +254,37 @@ TEST_P(Parser, FastPathAndGeneralWalkAgree) {
       std::memset(reinterpret_cast<char*>(&b) + 8, 0, sizeof b - 8);
     }
     EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0) << c.name << (flow ? " (full parse)" : " (class only)");
+  }
+}
+
+// Where the transport header starts, for programs that read past it (the
+// DNS example reads the UDP payload at l4_off + 8).
+TEST_F(Parser, TransportHeaderOffset) {
+  NETMON_REQUIRE_ROOT();
+  struct Off {
+    std::vector<std::uint8_t> frame;
+    std::uint16_t l4_off;
+  };
+  const std::vector<Off> cases{
+      {Packet().eth().ipv4(A4, B4).udp(1, 53).payload(40).build(), 34},
+      {Packet().eth().ipv4(A4, B4).udp(1, 53).build(), 34},
+      {Packet().eth().ipv4(A4, B4, 12).udp(1, 53).payload(40).build(), 46},
+      {Packet().eth().vlan(3).ipv4(A4, B4).udp(1, 53).payload(40).build(), 38},
+      {Packet().eth().ipv6(A6, B6).udp(1, 53).payload(40).build(), 54},
+      {Packet().eth().ipv6(A6, B6).ipv6_ext(0).udp(1, 53).build(), 62},
+      {Packet().eth().vlan(1, 0x88A8).vlan(2).ipv6(A6, B6).tcp(1, 2).build(), 62},
+      {Packet().eth().arp().build(), 0},
+  };
+  const std::uint32_t zero = 0;
+  for (const auto& c : cases) {
+    for (const bool general : {false, true}) {
+      const int prog = general ? bpf_program__fd((*general_)->progs.parse_xdp) : bpf_program__fd((*fast_)->progs.parse_xdp);
+      const int map = general ? bpf_map__fd((*general_)->maps.result) : bpf_map__fd((*fast_)->maps.result);
+      netmon::test::test_run(prog, c.frame);
+      ParsedPacket p{};
+      ASSERT_EQ(bpf_map_lookup_elem(map, &zero, &p), 0);
+      EXPECT_EQ(p.l4_off, c.l4_off) << "frame of " << c.frame.size() << " bytes" << (general ? " (general)" : " (fast)");
+    }
   }
 }
 

@@ -132,6 +132,9 @@ struct netmon_packet {
 	__be16 dport;
 	__u32 saddr[4];
 	__u32 daddr[4];
+	__u16 l4_off;   /* offset of the transport header from the frame's start;
+			 * 0 when no IP header was read */
+	__u16 reserved;
 };
 
 struct netmon_cursor {
@@ -368,6 +371,8 @@ static __always_inline int netmon_parse_fast(void *data, void *data_end, struct 
 				__builtin_memcpy(pkt->daddr, ip6->daddr, sizeof(pkt->daddr));
 			}
 			c.pos = ip6 + 1;
+			if (what == NETMON_PARSE_FLOW)
+				pkt->l4_off = c.pos - data;
 			netmon_parse_l4(&c, pkt, next, what);
 			return 1;
 		}
@@ -386,6 +391,8 @@ static __always_inline int netmon_parse_fast(void *data, void *data_end, struct 
 				pkt->daddr[0] = ip->daddr;
 			}
 			c.pos = ip + 1;
+			if (what == NETMON_PARSE_FLOW)
+				pkt->l4_off = c.pos - data;
 			netmon_parse_l4(&c, pkt, ip->protocol, what);
 			return 1;
 		}
@@ -444,6 +451,8 @@ static __always_inline void netmon_parse_what(void *data, void *data_end, struct
 		pkt->l4 = NETMON_L4_OTHER;
 		return;
 	}
+	if (what == NETMON_PARSE_FLOW)
+		pkt->l4_off = c.pos - data;
 	netmon_parse_l4(&c, pkt, proto, what);
 }
 
