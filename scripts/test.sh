@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The test suite, from a fresh clone: installs what is needed, builds, runs
-# every test (unit, BPF and end-to-end; the last two need root), then builds
+# every test (unit, BPF and end-to-end; the last two need root), checks the
+# installed SDK with the examples built against it (scripts/test-sdk.sh), then builds
 # the sanitizer configuration (ASan+UBSan, leak checking on) and runs the
 # whole suite again under it. Set CI=true to turn every skipped test into a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 300
+ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 300 -LE sdk
+scripts/test-sdk.sh
 
 BUILD_DIR=build-asan scripts/build.sh -DNETMON_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 300
+  ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 300 -LE sdk
 echo "test.sh: all tests passed" >&2
