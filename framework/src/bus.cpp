@@ -6,11 +6,20 @@
 namespace netmon::host {
 
 SinkRunner::SinkRunner(std::unique_ptr<SinkPort> sink, std::size_t capacity, SinkEndedFn on_end)
-    : sink_(std::move(sink)), name_(sink_->name()), capacity_(capacity ? capacity : 1), on_end_(std::move(on_end)) {
-  thread_ = std::thread([this] { run(); });
-}
+    : sink_(std::move(sink)), name_(sink_->name()), capacity_(capacity ? capacity : 1), on_end_(std::move(on_end)) {}
 
 SinkRunner::~SinkRunner() { finish(); }
+
+void SinkRunner::start() {
+  if (!thread_.joinable() && !done_) thread_ = std::thread([this] {
+      run();
+      {
+        std::lock_guard lock(mu_);
+        done_ = true;
+      }
+      cv_.notify_all();
+    });
+}
 
 bool SinkRunner::offer(std::shared_ptr<const Batch> batch) {
   {
@@ -31,13 +40,41 @@ std::size_t SinkRunner::queued() const {
   return queue_.size();
 }
 
-void SinkRunner::finish() {
+void SinkRunner::request_finish() {
   {
     std::lock_guard lock(mu_);
     finishing_ = true;
   }
-  cv_.notify_one();
-  if (thread_.joinable()) thread_.join();
+  cv_.notify_all();
+}
+
+bool SinkRunner::finish(std::chrono::steady_clock::time_point deadline) {
+  request_finish();
+  std::unique_lock lock(mu_);
+  if (!thread_.joinable()) {
+    // Never started (the run ended before its first interval): close here.
+    if (!done_) {
+      done_ = true;
+      queue_.clear();
+      lock.unlock();
+      close_sink();
+      state_.store(SinkState::closed);
+    }
+    return true;
+  }
+  if (!cv_.wait_until(lock, deadline, [this] { return done_; })) return false;
+  lock.unlock();
+  thread_.join();
+  return true;
+}
+
+void SinkRunner::close_sink() {
+  try {
+    sink_->close();
+  } catch (const std::exception& e) {
+    state_.store(SinkState::failed);
+    if (on_end_) on_end_(name_, SinkState::failed, e.what());
+  }
 }
 
 void SinkRunner::run() {
@@ -106,6 +143,7 @@ void SinkRunner::run() {
 
 void SampleBus::add_sink(std::unique_ptr<SinkPort> sink, SinkEndedFn on_end) {
   sinks_.push_back(std::make_unique<SinkRunner>(std::move(sink), capacity_, std::move(on_end)));
+  abandoned_.push_back(false);
 }
 
 std::size_t SampleBus::publish(std::shared_ptr<const Batch> batch) {
@@ -115,8 +153,36 @@ std::size_t SampleBus::publish(std::shared_ptr<const Batch> batch) {
   return accepted;
 }
 
-void SampleBus::finish() {
-  for (auto& s : sinks_) s->finish();
+void SampleBus::start() {
+  for (auto& s : sinks_) s->start();
+}
+
+std::vector<std::string> SampleBus::finish(std::chrono::steady_clock::time_point deadline) {
+  std::vector<std::string> blocked;
+  // Every sink drains at once, so one blocked sink costs the others no time.
+  for (std::size_t i = 0; i < sinks_.size(); ++i)
+    if (!abandoned_[i]) sinks_[i]->request_finish();
+  for (std::size_t i = 0; i < sinks_.size(); ++i) {
+    if (abandoned_[i] || sinks_[i]->finish(deadline)) continue;
+    abandoned_[i] = true;
+    blocked.push_back(sinks_[i]->name());
+  }
+  return blocked;
+}
+
+SampleBus::~SampleBus() {
+  // A runner whose thread outlived its deadline is never freed: the thread
+  // still uses it. Kept reachable until the process exits.
+  static std::mutex mu;
+  static std::vector<std::unique_ptr<SinkRunner>> abandoned;
+  for (std::size_t i = 0; i < sinks_.size(); ++i) {
+    if (abandoned_[i]) {
+      std::lock_guard lock(mu);
+      abandoned.push_back(std::move(sinks_[i]));
+    } else {
+      sinks_[i]->finish();
+    }
+  }
 }
 
 std::size_t SampleBus::running() const {

@@ -4,12 +4,16 @@
 // Every sink has its own bounded queue and thread, so a slow or blocked sink
 // never delays collection or the other sinks. publish() never blocks: when a
 // sink's queue is full the batch is dropped for that sink and counted. Each
-// sink sees batches in publish order.
+// sink sees batches in publish order. Threads start with start(), so that the
+// host can drop its capabilities first (they are per thread). At the end,
+// finish() gives the sinks until a deadline to deliver what is queued; a sink
+// still blocked then (a pipe nobody reads) is abandoned, not waited for.
 #pragma once
 
 #include <netmon/sample.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -44,10 +48,16 @@ class SinkRunner {
   SinkRunner(const SinkRunner&) = delete;
   SinkRunner& operator=(const SinkRunner&) = delete;
 
+  // Starts the sink's thread.
+  void start();
   // Never blocks. False when the batch was dropped (queue full or sink ended).
   bool offer(std::shared_ptr<const Batch> batch);
+  // Tells the thread to deliver what is queued, close the sink and return.
+  void request_finish();
   // Delivers what is queued, closes the sink, joins the thread. Idempotent.
-  void finish();
+  // Returns false if the thread was still busy at the deadline (it is then
+  // left running, and the runner must not be destroyed: see SampleBus).
+  bool finish(std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
   [[nodiscard]] const std::string& name() const { return name_; }
   [[nodiscard]] std::uint64_t dropped() const { return dropped_.load(); }
@@ -57,6 +67,7 @@ class SinkRunner {
 
  private:
   void run();
+  void close_sink();
 
   std::unique_ptr<SinkPort> sink_;
   std::string name_;
@@ -66,6 +77,7 @@ class SinkRunner {
   std::condition_variable cv_;
   std::deque<std::shared_ptr<const Batch>> queue_;
   bool finishing_ = false;
+  bool done_ = false;  // the thread has returned (guarded by mu_)
   std::atomic<SinkState> state_{SinkState::running};
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> delivered_{0};
@@ -75,12 +87,19 @@ class SinkRunner {
 class SampleBus {
  public:
   explicit SampleBus(std::size_t queue_capacity = 16) : capacity_(queue_capacity) {}
-  ~SampleBus() { finish(); }
+  ~SampleBus();
+  SampleBus(const SampleBus&) = delete;
+  SampleBus& operator=(const SampleBus&) = delete;
 
   void add_sink(std::unique_ptr<SinkPort> sink, SinkEndedFn on_end);
+  void start();
   // Hands the batch to every running sink; returns how many accepted it.
   std::size_t publish(std::shared_ptr<const Batch> batch);
-  void finish();
+  // Finishes every sink by the deadline; returns the names of those still
+  // blocked then. Their runners are kept alive (deliberately never freed,
+  // even by the destructor) so their threads may go on until the process exits.
+  std::vector<std::string> finish(
+      std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
   [[nodiscard]] const std::vector<std::unique_ptr<SinkRunner>>& sinks() const { return sinks_; }
   [[nodiscard]] std::size_t running() const;
@@ -88,6 +107,7 @@ class SampleBus {
  private:
   std::size_t capacity_;
   std::vector<std::unique_ptr<SinkRunner>> sinks_;
+  std::vector<bool> abandoned_;
 };
 
 }  // namespace netmon::host

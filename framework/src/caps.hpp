@@ -14,4 +14,28 @@ std::vector<std::string> missing_capabilities();
 // One line naming what is missing and how to fix it, or "" if nothing is.
 std::string capability_error();
 
+// Once everything is attached: drops every capability but CAP_NET_ADMIN,
+// which stays permitted but not effective (and the only one in the bounding
+// set). Reading maps through open fds and closing links need none; removing
+// a netlink TC filter needs CAP_NET_ADMIN, raised for stopping only.
+// Affects the calling thread: call it before any other thread starts.
+// Throws netmon::Error if the kernel refuses.
+void drop_capabilities();
+
+// Raises CAP_NET_ADMIN (effective) for the scope's life if drop_capabilities()
+// kept it permitted; does nothing otherwise.
+class StopPrivileges {
+ public:
+  StopPrivileges();
+  ~StopPrivileges();
+  StopPrivileges(const StopPrivileges&) = delete;
+  StopPrivileges& operator=(const StopPrivileges&) = delete;
+
+ private:
+  bool raised_ = false;
+};
+
+// "CapEff=... CapPrm=... CapBnd=..." of the calling thread, for the log.
+std::string capability_sets();
+
 }  // namespace netmon::host

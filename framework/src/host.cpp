@@ -18,6 +18,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -124,6 +125,7 @@ class StopGuard {
   }
   static void stop(LivePlugin& p) noexcept {
     if (!p.started) return;
+    const StopPrivileges privileges;  // a netlink TC filter needs CAP_NET_ADMIN to go
     p.instance->stop();
     p.started = false;
     spdlog::debug("{}: stopped", p.name);
@@ -257,7 +259,13 @@ int run_host(const HostConfig& cfg) {
     p.started = true;
   }
 
-  // 6. Collect every interval.
+  // 6. Everything is attached: drop the capabilities no longer needed, then
+  // start the sinks' threads (capabilities are per thread).
+  drop_capabilities();
+  spdlog::debug("capabilities now: {}", capability_sets());
+  bus.start();
+
+  // 7. Collect every interval.
   const auto start_steady = SteadyClock::now();
   RateTracker rates(realtime_ns());
   std::uint64_t sequence = 0;
@@ -343,9 +351,14 @@ int run_host(const HostConfig& cfg) {
   }
 
   guard.stop_all();
-  bus.finish();
-  for (const auto& s : bus.sinks())
+  // Sinks get a little while to deliver what is queued; one still blocked
+  // then (a pipe nobody reads) is left behind rather than waited for.
+  const auto blocked = bus.finish(SteadyClock::now() + std::chrono::seconds(2));
+  for (const auto& s : bus.sinks()) {
+    if (std::find(blocked.begin(), blocked.end(), s->name()) != blocked.end())
+      spdlog::warn("sink {} is blocked writing; {} batch(es) not delivered", s->name(), s->queued() + 1);
     if (s->dropped() > 0) spdlog::warn("sink {} dropped {} batch(es): it could not keep up", s->name(), s->dropped());
+  }
   if (sink_failed) exit_code = 1;
   return exit_code;
 }

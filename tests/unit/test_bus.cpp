@@ -157,6 +157,7 @@ TEST(Bus, FanOutToEverySinkInOrder) {
     bus.add_sink(std::make_unique<TestSink>("s" + std::to_string(i), recs.back(), TestSink::Behaviour{}),
                  [&ends](const std::string&, SinkState, const std::string&) { ++ends; });
   }
+  bus.start();
   std::vector<std::shared_ptr<const Batch>> sent;
   for (std::uint64_t i = 0; i < 20; ++i) {
     sent.push_back(batch(i));
@@ -188,6 +189,7 @@ TEST(Bus, BlockedSinkDropsExactlyWhatDoesNotFit) {
   bus.add_sink(std::make_unique<TestSink>("slow", slow, gated), nullptr);
   bus.add_sink(std::make_unique<TestSink>("fast", fast, TestSink::Behaviour{}), nullptr);
 
+  bus.start();
   EXPECT_EQ(bus.publish(batch(0)), 2u);
   ASSERT_TRUE(slow->wait_in_write());  // batch 0 taken off the queue, write blocked
   std::vector<std::size_t> accepted;
@@ -220,6 +222,7 @@ TEST(Bus, PublishNeverBlocksOnABlockedSink) {
   gated.gated = true;
   bus.add_sink(std::make_unique<TestSink>("stuck", rec, gated), nullptr);
   const auto t0 = std::chrono::steady_clock::now();
+  bus.start();
   for (std::uint64_t i = 0; i < 1000; ++i) bus.publish(batch(i));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
   rec->release();
@@ -239,6 +242,7 @@ TEST(Bus, OrderPerSinkIsStrictlyIncreasingEvenWithDrops) {
   TestSink::Behaviour light;
   light.delay = 20us;
   bus.add_sink(std::make_unique<TestSink>("quick", quick, light), nullptr);
+  bus.start();
   for (std::uint64_t i = 0; i < 300; ++i) {
     bus.publish(batch(i));
     if (i % 10 == 0) std::this_thread::sleep_for(200us);
@@ -263,6 +267,7 @@ TEST(Bus, ClosedSinkEndsWithStateClosed) {
   EndCapture end;
   bus.add_sink(std::make_unique<TestSink>("pipe", closing, b), end.fn());
   bus.add_sink(std::make_unique<TestSink>("file", other, TestSink::Behaviour{}), nullptr);
+  bus.start();
   for (std::uint64_t i = 0; i < 3; ++i) EXPECT_EQ(bus.publish(batch(i)), 2u);
 
   const auto got = end.wait();
@@ -293,6 +298,7 @@ TEST(Bus, ClosedSinkCountsItsQueuedBatchesAsDropped) {
   b.closed_at = 0;
   EndCapture end;
   bus.add_sink(std::make_unique<TestSink>("pipe", rec, b), end.fn());
+  bus.start();
   bus.publish(batch(0));
   ASSERT_TRUE(rec->wait_in_write());
   bus.publish(batch(1));
@@ -316,6 +322,7 @@ TEST(Bus, ThrowingSinkEndsWithStateFailedAndItsMessage) {
   EndCapture end;
   bus.add_sink(std::make_unique<TestSink>("disk", rec, b), end.fn());
   bus.add_sink(std::make_unique<TestSink>("ok", other, TestSink::Behaviour{}), nullptr);
+  bus.start();
   bus.publish(batch(0));
   bus.publish(batch(1));
   const auto got = end.wait();
@@ -340,6 +347,7 @@ TEST(Bus, CloseThrowingOnFinishReportsFailed) {
   b.close_throws = true;
   EndCapture end;
   bus.add_sink(std::make_unique<TestSink>("flaky", rec, b), end.fn());
+  bus.start();
   bus.publish(batch(0));
   bus.finish();
   const auto got = end.wait(0ms);  // finish() joined the thread: already called
@@ -356,6 +364,7 @@ TEST(Bus, FinishDeliversEverythingQueued) {
   TestSink::Behaviour b;
   b.delay = 5ms;
   bus.add_sink(std::make_unique<TestSink>("slow", rec, b), nullptr);
+  bus.start();
   for (std::uint64_t i = 0; i < 10; ++i) ASSERT_EQ(bus.publish(batch(i)), 1u);
   bus.finish();  // returns only when all ten are written and the sink closed
   EXPECT_EQ(rec->seqs(), iota(0, 10));
@@ -377,6 +386,7 @@ TEST(Bus, RunnerZeroCapacityStillHoldsOne) {
   TestSink::Behaviour gated;
   gated.gated = true;
   SinkRunner runner(std::make_unique<TestSink>("z", rec, gated), 0, nullptr);
+  runner.start();
   EXPECT_TRUE(runner.offer(batch(0)));
   ASSERT_TRUE(rec->wait_in_write());
   EXPECT_TRUE(runner.offer(batch(1)));
@@ -387,11 +397,41 @@ TEST(Bus, RunnerZeroCapacityStillHoldsOne) {
   EXPECT_EQ(rec->seqs(), (std::vector<std::uint64_t>{0, 1}));
 }
 
+TEST(Bus, AnUnstartedSinkIsClosedByFinish) {
+  SampleBus bus(4);
+  auto rec = std::make_shared<Record>();
+  bus.add_sink(std::make_unique<TestSink>("never", rec, TestSink::Behaviour{}), nullptr);
+  EXPECT_TRUE(bus.finish().empty());
+  EXPECT_EQ(rec->close_count(), 1);
+  EXPECT_TRUE(rec->seqs().empty());
+}
+
+TEST(Bus, ABlockedSinkIsAbandonedAtTheDeadlineNotWaitedFor) {
+  SampleBus bus(4);
+  auto stuck = std::make_shared<Record>();
+  auto ok = std::make_shared<Record>();
+  TestSink::Behaviour gated;
+  gated.gated = true;
+  bus.add_sink(std::make_unique<TestSink>("stuck", stuck, gated), nullptr);
+  bus.add_sink(std::make_unique<TestSink>("ok", ok, TestSink::Behaviour{}), nullptr);
+  bus.start();
+  for (std::uint64_t i = 0; i < 3; ++i) bus.publish(batch(i));
+  ASSERT_TRUE(stuck->wait_in_write());
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto blocked = bus.finish(t0 + std::chrono::milliseconds(200));
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(blocked, std::vector<std::string>{"stuck"});
+  EXPECT_LT(waited, std::chrono::seconds(2));
+  EXPECT_EQ(ok->seqs(), iota(0, 3));  // the other sink delivered everything
+  stuck->release();  // let the abandoned thread finish before the test ends
+}
+
 TEST(Bus, DestructorFinishes) {
   auto rec = std::make_shared<Record>();
   {
     SampleBus bus(8);
     bus.add_sink(std::make_unique<TestSink>("d", rec, TestSink::Behaviour{}), nullptr);
+    bus.start();
     for (std::uint64_t i = 0; i < 5; ++i) bus.publish(batch(i));
   }
   EXPECT_EQ(rec->seqs(), iota(0, 5));
