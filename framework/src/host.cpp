@@ -339,6 +339,12 @@ int run_host(const HostConfig& cfg) {
       exit_code = 1;
       break;
     }
+    if (std::none_of(ifaces.begin(), ifaces.end(),
+                     [](const Interface& i) { return interface_present(i.ifindex, i.name); })) {
+      spdlog::error("every monitored interface is gone; stopping");
+      exit_code = 1;
+      break;
+    }
     const auto now = SteadyClock::now();
     if (cfg.count && sequence >= *cfg.count) break;
     if (now >= end_at) break;

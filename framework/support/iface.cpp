@@ -66,6 +66,11 @@ std::optional<std::string> default_route_interface() {
   return best;
 }
 
+bool interface_present(std::uint32_t ifindex, const std::string& name) {
+  char buf[IF_NAMESIZE] = {};
+  return if_indextoname(ifindex, buf) && name == buf;
+}
+
 std::string driver_of(const std::string& ifname) {
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return {};

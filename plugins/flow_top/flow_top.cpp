@@ -79,10 +79,14 @@ class FlowTop final : public netmon::Plugin {
     reader_ = std::move(reader);
     collector_ = std::make_unique<FlowCollector>(config_, start_ns);
     names_ = std::move(names);
+    log_ = ctx.log;
   }
 
   void collect(std::int64_t, netmon::Emitter& out) override {
     if (!skel_) return;
+    // A deleted interface took its programs with it: let its links go. Its
+    // flows end by themselves (idle timeout).
+    netmon::drop_vanished(links_, [](const TcLink& l) -> const netmon::Interface& { return l.iface(); }, log_);
     const auto t0 = std::chrono::steady_clock::now();
     reader_->read(entries_);
     const auto read_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
@@ -137,6 +141,7 @@ class FlowTop final : public netmon::Plugin {
   std::unique_ptr<FlowTableReader> reader_;
   std::unique_ptr<FlowCollector> collector_;
   std::map<std::uint32_t, std::string> names_;
+  netmon::Logger log_;
   std::vector<FlowEntry> entries_;
 };
 

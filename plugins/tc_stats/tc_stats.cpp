@@ -3,6 +3,7 @@
 // L3/L4 class.
 #include <netmon/bpf.hpp>
 #include <netmon/classes.hpp>
+#include <netmon/iface.hpp>
 #include <netmon/plugin.hpp>
 #include <netmon/tc.hpp>
 
@@ -38,9 +39,11 @@ class TcStats final : public netmon::Plugin {
       attached.push_back(std::move(a));
     }
     attached_ = std::move(attached);
+    log_ = ctx.log;
   }
 
   void collect(std::int64_t, netmon::Emitter& out) override {
+    netmon::drop_vanished(attached_, [](const Attached& a) -> const netmon::Interface& { return a.ingress.iface(); }, log_);
     for (const auto& a : attached_) {
       const auto& iface = a.ingress.iface();
       const int fd = bpf_map__fd(a.skel->maps.stats);
@@ -76,6 +79,7 @@ class TcStats final : public netmon::Plugin {
   TcMode mode_ = TcMode::automatic;
   std::uint16_t priority_ = 49153;
   std::vector<Attached> attached_;
+  netmon::Logger log_;
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 // xdp_stats: per-interface RX packets and bytes at XDP, per L3/L4 class.
 #include <netmon/bpf.hpp>
 #include <netmon/classes.hpp>
+#include <netmon/iface.hpp>
 #include <netmon/plugin.hpp>
 
 #include "xdp_stats.h"
@@ -39,9 +40,11 @@ class XdpStats final : public netmon::Plugin {
       attached.push_back({std::move(skel), std::move(link)});
     }
     attached_ = std::move(attached);
+    log_ = ctx.log;
   }
 
   void collect(std::int64_t, netmon::Emitter& out) override {
+    netmon::drop_vanished(attached_, [](const Attached& a) -> const netmon::Interface& { return a.link.iface(); }, log_);
     for (const auto& a : attached_) {
       const auto per_cpu = netmon::bpf::lookup_percpu<netmon_class_counters>(bpf_map__fd(a.skel->maps.stats), 0u);
       const netmon_class_counters sum = netmon::sum_counters(per_cpu);
@@ -67,6 +70,7 @@ class XdpStats final : public netmon::Plugin {
   };
   XdpMode mode_ = XdpMode::automatic;
   std::vector<Attached> attached_;
+  netmon::Logger log_;
 };
 
 }  // namespace

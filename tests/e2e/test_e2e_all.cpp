@@ -29,14 +29,7 @@ constexpr std::uint64_t kUdpFrame = 14 + 20 + 8 + kPayload;
 constexpr std::uint64_t kFlowPackets[3] = {3000, 2000, 1000};
 constexpr std::uint64_t kExchanges = 500;
 
-void expect_nothing_left(const VethPair& v) {
-  EXPECT_EQ(netmon::test::xdp_prog_id(v.host_if()), 0u) << "XDP program left";
-  EXPECT_TRUE(netmon::test::tc_filters(v.host_if(), "ingress").empty()) << "TC ingress filter left";
-  EXPECT_TRUE(netmon::test::tc_filters(v.host_if(), "egress").empty()) << "TC egress filter left";
-  EXPECT_FALSE(netmon::test::tc_has_clsact(v.host_if())) << "clsact left";
-  for (const char* name : {"xdp_stats_rx", "tc_stats_ingres", "tc_stats_egress", "flow_top_ingres", "flow_top_egress"})
-    EXPECT_TRUE(netmon::test::wait_no_programs_named(name)) << name << " still loaded";
-}
+void expect_nothing_left(const VethPair& v) { netmon::test::expect_nothing_left(v.host_if()); }
 
 // The flow samples of the last batch (the samples sharing the last flow_top_other's timestamp).
 std::vector<nlohmann::json> last_batch(const HostRun& host, const std::string& measurement) {

@@ -24,13 +24,7 @@ using netmon::test::VethPair;
 constexpr std::uint64_t kUdp = 5000;
 constexpr std::uint64_t kExchanges = 400;
 
-void expect_nothing_left(const VethPair& v) {
-  EXPECT_TRUE(netmon::test::tc_filters(v.host_if(), "ingress").empty()) << "a TC ingress filter is left";
-  EXPECT_TRUE(netmon::test::tc_filters(v.host_if(), "egress").empty()) << "a TC egress filter is left";
-  EXPECT_FALSE(netmon::test::tc_has_clsact(v.host_if())) << "the clsact qdisc netmon created is left";
-  EXPECT_TRUE(netmon::test::wait_no_programs_named("tc_stats_ingres")) << "tc_stats_ingress still loaded";
-  EXPECT_TRUE(netmon::test::wait_no_programs_named("tc_stats_egress")) << "tc_stats_egress still loaded";
-}
+void expect_nothing_left(const VethPair& v) { netmon::test::expect_nothing_left(v.host_if()); }
 
 class E2eTc : public ::testing::TestWithParam<std::string> {};
 

@@ -29,10 +29,7 @@ constexpr std::uint64_t kPayload = 64;
 constexpr std::uint64_t kFrameBytes = 14 + 20 + 8 + kPayload;  // what XDP sees of each datagram
 
 
-void expect_nothing_left(const VethPair& v) {
-  EXPECT_EQ(netmon::test::xdp_prog_id(v.host_if()), 0u) << "an XDP program is still attached to " << v.host_if();
-  EXPECT_TRUE(netmon::test::wait_no_programs_named("xdp_stats_rx")) << "xdp_stats_rx is still loaded";
-}
+void expect_nothing_left(const VethPair& v) { netmon::test::expect_nothing_left(v.host_if()); }
 
 TEST(E2eXdp, CountsExactlyTheUdpPacketsSentAndDetachesOnSigint) {
   NETMON_REQUIRE_ROOT();

@@ -2,6 +2,7 @@
 #include "support/host.hpp"
 
 #include <bpf/libbpf.h>
+#include <gtest/gtest.h>
 #include <net/if.h>
 
 #include <sstream>
@@ -94,6 +95,23 @@ std::vector<std::string> tc_filters(const std::string& ifname, const std::string
 
 bool tc_has_clsact(const std::string& ifname) {
   return sh_out("tc qdisc show dev " + ifname + " 2>/dev/null").find("clsact") != std::string::npos;
+}
+
+void expect_nothing_left(const std::string& ifname, bool clsact_expected) {
+  EXPECT_EQ(xdp_prog_id(ifname), 0u) << "an XDP program is left on " << ifname;
+  for (const char* dir : {"ingress", "egress"})
+    for (const auto& line : tc_filters(ifname, dir))
+      EXPECT_EQ(line.find("netmon"), std::string::npos) << "a TC " << dir << " filter is left: " << line;
+  for (const char* dir : {"ingress", "egress"})
+    for (const auto& line : tc_filters(ifname, dir))
+      for (const char* ours : {"tc_stats", "flow_top", "xdp_stats"})
+        EXPECT_EQ(line.find(ours), std::string::npos) << "a TC " << dir << " filter of ours is left: " << line;
+  if (!clsact_expected) {
+    EXPECT_FALSE(tc_has_clsact(ifname)) << "a clsact qdisc is left on " << ifname;
+  }
+  for (const char* name : {"xdp_stats_rx", "tc_stats_ingres", "tc_stats_egress", "flow_top_ingres", "flow_top_egress"})
+    EXPECT_TRUE(wait_no_programs_named(name)) << name << " is still loaded";
+  EXPECT_EQ(sh_out("ls /sys/fs/bpf 2>/dev/null | grep -ci netmon"), "0\n") << "something is pinned";
 }
 
 std::vector<std::string> lines_of(const std::string& text) {

@@ -62,6 +62,12 @@ std::uint64_t field_u64(const nlohmann::json& sample, const std::string& key);
 std::vector<std::string> tc_filters(const std::string& ifname, const std::string& direction);
 bool tc_has_clsact(const std::string& ifname);
 
+// Asserts (gtest EXPECTs) that nothing of netmon's is left on ifname or in
+// the kernel: no XDP program, no TC filter, no clsact qdisc (unless
+// `clsact_expected`: someone else's), no program of a standard plugin
+// loaded, nothing pinned under /sys/fs/bpf.
+void expect_nothing_left(const std::string& ifname, bool clsact_expected = false);
+
 // stderr split into non-empty lines.
 std::vector<std::string> lines_of(const std::string& text);
 

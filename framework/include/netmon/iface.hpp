@@ -19,4 +19,27 @@ std::optional<std::string> default_route_interface();
 // The kernel driver's name ("veth", "virtio_net", ...), or "" if unknown.
 std::string driver_of(const std::string& ifname);
 
+// True when the interface is still there under the same name and index
+// (deleted, or deleted and made again, is gone: its programs went with it).
+bool interface_present(std::uint32_t ifindex, const std::string& name);
+
+// Removes from `items` the ones whose interface is gone, logging each once
+// ("<name> is gone: no longer monitored"); iface_of(item) gives its
+// netmon::Interface. Destroying an item detaches what it held.
+template <class Items, class IfaceOf, class Log>
+void drop_vanished(Items& items, IfaceOf&& iface_of, const Log& log) {
+  std::uint32_t logged = 0;  // several items of one interface: one line
+  for (auto it = items.begin(); it != items.end();) {
+    const auto iface = iface_of(*it);
+    if (interface_present(iface.ifindex, iface.name)) {
+      ++it;
+      continue;
+    }
+    if (iface.ifindex != logged)
+      log.warn(iface.name + " (ifindex " + std::to_string(iface.ifindex) + ") is gone: no longer monitored");
+    logged = iface.ifindex;
+    it = items.erase(it);
+  }
+}
+
 }  // namespace netmon
