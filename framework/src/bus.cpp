@@ -171,14 +171,15 @@ std::vector<std::string> SampleBus::finish(std::chrono::steady_clock::time_point
 }
 
 SampleBus::~SampleBus() {
-  // A runner whose thread outlived its deadline is never freed: the thread
-  // still uses it. Kept reachable until the process exits.
+  // A runner whose thread outlived its deadline is never freed, not even at
+  // exit: its thread still uses it (and its destructor would join it). Kept
+  // reachable, so leak checkers see it is deliberate.
   static std::mutex mu;
-  static std::vector<std::unique_ptr<SinkRunner>> abandoned;
+  static std::vector<SinkRunner*>* abandoned = new std::vector<SinkRunner*>;
   for (std::size_t i = 0; i < sinks_.size(); ++i) {
     if (abandoned_[i]) {
       std::lock_guard lock(mu);
-      abandoned.push_back(std::move(sinks_[i]));
+      abandoned->push_back(sinks_[i].release());
     } else {
       sinks_[i]->finish();
     }

@@ -8,6 +8,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -42,6 +43,9 @@ nlohmann::json collect_options(const std::optional<std::string>& config_file,
                                const std::vector<std::string>& option_args) {
   nlohmann::json all = nlohmann::json::object();
   if (config_file) {
+    std::error_code ec;
+    if (std::filesystem::exists(*config_file, ec) && !std::filesystem::is_regular_file(*config_file, ec))
+      throw Error("--config " + *config_file + ": not a regular file (give a JSON file)");
     std::ifstream in(*config_file);
     if (!in) throw Error(errno_message("--config: cannot read " + *config_file, errno));
     std::stringstream buf;
@@ -85,7 +89,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
   std::string interval_text = "1s";
   std::string duration_text;
   std::vector<std::string> sink_texts;
-  std::int64_t count = 0;
+  std::string count_text;
 
   CLI::App app{
       "netmon-host: loads eBPF monitoring plugins, attaches them to network interfaces and reports what they\n"
@@ -100,7 +104,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
   app.add_option("--interval", interval_text, "Collection interval: 1s, 500ms, ... (10ms to 1h)")
       ->capture_default_str();
   app.add_option("--duration", duration_text, "Stop after this long (default: until SIGINT/SIGTERM)");
-  app.add_option("--count", count, "Stop after this many intervals");
+  app.add_option("--count", count_text, "Stop after this many intervals");
   app.add_option("-s,--sink", sink_texts,
                  "Output: console, json, csv, NAME:PATH to write a file (csv:out.csv); repeatable (default: console)");
   app.add_option("-o,--option", cfg.option_args, "Plugin or sink option NAME.KEY=VALUE, e.g. xdp_stats.mode=generic");
@@ -140,9 +144,15 @@ CliResult parse_cli(int argc, const char* const* argv) {
       throw Error("--interval: '" + interval_text + "' is out of range (10ms to 1h)");
     if (!duration_text.empty()) cfg.duration = parse_duration(duration_text, "--duration");
     if (app.count("--count")) {
-      if (count <= 0) throw Error("--count: '" + std::to_string(count) + "' must be a positive number of intervals");
-      cfg.count = static_cast<std::uint64_t>(count);
+      std::uint64_t count = 0;
+      const auto [ptr, ec] = std::from_chars(count_text.data(), count_text.data() + count_text.size(), count);
+      if (ec != std::errc() || ptr != count_text.data() + count_text.size() || count == 0 || count > (1ull << 40))
+        throw Error("--count: '" + count_text + "' must be a number of intervals from 1 to " +
+                    std::to_string(1ull << 40));
+      cfg.count = count;
     }
+    // Options now, so a malformed -o or config file is a usage error too.
+    cfg.options = collect_options(cfg.config_file, cfg.option_args);
     for (const auto& s : sink_texts) cfg.sinks.push_back(parse_sink(s));
     if (cfg.sinks.empty()) cfg.sinks.push_back({"console", std::nullopt});
     for (const auto& i : cfg.ifaces)

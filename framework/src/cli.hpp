@@ -28,6 +28,7 @@ struct HostConfig {
   std::vector<std::string> plugin_dirs;  // --plugin-dir, in order
   std::optional<std::string> config_file;
   std::vector<std::string> option_args;  // -o NAME.KEY=VALUE, in order
+  nlohmann::json options = nlohmann::json::object();  // both merged: { name: { key: value } }
   std::string log_level = "info";
   bool list_plugins = false;
   bool version = false;

@@ -185,7 +185,7 @@ int run_host(const HostConfig& cfg) {
   }
 
   // 2. Options: every -o / --config entry must name something loaded.
-  const nlohmann::json options = collect_options(cfg.config_file, cfg.option_args);
+  const nlohmann::json& options = cfg.options;
   for (const auto& [name, value] : options.items()) {
     if (names.count(name) || sink_names.count(name)) continue;
     std::string loaded;

@@ -3,6 +3,9 @@
 // a non-zero exit, and nothing attached to the interface.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "support/host.hpp"
 #include "support/netns.hpp"
 #include "support/root.hpp"
@@ -14,7 +17,7 @@ using namespace std::chrono_literals;
 
 struct BadInput {
   const char* name;
-  std::vector<std::string> args;  // "@IF" is replaced by the test interface
+  std::vector<std::string> args;  // "@IF": the test interface; "@TMP": a directory of prepared bad files
   int exit_code;
   std::vector<std::string> expect;  // substrings of the one stderr line
   const char* shell_prefix = "";     // e.g. a capsh wrapper
@@ -42,17 +45,103 @@ std::vector<BadInput> bad_inputs() {
       {"plugin_is_a_sink", {"--plugins", "json", "--iface", "@IF"}, 1, {"is a netmon sink, not a plugin"}},
       {"no_privileges", {"--iface", "@IF"}, 1, {"CAP_BPF", "CAP_NET_ADMIN", "root"},
        "capsh --drop=cap_bpf,cap_net_admin,cap_sys_admin,cap_perfmon -- -c 'exec \"$0\" \"$@\"' "},
+      // Plugin options: wrong types, out of range, huge, not UTF-8.
+      {"option_not_an_integer", {"--iface", "@IF", "-o", "flow_top.top=abc"}, 1,
+       {"option flow_top.top", "expected an integer from 1 to 1000", "abc"}},
+      {"option_out_of_range", {"--iface", "@IF", "-o", "flow_top.top=1000000"}, 1,
+       {"option flow_top.top", "out of range (1 to 1000)"}},
+      {"option_huge_number", {"--iface", "@IF", "-o", "flow_top.table_size=99999999999999999999"}, 1,
+       {"option flow_top.table_size", "expected an integer"}},
+      {"option_wrong_type_for_choice", {"--iface", "@IF", "-o", "xdp_stats.mode=3"}, 1,
+       {"option xdp_stats.mode", "expected one of auto, native, generic", "number 3"}},
+      {"option_bad_duration", {"--iface", "@IF", "-o", "flow_top.idle_timeout=soonish"}, 1,
+       {"flow_top.idle_timeout", "'soonish'", "1s, 500ms"}},
+      {"option_not_utf8", {"--iface", "@IF", "-o", "flow_top.sort=\xff\xfe"}, 2, {"-o", "not valid UTF-8"}},
+      {"option_malformed", {"--iface", "@IF", "-o", "novalue"}, 2, {"expected NAME.KEY=VALUE"}},
+      // Config files: wrong shapes and types, unknown keys, broken JSON.
+      {"config_top_level_array", {"--iface", "@IF", "--config", "@TMP/array.json"}, 2,
+       {"array.json", "expected a JSON object with one object per plugin, got array"}},
+      {"config_entry_not_object", {"--iface", "@IF", "--config", "@TMP/entry_string.json"}, 2,
+       {"\"flow_top\" must be an object of options, got string"}},
+      {"config_wrong_type", {"--iface", "@IF", "--config", "@TMP/wrong_type.json"}, 1,
+       {"option flow_top.top", "expected an integer", "string \"many\""}},
+      {"config_unknown_key", {"--iface", "@IF", "--config", "@TMP/unknown_key.json"}, 1,
+       {"unknown option flow_top.colour", "flow_top.top"}},
+      {"config_huge_number", {"--iface", "@IF", "--config", "@TMP/huge.json"}, 1,
+       {"option flow_top.table_size", "expected an integer"}},
+      {"config_invalid_json", {"--iface", "@IF", "--config", "@TMP/invalid.json"}, 2, {"invalid.json", "not valid JSON"}},
+      {"config_not_utf8", {"--iface", "@IF", "--config", "@TMP/not_utf8.json"}, 2, {"not_utf8.json", "not valid JSON"}},
+      {"config_missing", {"--iface", "@IF", "--config", "@TMP/missing.json"}, 2, {"missing.json", "cannot read"}},
+      {"config_is_a_directory", {"--iface", "@IF", "--config", "@TMP"}, 2, {"--config", "not a regular file"}},
+      // Huge and malformed values of the host's own options.
+      {"count_huge", {"--iface", "@IF", "--count", "99999999999999999999"}, 2, {"--count"}},
+      {"interval_exponent", {"--iface", "@IF", "--interval", "1e30s"}, 2, {"--interval", "unknown unit"}},
+      {"duration_negative", {"--iface", "@IF", "--duration", "-5s"}, 2, {"--duration"}},
+      {"log_level_unknown", {"--iface", "@IF", "--log-level", "loud"}, 2, {"--log-level", "loud"}},
+      {"no_plugins", {"--iface", "@IF", "--plugins", ","}, 2, {"--plugins", "no plugin named"}},
+      {"plugin_twice", {"--iface", "@IF", "--plugins", "xdp_stats,xdp_stats"}, 1, {"'xdp_stats' is listed twice"}},
+      {"interface_name_too_long", {"--iface", "nmt-this-name-is-too-long"}, 1, {"not a valid interface name"}},
+      {"interface_name_not_utf8", {"--iface", "\xff\xfe"}, 1, {"does not exist"}},
+      {"plugin_dir_missing", {"--iface", "@IF", "--plugin-dir", "@TMP/nowhere"}, 1, {"--plugin-dir", "no such directory"}},
+      {"sink_target_unwritable", {"--iface", "@IF", "--sink", "json:/proc/netmon-test/out.json"}, 1,
+       {"/proc/netmon-test/out.json", "cannot open"}},
+      // Plugin files: directories, symlink loops, world-writable, not libraries, not plugins.
+      {"plugin_path_is_directory", {"--iface", "@IF", "--plugins", "@TMP/dir.so"}, 1, {"it is a directory, not a library"}},
+      {"plugin_symlink_loop", {"--iface", "@IF", "--plugins", "@TMP/loop_a"}, 1, {"symbolic link loop"}},
+      {"plugin_world_writable", {"--iface", "@IF", "--plugins", "@TMP/ww/libnetmon_xdp_stats.so"}, 1,
+       {"refusing to load", "world-writable", "chmod o-w"}},
+      {"plugin_dir_world_writable", {"--iface", "@IF", "--plugins", "@TMP/wwdir/libnetmon_xdp_stats.so"}, 1,
+       {"refusing to load", "its directory", "world-writable"}},
+      {"plugin_not_a_library", {"--iface", "@IF", "--plugins", "@TMP/text.so"}, 1, {"cannot load", "text.so"}},
+      {"plugin_is_a_system_library", {"--iface", "@IF", "--plugins", NETMON_TEST_SYSTEM_LIBRARY}, 1,
+       {"is not a netmon plugin", "NETMON_PLUGIN"}},
   };
 }
 
-class BadInputTest : public ::testing::TestWithParam<BadInput> {};
+// Bad files, made once per process.
+class BadInputTest : public ::testing::TestWithParam<BadInput> {
+ protected:
+  static void SetUpTestSuite() {
+    if (::geteuid() != 0) return;
+    tmp_ = "/tmp/netmon-bad-input-" + std::to_string(::getpid());
+    namespace fs = std::filesystem;
+    fs::create_directories(tmp_ + "/dir.so");
+    fs::create_directories(tmp_ + "/ww");
+    fs::create_directories(tmp_ + "/wwdir");
+    const std::string plugin = std::string(NETMON_TEST_PLUGIN_DIR) + "/libnetmon_xdp_stats.so";
+    fs::copy_file(plugin, tmp_ + "/ww/libnetmon_xdp_stats.so");
+    fs::permissions(tmp_ + "/ww/libnetmon_xdp_stats.so", fs::perms::others_write, fs::perm_options::add);
+    fs::copy_file(plugin, tmp_ + "/wwdir/libnetmon_xdp_stats.so");
+    fs::permissions(tmp_ + "/wwdir", fs::perms::others_write, fs::perm_options::add);  // no sticky bit
+    fs::create_symlink(tmp_ + "/loop_b", tmp_ + "/loop_a");
+    fs::create_symlink(tmp_ + "/loop_a", tmp_ + "/loop_b");
+    const auto write = [](const std::string& path, const std::string& text) { std::ofstream(path) << text; };
+    write(tmp_ + "/text.so", "this is not a shared library\n");
+    write(tmp_ + "/array.json", "[1, 2]");
+    write(tmp_ + "/entry_string.json", R"({"flow_top": "top=3"})");
+    write(tmp_ + "/wrong_type.json", R"({"flow_top": {"top": "many"}})");
+    write(tmp_ + "/unknown_key.json", R"({"flow_top": {"top": 5, "colour": "blue"}})");
+    write(tmp_ + "/huge.json", R"({"flow_top": {"table_size": 1e30}})");
+    write(tmp_ + "/invalid.json", R"({"flow_top": {"top": )");
+    write(tmp_ + "/not_utf8.json", "{\"flow_top\": {\"sort\": \"\xff\xfe\"}}");
+  }
+  static void TearDownTestSuite() {
+    if (!tmp_.empty()) std::filesystem::remove_all(tmp_);
+  }
+  static std::string tmp_;
+};
+std::string BadInputTest::tmp_;
 
 TEST_P(BadInputTest, OneClearLineNonZeroExitNothingAttached) {
   NETMON_REQUIRE_ROOT();
   const BadInput& c = GetParam();
   netmon::test::VethPair v;
   std::vector<std::string> args = netmon::test::host_cmd({});
-  for (auto a : c.args) args.push_back(a == "@IF" ? v.host_if() : a);
+  for (auto a : c.args) {
+    if (a == "@IF") a = v.host_if();
+    if (a.rfind("@TMP", 0) == 0) a = tmp_ + a.substr(4);
+    args.push_back(a);
+  }
   netmon::test::RunResult r;
   if (*c.shell_prefix) {
     std::string cmd = c.shell_prefix;
@@ -68,6 +157,8 @@ TEST_P(BadInputTest, OneClearLineNonZeroExitNothingAttached) {
   EXPECT_TRUE(r.out.empty()) << "stdout should be empty, got: " << r.out;
   EXPECT_EQ(netmon::test::xdp_prog_id(v.host_if()), 0u) << "something was left attached";
 }
+
+TEST(BadInputTable, HasAtLeastThirtyCases) { EXPECT_GE(bad_inputs().size(), 30u); }
 
 INSTANTIATE_TEST_SUITE_P(Cases, BadInputTest, ::testing::ValuesIn(bad_inputs()),
                          [](const ::testing::TestParamInfo<BadInput>& i) { return std::string(i.param.name); });

@@ -140,7 +140,12 @@ TEST(Cli, Count) {
 TEST(Cli, CountZeroRejected) {
   const auto msg = usage_error({"--count", "0"});
   EXPECT_THAT(msg, HasSubstr("--count"));
-  EXPECT_THAT(msg, HasSubstr("positive"));
+  EXPECT_THAT(msg, HasSubstr("from 1 to"));
+}
+
+TEST(Cli, CountTooLargeRejectedNotWrapped) {
+  EXPECT_THAT(usage_error({"--count", "99999999999999999999"}), HasSubstr("--count"));
+  EXPECT_THAT(usage_error({"--count", "5x"}), HasSubstr("--count"));
 }
 
 TEST(Cli, CountNegativeRejected) {
@@ -201,12 +206,18 @@ TEST(Cli, PluginsList) {
 }
 
 TEST(Cli, InterfacesAndMisc) {
-  const auto c = ok({"-i", "eth0", "--iface", "eth1", "--plugin-dir", "/opt/p", "-c", "/etc/netmon.json", "-o",
-                     "a.b=1", "--option", "c.d=x", "--list-plugins", "-V"});
+  TempDir tmp;
+  const std::string config = (tmp / "netmon.json").string();
+  write_file(config, R"({"a": {"b": 0, "e": 2}})");
+  const auto c = ok({"-i", "eth0", "--iface", "eth1", "--plugin-dir", "/opt/p", "-c", config, "-o", "a.b=1",
+                     "--option", "c.d=x", "--list-plugins", "-V"});
   EXPECT_EQ(c.ifaces, (std::vector<std::string>{"eth0", "eth1"}));
   EXPECT_EQ(c.plugin_dirs, std::vector<std::string>{"/opt/p"});
-  EXPECT_EQ(c.config_file, std::optional<std::string>("/etc/netmon.json"));
+  EXPECT_EQ(c.config_file, std::optional<std::string>(config));
   EXPECT_EQ(c.option_args, (std::vector<std::string>{"a.b=1", "c.d=x"}));
+  // The options are merged at parse time: -o wins over the file.
+  EXPECT_EQ(c.options, nlohmann::json::parse(R"({"a": {"b": 1, "e": 2}, "c": {"d": "x"}})"));
+  EXPECT_THAT(usage_error({"-c", (tmp / "missing.json").string()}), HasSubstr("cannot read"));
   EXPECT_TRUE(c.list_plugins);
   EXPECT_TRUE(c.version);
   EXPECT_THAT(usage_error({"--iface", ""}), HasSubstr("--iface"));
