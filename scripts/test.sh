@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test suite, from a fresh clone: installs what is needed, builds, runs
 # every test (unit, BPF and end-to-end; the last two need root), checks the
-# installed SDK with the examples built against it (scripts/test-sdk.sh), then builds
+# installed SDK with the examples built against it (scripts/test-sdk.sh), fuzzes
+# the option parser for a minute (scripts/fuzz.sh), then builds
 # the sanitizer configuration (ASan+UBSan, leak checking on) and runs the
 # whole suite again under it. Set CI=true to turn every skipped test into a failure.
 set -euo pipefail
@@ -10,6 +11,7 @@ scripts/install-deps.sh
 scripts/build.sh
 ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 300 -LE sdk
 scripts/test-sdk.sh
+scripts/fuzz.sh 60
 
 BUILD_DIR=build-asan scripts/build.sh -DNETMON_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -23,7 +23,13 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  auto parsed = netmon::host::parse_cli(argc, argv);
+  netmon::host::CliResult parsed;
+  try {
+    parsed = netmon::host::parse_cli(argc, argv);
+  } catch (const std::exception& e) {  // parse_cli reports usage errors itself; this is a last resort
+    std::fprintf(stderr, "netmon-host: %s\n", e.what());
+    return 2;
+  }
   if (auto* exit = std::get_if<netmon::host::CliExit>(&parsed)) {
     std::fputs((exit->output + "\n").c_str(), exit->code == 0 ? stdout : stderr);
     return exit->code;

@@ -39,6 +39,46 @@ void require_utf8(const std::string& s, const std::string& what) {
 
 }  // namespace
 
+nlohmann::json parse_options_text(const std::string& text, const std::string& source) {
+  nlohmann::json all;
+  try {
+    all = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {  // parse errors, and numbers too large (out_of_range)
+    throw Error(source + ": not valid JSON: " + e.what());
+  }
+  if (!all.is_object())
+    throw Error(source + ": expected a JSON object with one object per plugin, got " + all.type_name());
+  for (const auto& [name, value] : all.items()) {
+    require_utf8(name, source);
+    if (!value.is_object())
+      throw Error(source + ": \"" + name + "\" must be an object of options, got " + value.type_name());
+  }
+  return all;
+}
+
+nlohmann::json parse_option_arg(nlohmann::json all, const std::string& arg) {
+  require_utf8(arg, "-o");
+  const auto eq = arg.find('=');
+  const auto dot = arg.find('.');
+  if (eq == std::string::npos || dot == std::string::npos || dot > eq || dot == 0 || dot + 1 == eq)
+    throw Error("-o '" + arg + "': expected NAME.KEY=VALUE (for example -o xdp_stats.mode=generic)");
+  const std::string name = arg.substr(0, dot);
+  const std::string key = arg.substr(dot + 1, eq - dot - 1);
+  const std::string text = arg.substr(eq + 1);
+  nlohmann::json value;
+  try {
+    value = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error&) {
+    value = text;  // a bare word is a string
+  } catch (const nlohmann::json::exception&) {  // 1e999: a number, but none a double can hold
+    throw Error("-o '" + arg + "': the number is too large");
+  }
+  if (all.contains(name) && !all[name].is_object())
+    throw Error("-o '" + arg + "': '" + name + "' is not an object of options");
+  all[name][key] = std::move(value);
+  return all;
+}
+
 nlohmann::json collect_options(const std::optional<std::string>& config_file,
                                const std::vector<std::string>& option_args) {
   nlohmann::json all = nlohmann::json::object();
@@ -50,36 +90,9 @@ nlohmann::json collect_options(const std::optional<std::string>& config_file,
     if (!in) throw Error(errno_message("--config: cannot read " + *config_file, errno));
     std::stringstream buf;
     buf << in.rdbuf();
-    try {
-      all = nlohmann::json::parse(buf.str());
-    } catch (const nlohmann::json::parse_error& e) {
-      throw Error("--config " + *config_file + ": not valid JSON: " + e.what());
-    }
-    if (!all.is_object())
-      throw Error("--config " + *config_file + ": expected a JSON object with one object per plugin, got " +
-                  all.type_name());
-    for (const auto& [name, value] : all.items())
-      if (!value.is_object())
-        throw Error("--config " + *config_file + ": \"" + name + "\" must be an object of options, got " +
-                    value.type_name());
+    all = parse_options_text(buf.str(), "--config " + *config_file);
   }
-  for (const auto& arg : option_args) {
-    require_utf8(arg, "-o");
-    const auto eq = arg.find('=');
-    const auto dot = arg.find('.');
-    if (eq == std::string::npos || dot == std::string::npos || dot > eq || dot == 0 || dot + 1 == eq)
-      throw Error("-o '" + arg + "': expected NAME.KEY=VALUE (for example -o xdp_stats.mode=generic)");
-    const std::string name = arg.substr(0, dot);
-    const std::string key = arg.substr(dot + 1, eq - dot - 1);
-    const std::string text = arg.substr(eq + 1);
-    nlohmann::json value;
-    try {
-      value = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error&) {
-      value = text;  // a bare word is a string
-    }
-    all[name][key] = std::move(value);
-  }
+  for (const auto& arg : option_args) all = parse_option_arg(std::move(all), arg);
   return all;
 }
 

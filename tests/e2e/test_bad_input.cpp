@@ -58,6 +58,11 @@ std::vector<BadInput> bad_inputs() {
        {"flow_top.idle_timeout", "'soonish'", "1s, 500ms"}},
       {"option_not_utf8", {"--iface", "@IF", "-o", "flow_top.sort=\xff\xfe"}, 2, {"-o", "not valid UTF-8"}},
       {"option_malformed", {"--iface", "@IF", "-o", "novalue"}, 2, {"expected NAME.KEY=VALUE"}},
+      // Found by the fuzzer: a number no double can hold aborted netmon-host.
+      {"option_number_overflow", {"--iface", "@IF", "-o", "flow_top.top=1e999"}, 2,
+       {"flow_top.top=1e999", "the number is too large"}},
+      {"config_number_overflow", {"--iface", "@IF", "--config", "@TMP/overflow.json"}, 2,
+       {"overflow.json", "not valid JSON", "number overflow"}},
       // Config files: wrong shapes and types, unknown keys, broken JSON.
       {"config_top_level_array", {"--iface", "@IF", "--config", "@TMP/array.json"}, 2,
        {"array.json", "expected a JSON object with one object per plugin, got array"}},
@@ -123,6 +128,7 @@ class BadInputTest : public ::testing::TestWithParam<BadInput> {
     write(tmp_ + "/unknown_key.json", R"({"flow_top": {"top": 5, "colour": "blue"}})");
     write(tmp_ + "/huge.json", R"({"flow_top": {"table_size": 1e30}})");
     write(tmp_ + "/invalid.json", R"({"flow_top": {"top": )");
+    write(tmp_ + "/overflow.json", R"({"flow_top": {"top": 1e999}})");
     write(tmp_ + "/not_utf8.json", "{\"flow_top\": {\"sort\": \"\xff\xfe\"}}");
   }
   static void TearDownTestSuite() {
