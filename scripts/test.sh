@@ -4,16 +4,20 @@
 # installed SDK with the examples built against it (scripts/test-sdk.sh), fuzzes
 # the option parser for a minute (scripts/fuzz.sh), then builds
 # the sanitizer configuration (ASan+UBSan, leak checking on) and runs the
-# whole suite again under it. Set CI=true to turn every skipped test into a failure.
+# whole suite again under it, and ends with a 10-minute soak test. Set
+# CI=true to turn every skipped test into a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 300 -LE sdk
+ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 600 -LE 'sdk|soak'
 scripts/test-sdk.sh
 scripts/fuzz.sh 60
 
 BUILD_DIR=build-asan scripts/build.sh -DNETMON_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 300 -LE sdk
+  ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600 -LE 'sdk|soak'
+
+# Last, the 10-minute soak (label soak), on the ordinary build.
+ctest --test-dir build --output-on-failure --timeout 1200 -L soak -V
 echo "test.sh: all tests passed" >&2

@@ -7,8 +7,11 @@
 //   netmon-traffic --dst 10.199.0.1 --port 53 --count 100 --dns netmon.test   (real DNS queries, type A)
 //
 // With --flows K, datagrams go round-robin from K source ports (base
-// --sport, default 40000), making K distinct flows. Prints one JSON line with
-// what was sent. Exit 1 if any datagram could not be sent.
+// --sport, default 40000), making K distinct flows; with --dports N as well,
+// each source port also cycles through N destination ports (--port, --port+1,
+// ...): K x N flows, the datagram i going from port i mod K to port
+// (i / K) mod N. Prints one JSON line with what was sent. Exit 1 if any
+// datagram could not be sent.
 //
 // TCP, a real connection both ways:
 //   netmon-traffic --tcp-server --dst 10.199.0.1 --port 9100 [--connections 1]
@@ -107,20 +110,26 @@ int main(int argc, char** argv) {
   std::uint64_t count = 1000;
   std::size_t size = 64;
   int flows = 1;
+  int dports = 1;
   int sport = 40000;
   double rate = 0;
+  double seconds = 0;
   std::string dns_name;
   bool tcp = false;
   bool tcp_server_mode = false;
   int connections = 1;
   CLI::App app{"Send an exact number of UDP datagrams (netmon tests and demo)", "netmon-traffic"};
   app.add_option("--dst", dst, "Destination IPv4 or IPv6 address")->required();
-  app.add_option("--port", port, "Destination UDP port")->check(CLI::Range(1, 65535));
+  app.add_option("--port", port, "Destination UDP port (the first, with --dports)")->check(CLI::Range(1, 65535));
   app.add_option("--count", count, "Datagrams to send in all");
   app.add_option("--size", size, "UDP payload bytes")->check(CLI::Range(0, 8192));
   app.add_option("--flows", flows, "Distinct source ports to cycle through")->check(CLI::Range(1, 1000));
+  app.add_option("--dports", dports, "Distinct destination ports to cycle through (from --port)")
+      ->check(CLI::Range(1, 20000));
   app.add_option("--sport", sport, "First source port")->check(CLI::Range(1024, 64000));
   app.add_option("--rate", rate, "Datagrams per second (0: as fast as possible)")->check(CLI::NonNegativeNumber);
+  app.add_option("--seconds", seconds, "Stop after this long, even before --count (0: no limit)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--dns", dns_name, "Send DNS queries (type A, class IN) for this name instead of --size bytes");
   app.add_flag("--tcp", tcp, "TCP client: --count one-byte exchanges with an echo server (at --rate per second)");
   app.add_flag("--tcp-server", tcp_server_mode, "TCP echo server on --dst:--port");
@@ -199,13 +208,22 @@ int main(int argc, char** argv) {
   }
   const auto start = std::chrono::steady_clock::now();
   std::uint64_t sent = 0;
+  const auto stop_at = seconds > 0 ? start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                 std::chrono::duration<double>(seconds))
+                                     : std::chrono::steady_clock::time_point::max();
   while (sent < count) {
+    if ((sent & 1023) == 0 && std::chrono::steady_clock::now() >= stop_at) break;
     if (rate > 0) {
       const auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                    std::chrono::duration<double>(static_cast<double>(sent) / rate));
       std::this_thread::sleep_until(due);
     }
     const int fd = socks[sent % socks.size()];
+    if (dports > 1) {
+      const auto p = static_cast<std::uint16_t>(port + static_cast<int>((sent / socks.size()) % static_cast<std::uint64_t>(dports)));
+      if (family == AF_INET) reinterpret_cast<sockaddr_in*>(&to)->sin_port = htons(p);
+      else reinterpret_cast<sockaddr_in6*>(&to)->sin6_port = htons(p);
+    }
     const ssize_t n = ::sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), to_len);
     if (n < 0) {
       if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR) {
