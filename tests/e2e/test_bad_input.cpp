@@ -45,6 +45,10 @@ std::vector<BadInput> bad_inputs() {
       {"plugin_is_a_sink", {"--plugins", "json", "--iface", "@IF"}, 1, {"is a netmon sink, not a plugin"}},
       {"no_privileges", {"--iface", "@IF"}, 1, {"CAP_BPF", "CAP_NET_ADMIN", "root"},
        "capsh --drop=cap_bpf,cap_net_admin,cap_sys_admin,cap_perfmon -- -c 'exec \"$0\" \"$@\"' "},
+      {"no_cap_net_admin", {"--iface", "@IF"}, 1, {"missing capability CAP_NET_ADMIN,", "root"},
+       "capsh --drop=cap_net_admin -- -c 'exec \"$0\" \"$@\"' "},
+      {"no_cap_bpf", {"--iface", "@IF"}, 1, {"missing capability CAP_BPF,", "root"},
+       "capsh --drop=cap_bpf,cap_sys_admin -- -c 'exec \"$0\" \"$@\"' "},
       // Plugin options: wrong types, out of range, huge, not UTF-8.
       {"option_not_an_integer", {"--iface", "@IF", "-o", "flow_top.top=abc"}, 1,
        {"option flow_top.top", "expected an integer from 1 to 1000", "abc"}},
