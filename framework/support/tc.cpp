@@ -76,17 +76,24 @@ int netlink_dump(void* req, std::size_t len, OnMsg&& on_msg) {
 
 }  // namespace
 
+namespace {
+// A dump request for the traffic-control objects (filters, qdiscs) of an interface.
+struct TcDumpRequest {
+  nlmsghdr h;
+  tcmsg t;
+  TcDumpRequest(std::uint16_t type, std::uint32_t ifindex, std::uint32_t parent) : h{}, t{} {
+    h.nlmsg_len = NLMSG_LENGTH(sizeof(tcmsg));
+    h.nlmsg_type = type;
+    h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    t.tcm_family = AF_UNSPEC;
+    t.tcm_ifindex = static_cast<int>(ifindex);
+    t.tcm_parent = parent;
+  }
+};
+}  // namespace
+
 int count_tc_filters(std::uint32_t ifindex, TcDirection dir) {
-  struct {
-    nlmsghdr h;
-    tcmsg t;
-  } req{};
-  req.h.nlmsg_len = NLMSG_LENGTH(sizeof(tcmsg));
-  req.h.nlmsg_type = RTM_GETTFILTER;
-  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  req.t.tcm_family = AF_UNSPEC;
-  req.t.tcm_ifindex = static_cast<int>(ifindex);
-  req.t.tcm_parent = clsact_parent(dir);
+  TcDumpRequest req(RTM_GETTFILTER, ifindex, clsact_parent(dir));
   int filters = 0;
   const int rc = netlink_dump(&req, req.h.nlmsg_len, [&filters](const nlmsghdr* h) {
     if (h->nlmsg_type != RTM_NEWTFILTER) return;
@@ -97,15 +104,7 @@ int count_tc_filters(std::uint32_t ifindex, TcDirection dir) {
 }
 
 bool has_clsact(std::uint32_t ifindex) {
-  struct {
-    nlmsghdr h;
-    tcmsg t;
-  } req{};
-  req.h.nlmsg_len = NLMSG_LENGTH(sizeof(tcmsg));
-  req.h.nlmsg_type = RTM_GETQDISC;
-  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  req.t.tcm_family = AF_UNSPEC;
-  req.t.tcm_ifindex = static_cast<int>(ifindex);
+  TcDumpRequest req(RTM_GETQDISC, ifindex, 0);
   bool found = false;
   netlink_dump(&req, req.h.nlmsg_len, [&found, ifindex](const nlmsghdr* h) {
     if (h->nlmsg_type != RTM_NEWQDISC) return;

@@ -78,15 +78,12 @@ TEST(E2eAll, ExactCountsFlowsAndRanksWithAllThreePlugins) {
   ASSERT_TRUE(st);
   EXPECT_EQ(st->code, 0) << host.stderr_text();
 
-  const auto d = [&host](const auto& pred, const nlohmann::json& base, const char* key) {
-    return field_u64(*host.last(pred), key) - field_u64(base, key);
-  };
   // Interfaces: exactly what the kernel counted.
-  EXPECT_EQ(d(in, base_in, "packets"), k1.rx_packets - k0.rx_packets);
-  EXPECT_EQ(d(in, base_in, "bytes"), k1.rx_bytes - k0.rx_bytes);
-  EXPECT_EQ(d(out, base_out, "packets"), k1.tx_packets - k0.tx_packets);
-  EXPECT_EQ(d(out, base_out, "bytes"), k1.tx_bytes - k0.tx_bytes);
-  EXPECT_EQ(d(xdp, base_xdp, "packets"), k1.rx_packets - k0.rx_packets);
+  EXPECT_EQ(host.delta(in, base_in, "packets"), k1.rx_packets - k0.rx_packets);
+  EXPECT_EQ(host.delta(in, base_in, "bytes"), k1.rx_bytes - k0.rx_bytes);
+  EXPECT_EQ(host.delta(out, base_out, "packets"), k1.tx_packets - k0.tx_packets);
+  EXPECT_EQ(host.delta(out, base_out, "bytes"), k1.tx_bytes - k0.tx_bytes);
+  EXPECT_EQ(host.delta(xdp, base_xdp, "packets"), k1.rx_packets - k0.rx_packets);
 
   // UDP flows: still in the table, each with its exact count, ranked by packets.
   const auto flows = last_batch(host, "flow_top");

@@ -66,19 +66,16 @@ TEST_P(E2eTc, IngressAndEgressMatchTheKernelCountersExactly) {
   const auto st = host.stop(SIGINT);
   ASSERT_TRUE(st);
   EXPECT_EQ(st->code, 0) << host.stderr_text();
-  const auto d = [&host](const auto& pred, const nlohmann::json& base, const char* key) {
-    return field_u64(*host.last(pred), key) - field_u64(base, key);
-  };
   // What the kernel counted on the interface, exactly.
-  EXPECT_EQ(d(in, base_in, "packets"), k1.rx_packets - k0.rx_packets);
-  EXPECT_EQ(d(in, base_in, "bytes"), k1.rx_bytes - k0.rx_bytes);
-  EXPECT_EQ(d(out, base_out, "packets"), k1.tx_packets - k0.tx_packets);
-  EXPECT_EQ(d(out, base_out, "bytes"), k1.tx_bytes - k0.tx_bytes);
+  EXPECT_EQ(host.delta(in, base_in, "packets"), k1.rx_packets - k0.rx_packets);
+  EXPECT_EQ(host.delta(in, base_in, "bytes"), k1.rx_bytes - k0.rx_bytes);
+  EXPECT_EQ(host.delta(out, base_out, "packets"), k1.tx_packets - k0.tx_packets);
+  EXPECT_EQ(host.delta(out, base_out, "bytes"), k1.tx_bytes - k0.tx_bytes);
   // What was sent, exactly: every datagram, every TCP segment of the namespace.
-  EXPECT_EQ(d(in_udp, base_udp, "packets"), kUdp);
-  EXPECT_EQ(d(in_udp, base_udp, "bytes"), kUdp * (14 + 20 + 8 + 100));
-  EXPECT_EQ(d(in_tcp, base_tcp_in, "packets"), s1.out - s0.out);
-  EXPECT_EQ(d(out_tcp, base_tcp_out, "packets"), s1.in - s0.in);
+  EXPECT_EQ(host.delta(in_udp, base_udp, "packets"), kUdp);
+  EXPECT_EQ(host.delta(in_udp, base_udp, "bytes"), kUdp * (14 + 20 + 8 + 100));
+  EXPECT_EQ(host.delta(in_tcp, base_tcp_in, "packets"), s1.out - s0.out);
+  EXPECT_EQ(host.delta(out_tcp, base_tcp_out, "packets"), s1.in - s0.in);
   EXPECT_GE(s1.out - s0.out, kExchanges);
   expect_nothing_left(v);
 }

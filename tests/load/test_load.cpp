@@ -35,19 +35,6 @@ nlohmann::json traffic(const VethPair& v, const std::string& args, std::chrono::
   return nlohmann::json::parse(r.out.empty() ? "{}" : r.out);
 }
 
-std::uint64_t rss_kb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  std::uint64_t value = 0;
-  while (in >> key) {
-    if (key == "VmRSS:") {
-      in >> value;
-      return value;
-    }
-    in.ignore(1 << 16, '\n');
-  }
-  return 0;
-}
 
 TEST(Load, ThirtySecondsAtFullRateCountedExactly) {
   NETMON_REQUIRE_ROOT();
@@ -77,16 +64,13 @@ TEST(Load, ThirtySecondsAtFullRateCountedExactly) {
             << " packets/s through the veth pair, every one counted\n";
   RecordProperty("packets_per_second", static_cast<int>(pps));
   ASSERT_GT(sent, 0u);
-  const auto d = [&host](const auto& pred, const nlohmann::json& base, const char* key) {
-    return field_u64(*host.last(pred), key) - field_u64(base, key);
-  };
   // The sender's count, exactly.
-  EXPECT_EQ(d(udp, base_udp, "packets"), sent);
-  EXPECT_EQ(d(udp, base_udp, "bytes"), sent * (14 + 20 + 8 + kPayload));
+  EXPECT_EQ(host.delta(udp, base_udp, "packets"), sent);
+  EXPECT_EQ(host.delta(udp, base_udp, "bytes"), sent * (14 + 20 + 8 + kPayload));
   // The kernel's counters, exactly.
-  EXPECT_EQ(d(in, base_in, "packets"), k1.rx_packets - k0.rx_packets);
-  EXPECT_EQ(d(in, base_in, "bytes"), k1.rx_bytes - k0.rx_bytes);
-  EXPECT_EQ(d(xdp, base_xdp, "packets"), k1.rx_packets - k0.rx_packets);
+  EXPECT_EQ(host.delta(in, base_in, "packets"), k1.rx_packets - k0.rx_packets);
+  EXPECT_EQ(host.delta(in, base_in, "bytes"), k1.rx_bytes - k0.rx_bytes);
+  EXPECT_EQ(host.delta(xdp, base_xdp, "packets"), k1.rx_packets - k0.rx_packets);
   EXPECT_EQ(v.host_stat("rx_dropped"), 0u);
   // flow_top: every flow, exactly (datagram i left from port 40000 + i mod 4).
   for (int f = 0; f < kFlows; ++f) {
@@ -104,7 +88,7 @@ TEST(Load, AMillionFlowsThroughATableOf65536) {
   VethPair v;
   HostRun host({"--iface", v.host_if(), "--sink", "json", "--interval", "1s", "-o", "flow_top.top=3"});
   ASSERT_TRUE(host.wait_for(sample_of("flow_top_table", {}), 20s)) << host.stderr_text();
-  const std::uint64_t rss_before = rss_kb(host.process().pid());
+  const std::uint64_t rss_before = netmon::test::rss_kb(host.process().pid());
 
   // Three heavy flows, steady, while a million light ones (one datagram each) go through.
   constexpr std::uint64_t kHeavy = 10000;
@@ -118,7 +102,7 @@ TEST(Load, AMillionFlowsThroughATableOf65536) {
   // Two intervals more: the table read after the last packet.
   ASSERT_TRUE(host.wait_for(sample_of("flow_top_table", {}), 5s));
   ASSERT_TRUE(host.wait_for(sample_of("flow_top_table", {}), 5s));
-  const std::uint64_t rss_after = rss_kb(host.process().pid());
+  const std::uint64_t rss_after = netmon::test::rss_kb(host.process().pid());
   const auto st = host.stop(SIGINT, 30s);
   ASSERT_TRUE(st);
   EXPECT_EQ(st->code, 0) << host.stderr_text();

@@ -28,19 +28,6 @@ using netmon::test::sample_of;
 using netmon::test::Subprocess;
 using netmon::test::VethPair;
 
-std::uint64_t rss_kb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  std::uint64_t value = 0;
-  while (in >> key) {
-    if (key == "VmRSS:") {
-      in >> value;
-      return value;
-    }
-    in.ignore(1 << 16, '\n');
-  }
-  return 0;
-}
 
 std::size_t open_fds(pid_t pid) {
   std::size_t n = 0;
@@ -85,7 +72,7 @@ TEST(Soak, MemoryAndDescriptorsFlatIntervalsOnTime) {
     host.wait_for([](const nlohmann::json&) { return false; },
                   std::chrono::duration_cast<std::chrono::milliseconds>(start + std::chrono::seconds(s + 1) -
                                                                         std::chrono::steady_clock::now()));
-    rss.push_back(rss_kb(pid));
+    rss.push_back(netmon::test::rss_kb(pid));
     fds.push_back(open_fds(pid));
   }
   const auto udp_done = udp.wait(30s);

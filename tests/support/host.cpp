@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <net/if.h>
 
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -83,6 +84,26 @@ std::optional<nlohmann::json> HostRun::last(const std::function<bool(const nlohm
   for (auto it = samples_.rbegin(); it != samples_.rend(); ++it)
     if (pred(*it)) return *it;
   return std::nullopt;
+}
+
+std::uint64_t HostRun::delta(const std::function<bool(const nlohmann::json&)>& pred, const nlohmann::json& base,
+                             const std::string& key) const {
+  const auto last = this->last(pred);
+  return last ? field_u64(*last, key) - field_u64(base, key) : 0;
+}
+
+std::uint64_t rss_kb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string key;
+  std::uint64_t value = 0;
+  while (in >> key) {
+    if (key == "VmRSS:") {
+      in >> value;
+      return value;
+    }
+    in.ignore(1 << 16, '\n');
+  }
+  return 0;
 }
 
 std::uint64_t field_u64(const nlohmann::json& sample, const std::string& key) {

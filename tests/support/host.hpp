@@ -46,6 +46,9 @@ class HostRun {
   // The last sample read that matches, if any.
   [[nodiscard]] std::optional<nlohmann::json> last(const std::function<bool(const nlohmann::json&)>& pred) const;
   [[nodiscard]] const std::vector<nlohmann::json>& samples() const { return samples_; }
+  // fields.<key> of the last sample matching pred, minus the same in base.
+  [[nodiscard]] std::uint64_t delta(const std::function<bool(const nlohmann::json&)>& pred, const nlohmann::json& base,
+                                    const std::string& key) const;
   [[nodiscard]] const std::string& stderr_text() const { return p_.stderr_text(); }
   Subprocess& process() { return p_; }
 
@@ -67,6 +70,9 @@ bool tc_has_clsact(const std::string& ifname);
 // `clsact_expected`: someone else's), no program of a standard plugin
 // loaded, nothing pinned under /sys/fs/bpf.
 void expect_nothing_left(const std::string& ifname, bool clsact_expected = false);
+
+// A process's resident memory (VmRSS), in kB; 0 if unknown.
+std::uint64_t rss_kb(pid_t pid);
 
 // stderr split into non-empty lines.
 std::vector<std::string> lines_of(const std::string& text);
