@@ -3,14 +3,17 @@
 # prefix, builds examples/ and tests/sdk/ against that prefix alone (configured
 # outside the source tree), then runs the tests labelled sdk, which drive the
 # installed netmon-host with those plugins on veth pairs. Needs root.
+# BUILD_DIR picks the build to install (default build/; build-asan/ for the
+# sanitizer build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build=${BUILD_DIR:-build}
 work=$(mktemp -d /tmp/netmon-sdk.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 
-cmake --install build --prefix "$work/prefix" >/dev/null
+cmake --install "$build" --prefix "$work/prefix" >/dev/null
 for project in examples tests/sdk; do
   out="$work/build-$(basename "$project")"
   cmake -S "$project" -B "$out" "${generator[@]}" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
@@ -21,5 +24,5 @@ NETMON_SDK_PREFIX="$work/prefix" \
 NETMON_SDK_EXAMPLES="$work/build-examples/plugins" \
 NETMON_SDK_FIXTURES="$work/build-sdk/plugins" \
 NETMON_SDK_WORK="$work" \
-  ctest --test-dir build -L sdk --output-on-failure --timeout 900
+  ctest --test-dir "$build" -L sdk --output-on-failure --timeout 900
 echo "test-sdk.sh: the installed SDK works" >&2

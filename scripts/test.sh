@@ -4,7 +4,8 @@
 # installed SDK with the examples built against it (scripts/test-sdk.sh), fuzzes
 # the option parser for a minute (scripts/fuzz.sh), then builds
 # the sanitizer configuration (ASan+UBSan, leak checking on) and runs the
-# whole suite again under it, and ends with a 10-minute soak test. Set
+# whole suite again under it (SDK tests included), and ends with a 10-minute
+# soak test on the ordinary build. Set
 # CI=true to turn every skipped test into a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,8 @@ scripts/fuzz.sh 60
 BUILD_DIR=build-asan scripts/build.sh -DNETMON_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600 -LE 'sdk|soak'
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  BUILD_DIR=build-asan scripts/test-sdk.sh
 
 # Last, the 10-minute soak (label soak), on the ordinary build.
 ctest --test-dir build --output-on-failure --timeout 1200 -L soak -V

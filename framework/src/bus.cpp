@@ -25,9 +25,12 @@ bool SinkRunner::offer(std::shared_ptr<const Batch> batch) {
   {
     std::lock_guard lock(mu_);
     if (state_.load() != SinkState::running || finishing_) return false;  // ended: not a drop
+    // Full: the oldest queued batch makes way. Counters are cumulative, so
+    // the newest batch carries the most; a slow sink catches up on it (and
+    // the last batch of a run, the final totals, is never the one lost).
     if (queue_.size() >= capacity_) {
+      queue_.pop_front();
       dropped_.fetch_add(1);
-      return false;
     }
     queue_.push_back(std::move(batch));
   }

@@ -3,7 +3,9 @@
 //
 // Every sink has its own bounded queue and thread, so a slow or blocked sink
 // never delays collection or the other sinks. publish() never blocks: when a
-// sink's queue is full the batch is dropped for that sink and counted. Each
+// sink's queue is full its oldest queued batch is dropped and counted, so a
+// sink that falls behind skips to the newest totals (and always ends on the
+// run's final batch). Each
 // sink sees batches in publish order. Threads start with start(), so that the
 // host can drop its capabilities first (they are per thread). At the end,
 // finish() gives the sinks until a deadline to deliver what is queued; a sink
@@ -50,7 +52,9 @@ class SinkRunner {
 
   // Starts the sink's thread.
   void start();
-  // Never blocks. False when the batch was dropped (queue full or sink ended).
+  // Never blocks. Queues the batch; when the queue is full the oldest queued
+  // batch is dropped (and counted) to make room. False when the sink has
+  // ended (not a drop).
   bool offer(std::shared_ptr<const Batch> batch);
   // Tells the thread to deliver what is queued, close the sink and return.
   void request_finish();

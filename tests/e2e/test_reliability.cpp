@@ -243,6 +243,38 @@ TEST(Reliability, ABlockedSinkLosesBatchesCountedWhileCollectionAndOtherSinksGoO
   netmon::test::expect_nothing_left(v.host_if());
 }
 
+TEST(Reliability, AReaderThatStallsThenCatchesUpGetsTheFinalTotalsExactly) {
+  NETMON_REQUIRE_ROOT();
+  VethPair v;
+  HostRun host({"--iface", v.host_if(), "--plugins", "xdp_stats", "--sink", "json", "--interval", "20ms"});
+  const auto xdp = sample_of("xdp_stats", {{"ifname", v.host_if()}});
+  ASSERT_TRUE(host.wait_for(xdp, 15s)) << host.stderr_text();
+  const auto base = *host.last(xdp);
+  const auto k0 = netmon::test::if_counters(v);
+  // Nobody reads stdout for 5 s (250 intervals): within the first 2 s the
+  // pipe fills, the json sink blocks and its queue overflows; only then is
+  // the traffic sent, so no batch queued before it holds it.
+  std::this_thread::sleep_for(3s);
+  constexpr std::uint64_t kPackets = 5000;
+  netmon::test::send_udp(v, kPackets, 60);
+  std::this_thread::sleep_for(2s);
+  const auto k1 = netmon::test::if_counters(v);
+  // Stop, and go on not reading for 1 s: the final collection is queued
+  // while the sink is still blocked. Then read everything left (the host
+  // gives a blocked sink 2 s to finish).
+  host.process().signal(SIGINT);
+  std::this_thread::sleep_for(1s);
+  const auto st = host.stop(SIGINT, 30s);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->code, 0) << host.stderr_text();
+  EXPECT_NE(host.stderr_text().find("sink json dropped"), std::string::npos) << "the stall did not overflow the queue";
+  // What was dropped was old: the last sample the reader gets holds every packet.
+  EXPECT_GE(k1.rx_packets - k0.rx_packets, kPackets);
+  EXPECT_EQ(host.delta(xdp, base, "packets"), k1.rx_packets - k0.rx_packets);
+  EXPECT_EQ(host.delta(xdp, base, "bytes"), k1.rx_bytes - k0.rx_bytes);
+  netmon::test::expect_nothing_left(v.host_if());
+}
+
 TEST(Reliability, ACsvFileOnAFullFilesystemFailsClearlyAndTheOtherSinksGoOn) {
   NETMON_REQUIRE_ROOT();
   VethPair v;

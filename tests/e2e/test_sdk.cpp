@@ -141,6 +141,9 @@ struct Refusal {
   std::vector<std::string> expect;
 };
 
+// gtest prints the parameter by its name, not as bytes.
+void PrintTo(const Refusal& r, std::ostream* os) { *os << r.plugin; }
+
 class SdkRefusal : public Sdk, public ::testing::WithParamInterface<Refusal> {};
 
 TEST_P(SdkRefusal, OneClearLineAndNothingAttached) {

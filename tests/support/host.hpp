@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,15 @@ class HostRun {
   explicit HostRun(const std::vector<std::string>& args);
   // Reads samples until one matches (true) or the timeout passes (false).
   bool wait_for(const std::function<bool(const nlohmann::json&)>& pred, std::chrono::milliseconds timeout);
+  // Runs work() on another thread while reading samples as they come, so the
+  // host's stdout pipe never fills during a long run; returns work()'s result.
+  template <class F>
+  auto reading_while(F&& work) {
+    auto done = std::async(std::launch::async, std::forward<F>(work));
+    while (done.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+      wait_for([](const nlohmann::json&) { return false; }, std::chrono::milliseconds(100));
+    return done.get();
+  }
   // Sends sig, reads every remaining sample, waits for the exit.
   std::optional<ExitStatus> stop(int sig, std::chrono::milliseconds timeout = std::chrono::seconds(15));
   // The last sample read that matches, if any.
