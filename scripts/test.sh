@@ -11,7 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 600 -LE 'sdk|soak'
+ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 600 -LE 'sdk|soak|load'
+# The load tests alone and verbose: they print the rate reached and the
+# flow table's figures.
+ctest --test-dir build --output-on-failure --timeout 600 -L load -V
 scripts/test-sdk.sh
 scripts/fuzz.sh 60
 
