@@ -4,6 +4,7 @@
 #   sudo scripts/run.sh                    a self-contained demo: a veth pair in a network
 #                                          namespace with generated UDP and TCP traffic,
 #                                          watched for 12 s
+#   sudo scripts/run.sh --sink json ...    the demo, with these netmon-host options
 #   sudo scripts/run.sh --iface eth0 ...   netmon-host on a real interface (any netmon-host
 #                                          options; Ctrl+C stops it)
 set -euo pipefail
@@ -12,9 +13,15 @@ scripts/install-deps.sh
 scripts/build.sh >/dev/null
 host=build/bin/netmon-host
 
-if [ $# -gt 0 ]; then
-  exec "$host" "$@"
-fi
+# An interface named, or an option that does not monitor: netmon-host itself.
+# Otherwise the demo, for 12 s unless --duration or --count says otherwise.
+timed=(--duration 12s)
+for arg in "$@"; do
+  case "$arg" in
+    -i | -i?* | --iface | --iface=* | -h | --help | --version | --list-plugins) exec "$host" "$@" ;;
+    --duration | --duration=* | --count | --count=*) timed=() ;;
+  esac
+done
 
 # Demo: everything it creates is removed on exit, also on Ctrl+C.
 ns=netmon-demo
@@ -39,8 +46,8 @@ ip -n "$ns" link set lo up
 # netmon-host first (loading and verifying the programs takes a moment), then
 # for 10 s: 3 UDP flows at 3000 datagrams/s in all from the namespace to
 # 10.250.0.1, and a TCP connection (500 echoed bytes a second, both ways).
-echo "demo: traffic over $a (veth, peer in namespace $ns); netmon-host watches it for 12 s" >&2
-"$host" --iface "$a" --duration 12s &
+echo "demo: traffic over $a (veth, peer in namespace $ns) for 10 s; netmon-host watches it${timed:+ for 12 s}" >&2
+"$host" --iface "$a" "${timed[@]}" "$@" &
 host_pid=$!
 traffic_pids=
 sleep 1.5
