@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The demo that scripts/run.sh runs once netmon is built (needs root):
+#   scripts/demo.sh                    a veth pair in a network namespace with
+#                                      generated UDP and TCP traffic for 10 s,
+#                                      watched by netmon-host for 12 s
+#   scripts/demo.sh --sink json ...    the same, with these netmon-host options
+#   scripts/demo.sh --iface eth0 ...   netmon-host itself on that interface
+# NETMON_BIN_DIR names the directory of netmon-host and netmon-traffic
+# (default build/bin). Everything the demo creates is removed on exit, also
+# on Ctrl+C.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${NETMON_BIN_DIR:-build/bin}
+host=$bin/netmon-host
+traffic=$bin/netmon-traffic
+
+# An interface named, or an option that does not monitor: netmon-host itself.
+# Otherwise the demo, for 12 s unless --duration or --count says otherwise.
+timed=(--duration 12s)
+for arg in "$@"; do
+  case "$arg" in
+    -i | -i?* | --iface | --iface=* | -h | --help | --version | --list-plugins) exec "$host" "$@" ;;
+    --duration | --duration=* | --count | --count=*) timed=() ;;
+  esac
+done
+
+ns=netmon-demo
+a=nmdemo0
+b=nmdemo1
+cleanup() {
+  for pid in ${traffic_pids:-} ${host_pid:-}; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  ip link del "$a" 2>/dev/null || true
+  ip netns del "$ns" 2>/dev/null || true
+}
+trap cleanup EXIT
+cleanup
+ip netns add "$ns"
+ip link add "$a" type veth peer name "$b" netns "$ns"
+ip addr add 10.250.0.1/24 dev "$a"
+ip link set "$a" up
+ip -n "$ns" addr add 10.250.0.2/24 dev "$b"
+ip -n "$ns" link set "$b" up
+ip -n "$ns" link set lo up
+
+# netmon-host first (loading and verifying the programs takes a moment), then
+# for 10 s: 3 UDP flows at 3000 datagrams/s in all from the namespace to
+# 10.250.0.1, and a TCP connection (500 echoed bytes a second, both ways).
+echo "demo: traffic over $a (veth, peer in namespace $ns) for 10 s; netmon-host watches it${timed:+ for 12 s}" >&2
+"$host" --iface "$a" "${timed[@]}" "$@" &
+host_pid=$!
+traffic_pids=
+sleep 1.5
+"$traffic" --tcp-server --dst 10.250.0.1 --port 9100 >/dev/null &
+traffic_pids="$!"
+sleep 0.2
+ip netns exec "$ns" "$traffic" --tcp --dst 10.250.0.1 --port 9100 --rate 500 --count 5000 >/dev/null &
+traffic_pids="$traffic_pids $!"
+ip netns exec "$ns" "$traffic" --dst 10.250.0.1 --port 9000 --flows 3 --rate 3000 --count 30000 --size 200 >/dev/null &
+traffic_pids="$traffic_pids $!"
+wait "$host_pid"

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+// The README's main command runs scripts/run.sh, which installs, builds and
+// then runs scripts/demo.sh: this runs that demo as a user would, with the
+// json sink (watched for 15 s instead of 12, so that a slow machine still
+// sends all of the 10 s of traffic in time), and checks what it promises. Its traffic is known (3 UDP flows
+// of 10,000 datagrams each, and a TCP connection), so the counts are exact;
+// afterwards its namespace, its veth pair and every program are gone.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <sstream>
+
+#include "support/host.hpp"
+#include "support/root.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using netmon::test::field_u64;
+
+TEST(Demo, RunsWithRealTrafficCountsItExactlyAndLeavesNothing) {
+  NETMON_REQUIRE_ROOT();
+  const std::string bin_dir = std::filesystem::path(NETMON_TEST_HOST_BIN).parent_path();
+  const auto r = netmon::test::run(
+      {"/usr/bin/env", "NETMON_BIN_DIR=" + bin_dir, std::string(NETMON_TEST_SOURCE_DIR) + "/../scripts/demo.sh",
+       "--sink", "json", "--duration", "15s"},
+      60s);
+  ASSERT_EQ(r.status.code, 0) << r.err;
+
+  std::vector<nlohmann::json> samples;
+  std::istringstream out(r.out);
+  for (std::string line; std::getline(out, line);) samples.push_back(nlohmann::json::parse(line));  // JSON only
+  ASSERT_FALSE(samples.empty()) << r.err;
+  const auto last = [&samples](const std::function<bool(const nlohmann::json&)>& pred) {
+    std::optional<nlohmann::json> found;
+    for (const auto& j : samples)
+      if (pred(j)) found = j;
+    return found;
+  };
+  // 15 s watched, one sample per second of each kind.
+  std::size_t intervals = 0;
+  for (const auto& j : samples) intervals += j["measurement"] == "netmon_host";
+  EXPECT_GE(intervals, 14u);
+  EXPECT_LE(intervals, 16u);
+  // Each UDP flow: exactly the 10,000 datagrams of 200 bytes the demo sends.
+  for (int f = 0; f < 3; ++f) {
+    const auto flow = last(netmon::test::sample_of(
+        "flow_top", {{"ifname", "nmdemo0"}, {"proto", "udp"}, {"sport", std::to_string(40000 + f)}, {"dport", "9000"}}));
+    ASSERT_TRUE(flow) << "UDP flow " << f;
+    EXPECT_EQ(field_u64(*flow, "packets"), 10000u);
+    EXPECT_EQ(field_u64(*flow, "bytes"), 10000u * (14 + 20 + 8 + 200));
+  }
+  // The TCP connection both ways, and the interface totals at XDP and TC.
+  for (const char* dir : {"ingress", "egress"})
+    EXPECT_TRUE(last(netmon::test::sample_of("flow_top", {{"direction", dir}, {"proto", "tcp"}}))) << dir;
+  const auto xdp = last(netmon::test::sample_of("xdp_stats", {{"ifname", "nmdemo0"}}));
+  const auto in = last(netmon::test::sample_of("tc_stats", {{"ifname", "nmdemo0"}, {"direction", "ingress"}}));
+  ASSERT_TRUE(xdp && in);
+  EXPECT_GE(field_u64(*xdp, "packets"), 30000u);
+  EXPECT_GE(field_u64(*in, "packets"), 30000u);
+
+  EXPECT_NE(netmon::test::sh("ip netns list | grep -q '^netmon-demo '"), 0) << "the demo's namespace is left";
+  EXPECT_NE(netmon::test::sh("ip link show nmdemo0 >/dev/null 2>&1"), 0) << "the demo's veth is left";
+  netmon::test::expect_nothing_left("nmdemo0");
+}
+
+}  // namespace
