@@ -23,6 +23,9 @@ struct BadInput {
   const char* shell_prefix = "";     // e.g. a capsh wrapper
 };
 
+// gtest prints a case by its name, not as bytes.
+void PrintTo(const BadInput& b, std::ostream* os) { *os << b.name; }
+
 std::vector<BadInput> bad_inputs() {
   return {
       {"unknown_plugin", {"--plugins", "nope", "--iface", "@IF"}, 1, {"unknown plugin 'nope'", "--list-plugins"}},
