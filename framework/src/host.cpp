@@ -340,7 +340,7 @@ int run_host(const HostConfig& cfg) {
       break;
     }
     if (std::none_of(ifaces.begin(), ifaces.end(),
-                     [](const Interface& i) { return interface_present(i.ifindex, i.name); })) {
+                     [](const Interface& i) { return interface_present(i.ifindex); })) {
       spdlog::error("every monitored interface is gone; stopping");
       exit_code = 1;
       break;

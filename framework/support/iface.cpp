@@ -66,9 +66,9 @@ std::optional<std::string> default_route_interface() {
   return best;
 }
 
-bool interface_present(std::uint32_t ifindex, const std::string& name) {
+bool interface_present(std::uint32_t ifindex) {
   char buf[IF_NAMESIZE] = {};
-  return if_indextoname(ifindex, buf) && name == buf;
+  return if_indextoname(ifindex, buf) != nullptr;
 }
 
 std::string driver_of(const std::string& ifname) {

@@ -189,7 +189,7 @@ std::string prog_name_of_id(std::uint32_t id) {
 
 // Deletes the clsact qdisc if no filter is left on either of its hooks.
 void destroy_clsact_if_empty(const Interface& iface, const Logger& log) {
-  if (!interface_present(iface.ifindex, iface.name)) return;  // it went with its interface
+  if (!interface_present(iface.ifindex)) return;  // it went with its interface
   const int in = count_tc_filters(iface.ifindex, TcDirection::ingress);
   const int out = count_tc_filters(iface.ifindex, TcDirection::egress);
   if (in > 0 || out > 0) {
@@ -213,7 +213,7 @@ void TcLink::detach() noexcept {
   if (!s_) return;
   if (s_->mode == TcMode::tcx) {
     s_->link.reset();
-  } else if (s_->attached && !interface_present(s_->iface.ifindex, s_->iface.name)) {
+  } else if (s_->attached && !interface_present(s_->iface.ifindex)) {
     s_->attached = false;  // the filter and its qdisc went with the interface
   } else if (s_->attached) {
     bpf_tc_hook h = make_hook(s_->iface.ifindex, s_->dir);

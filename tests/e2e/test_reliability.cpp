@@ -32,17 +32,12 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using netmon::test::field_u64;
 using netmon::test::HostRun;
+using netmon::test::json_lines;
 using netmon::test::lines_of;
 using netmon::test::sample_of;
 using netmon::test::VethPair;
 
 const std::string kFixtures = NETMON_TEST_FIXTURE_DIR;
-
-std::vector<nlohmann::json> json_lines(const std::string& text) {
-  std::vector<nlohmann::json> out;
-  for (const auto& l : lines_of(text)) out.push_back(nlohmann::json::parse(l));
-  return out;
-}
 
 // ---- a plugin that fails while running -------------------------------------
 
@@ -88,7 +83,7 @@ TEST(Reliability, AnInterfaceDeletedWhileMonitoredIsDroppedAndTheRestGoesOn) {
   ASSERT_TRUE(host.wait_for(sample_of("flow_top_table", {}), 15s)) << host.stderr_text();
   gone.reset();  // deletes the pair and its namespace under netmon's feet
   // Samples for the remaining interface keep coming; the deleted one's stop.
-  std::this_thread::sleep_for(1s);
+  host.wait_for([](const nlohmann::json&) { return false; }, 1s);  // read what the host wrote meanwhile
   const std::size_t before = host.samples().size();
   ASSERT_TRUE(host.wait_for(sample_of("xdp_stats", {{"ifname", keep.host_if()}}), 5s));
   ASSERT_TRUE(host.wait_for(sample_of("xdp_stats", {{"ifname", keep.host_if()}}), 5s));
@@ -103,6 +98,27 @@ TEST(Reliability, AnInterfaceDeletedWhileMonitoredIsDroppedAndTheRestGoesOn) {
         << host.stderr_text();
   for (const auto& l : lines_of(host.stderr_text())) EXPECT_EQ(l.find(": error:"), std::string::npos) << l;
   netmon::test::expect_nothing_left(keep.host_if());
+}
+
+TEST(Reliability, AnInterfaceRenamedWhileMonitoredStaysMonitoredAndIsCleanedUp) {
+  NETMON_REQUIRE_ROOT();
+  VethPair v;
+  const std::string renamed = "nmtren" + std::to_string(getpid() % 100000);
+  // The netlink fallback: its filters, unlike links, must be removed by name-independent means.
+  HostRun host({"--iface", v.host_if(), "--sink", "json", "--interval", "200ms", "-o", "tc_stats.attach=netlink"});
+  const auto in = sample_of("tc_stats", {{"direction", "ingress"}});
+  ASSERT_TRUE(host.wait_for(in, 15s)) << host.stderr_text();
+  ASSERT_EQ(netmon::test::sh("ip link set " + v.host_if() + " down && ip link set " + v.host_if() + " name " +
+                             renamed + " && ip link set " + renamed + " up"),
+            0);
+  host.wait_for([](const nlohmann::json&) { return false; }, 1s);
+  const auto st = host.stop(SIGINT);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->code, 0) << host.stderr_text();
+  EXPECT_EQ(host.stderr_text().find("is gone"), std::string::npos) << "a rename is not a deletion:\n"
+                                                                   << host.stderr_text();
+  netmon::test::expect_nothing_left(renamed);
+  EXPECT_FALSE(netmon::test::tc_has_clsact(renamed)) << "the clsact netmon made is left on the renamed interface";
 }
 
 TEST(Reliability, WhenEveryInterfaceIsGoneTheHostStops) {

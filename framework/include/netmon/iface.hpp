@@ -19,9 +19,10 @@ std::optional<std::string> default_route_interface();
 // The kernel driver's name ("veth", "virtio_net", ...), or "" if unknown.
 std::string driver_of(const std::string& ifname);
 
-// True when the interface is still there under the same name and index
-// (deleted, or deleted and made again, is gone: its programs went with it).
-bool interface_present(std::uint32_t ifindex, const std::string& name);
+// True while the interface of this index exists. A renamed interface is
+// still there (its programs too); a deleted one is gone, with its programs,
+// and one made again gets a new index.
+bool interface_present(std::uint32_t ifindex);
 
 // Removes from `items` the ones whose interface is gone, logging each once
 // ("<name> is gone: no longer monitored"); iface_of(item) gives its
@@ -31,7 +32,7 @@ void drop_vanished(Items& items, IfaceOf&& iface_of, const Log& log) {
   std::uint32_t logged = 0;  // several items of one interface: one line
   for (auto it = items.begin(); it != items.end();) {
     const auto iface = iface_of(*it);
-    if (interface_present(iface.ifindex, iface.name)) {
+    if (interface_present(iface.ifindex)) {
       ++it;
       continue;
     }
