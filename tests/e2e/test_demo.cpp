@@ -9,8 +9,6 @@
 
 #include <filesystem>
 #include <functional>
-#include <optional>
-#include <sstream>
 
 #include "support/host.hpp"
 #include "support/root.hpp"
@@ -29,15 +27,10 @@ TEST(Demo, RunsWithRealTrafficCountsItExactlyAndLeavesNothing) {
       60s);
   ASSERT_EQ(r.status.code, 0) << r.err;
 
-  std::vector<nlohmann::json> samples;
-  std::istringstream out(r.out);
-  for (std::string line; std::getline(out, line);) samples.push_back(nlohmann::json::parse(line));  // JSON only
+  const auto samples = netmon::test::json_lines(r.out);  // JSON only: a line that is not throws
   ASSERT_FALSE(samples.empty()) << r.err;
   const auto last = [&samples](const std::function<bool(const nlohmann::json&)>& pred) {
-    std::optional<nlohmann::json> found;
-    for (const auto& j : samples)
-      if (pred(j)) found = j;
-    return found;
+    return netmon::test::last_of(samples, pred);
   };
   // 15 s watched, one sample per second of each kind.
   std::size_t intervals = 0;

@@ -24,6 +24,7 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+using netmon::test::json_lines;
 using netmon::test::lines_of;
 using netmon::test::sample_of;
 using netmon::test::Subprocess;
@@ -58,12 +59,6 @@ class Sdk : public ::testing::Test {
   std::string prefix_, examples_, fixtures_, work_;
 };
 
-std::vector<nlohmann::json> json_lines(const std::string& text) {
-  std::vector<nlohmann::json> out;
-  for (const auto& l : lines_of(text)) out.push_back(nlohmann::json::parse(l));
-  return out;
-}
-
 TEST_F(Sdk, ExamplePluginCountsExactlyAndExampleSinkWritesLineProtocol) {
   VethPair v;
   const std::string lp = work_ + "/dns.lp";
@@ -73,11 +68,7 @@ TEST_F(Sdk, ExamplePluginCountsExactlyAndExampleSinkWritesLineProtocol) {
   const auto dns_in = sample_of("dns", {{"ifname", v.host_if()}, {"direction", "ingress"}});
   ASSERT_TRUE(netmon::test::next_json(p, dns_in, 15s, &seen)) << p.stderr_text();
   constexpr std::uint64_t kQueries = 777;
-  const auto r = netmon::test::run(
-      {"/bin/sh", "-c",
-       v.in_ns(std::string(NETMON_TEST_TRAFFIC_BIN) + " --dst " + v.host_ip() + " --port 53 --dns netmon.test --count " +
-               std::to_string(kQueries))},
-      30s);
+  const auto r = netmon::test::traffic(v, "--port 53 --dns netmon.test --count " + std::to_string(kQueries), 30s);
   ASSERT_EQ(r.status.code, 0) << r.err;
   std::this_thread::sleep_for(300ms);
   p.signal(SIGINT);

@@ -29,9 +29,7 @@ using netmon::test::VethPair;
 
 // Runs netmon-traffic in the namespace; returns its JSON report.
 nlohmann::json traffic(const VethPair& v, const std::string& args, std::chrono::seconds timeout) {
-  const auto r = netmon::test::run(
-      {"/bin/sh", "-c", v.in_ns(std::string(NETMON_TEST_TRAFFIC_BIN) + " --dst " + v.host_ip() + " " + args)}, timeout);
-  EXPECT_EQ(r.status.code, 0) << r.err;
+  const auto r = netmon::test::traffic(v, args, timeout);
   return nlohmann::json::parse(r.out.empty() ? "{}" : r.out);
 }
 

@@ -76,14 +76,25 @@ bool HostRun::wait_for(const std::function<bool(const nlohmann::json&)>& pred, s
 std::optional<ExitStatus> HostRun::stop(int sig, std::chrono::milliseconds timeout) {
   p_.signal(sig);
   const auto st = p_.wait(timeout);
-  for (const auto& line : lines_of(p_.stdout_rest())) samples_.push_back(nlohmann::json::parse(line));
+  for (auto& j : json_lines(p_.stdout_rest())) samples_.push_back(std::move(j));
   return st;
 }
 
-std::optional<nlohmann::json> HostRun::last(const std::function<bool(const nlohmann::json&)>& pred) const {
-  for (auto it = samples_.rbegin(); it != samples_.rend(); ++it)
+std::vector<nlohmann::json> json_lines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  for (const auto& line : lines_of(text)) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+std::optional<nlohmann::json> last_of(const std::vector<nlohmann::json>& samples,
+                                      const std::function<bool(const nlohmann::json&)>& pred) {
+  for (auto it = samples.rbegin(); it != samples.rend(); ++it)
     if (pred(*it)) return *it;
   return std::nullopt;
+}
+
+std::optional<nlohmann::json> HostRun::last(const std::function<bool(const nlohmann::json&)>& pred) const {
+  return last_of(samples_, pred);
 }
 
 std::uint64_t HostRun::delta(const std::function<bool(const nlohmann::json&)>& pred, const nlohmann::json& base,

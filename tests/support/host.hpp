@@ -67,6 +67,13 @@ class HostRun {
   std::vector<nlohmann::json> samples_;
 };
 
+// Every line of a captured stdout parsed as JSON (throws on a line that is
+// not: stdout must carry JSON only).
+std::vector<nlohmann::json> json_lines(const std::string& text);
+// The last of `samples` that matches, if any.
+std::optional<nlohmann::json> last_of(const std::vector<nlohmann::json>& samples,
+                                      const std::function<bool(const nlohmann::json&)>& pred);
+
 // fields.<key> of a sample as an unsigned integer.
 std::uint64_t field_u64(const nlohmann::json& sample, const std::string& key);
 

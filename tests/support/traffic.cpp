@@ -9,14 +9,18 @@ namespace netmon::test {
 
 using namespace std::chrono_literals;
 
+RunResult traffic(const VethPair& v, const std::string& args, std::chrono::milliseconds timeout) {
+  auto r = run({"/bin/sh", "-c", v.in_ns(std::string(NETMON_TEST_TRAFFIC_BIN) + " --dst " + v.host_ip() + " " + args)},
+               timeout);
+  EXPECT_EQ(r.status.code, 0) << "netmon-traffic " << args << ": " << r.err;
+  return r;
+}
+
 void send_udp(const VethPair& v, std::uint64_t n, std::uint64_t payload, int flows, int port, int sport) {
-  const auto r = run({"/bin/sh", "-c",
-                      v.in_ns(std::string(NETMON_TEST_TRAFFIC_BIN) + " --dst " + v.host_ip() + " --port " +
-                              std::to_string(port) + " --count " + std::to_string(n) + " --size " +
-                              std::to_string(payload) + " --flows " + std::to_string(flows) + " --sport " +
-                              std::to_string(sport))},
-                     60s);
-  ASSERT_EQ(r.status.code, 0) << r.err;
+  traffic(v,
+          "--port " + std::to_string(port) + " --count " + std::to_string(n) + " --size " + std::to_string(payload) +
+              " --flows " + std::to_string(flows) + " --sport " + std::to_string(sport),
+          60s);
 }
 
 TcpEchoServer::TcpEchoServer(const VethPair& v, int port)
@@ -35,11 +39,7 @@ bool TcpEchoServer::finished(std::chrono::milliseconds timeout) {
 }
 
 void tcp_exchanges(const VethPair& v, int port, std::uint64_t exchanges) {
-  const auto r = run({"/bin/sh", "-c",
-                      v.in_ns(std::string(NETMON_TEST_TRAFFIC_BIN) + " --tcp --dst " + v.host_ip() + " --port " +
-                              std::to_string(port) + " --count " + std::to_string(exchanges))},
-                     60s);
-  ASSERT_EQ(r.status.code, 0) << r.err;
+  traffic(v, "--tcp --port " + std::to_string(port) + " --count " + std::to_string(exchanges), 60s);
 }
 
 TcpSegs tcp_segments(const VethPair& v) {

@@ -12,6 +12,10 @@
 
 namespace netmon::test {
 
+// Runs `netmon-traffic --dst <host side> ARGS` in the namespace; fails the
+// test (gtest EXPECT) if it fails. Its stdout is its JSON report.
+RunResult traffic(const VethPair& v, const std::string& args, std::chrono::milliseconds timeout);
+
 // Sends exactly n UDP datagrams of `payload` bytes from the namespace to the
 // host side's port, from `flows` source ports (40000, 40001, ...) in turn.
 // Fails the test (gtest ASSERT) if the sender fails.
