@@ -2,7 +2,7 @@
 # The demo that scripts/run.sh runs once netmon is built (needs root):
 #   scripts/demo.sh                    a veth pair in a network namespace with
 #                                      generated UDP and TCP traffic for 10 s,
-#                                      watched by netmon-host for 12 s
+#                                      watched by netmon-host until it ends
 #   scripts/demo.sh --sink json ...    the same, with these netmon-host options
 #   scripts/demo.sh --iface eth0 ...   netmon-host itself on that interface
 # NETMON_BIN_DIR names the directory of netmon-host and netmon-traffic
@@ -15,12 +15,14 @@ host=$bin/netmon-host
 traffic=$bin/netmon-traffic
 
 # An interface named, or an option that does not monitor: netmon-host itself.
-# Otherwise the demo, for 12 s unless --duration or --count says otherwise.
-timed=(--duration 12s)
+# Otherwise the demo: netmon-host runs until the traffic has ended and one
+# more interval has passed (so the last block holds the final totals),
+# unless --duration or --count says otherwise.
+until_traffic_ends=1
 for arg in "$@"; do
   case "$arg" in
-    -i | -i?* | --iface | --iface=* | -h | --help | --version | --list-plugins) exec "$host" "$@" ;;
-    --duration | --duration=* | --count | --count=*) timed=() ;;
+    -i | -i?* | --iface | --iface=* | -h | --help | -V | --version | --list-plugins) exec "$host" "$@" ;;
+    --duration | --duration=* | --count | --count=*) until_traffic_ends=0 ;;
   esac
 done
 
@@ -46,8 +48,8 @@ ip -n "$ns" link set lo up
 # netmon-host first (loading and verifying the programs takes a moment), then
 # for 10 s: 3 UDP flows at 3000 datagrams/s in all from the namespace to
 # 10.250.0.1, and a TCP connection (500 echoed bytes a second, both ways).
-echo "demo: traffic over $a (veth, peer in namespace $ns) for 10 s; netmon-host watches it${timed:+ for 12 s}" >&2
-"$host" --iface "$a" "${timed[@]}" "$@" &
+echo "demo: traffic over $a (veth, peer in namespace $ns) for 10 s, watched by netmon-host" >&2
+"$host" --iface "$a" "$@" &
 host_pid=$!
 traffic_pids=
 sleep 1.5
@@ -55,7 +57,15 @@ sleep 1.5
 traffic_pids="$!"
 sleep 0.2
 ip netns exec "$ns" "$traffic" --tcp --dst 10.250.0.1 --port 9100 --rate 500 --count 5000 >/dev/null &
-traffic_pids="$traffic_pids $!"
+tcp_pid=$!
 ip netns exec "$ns" "$traffic" --dst 10.250.0.1 --port 9000 --flows 3 --rate 3000 --count 30000 --size 200 >/dev/null &
-traffic_pids="$traffic_pids $!"
+udp_pid=$!
+traffic_pids="$traffic_pids $tcp_pid $udp_pid"
+if [ "$until_traffic_ends" = 1 ]; then
+  while kill -0 "$host_pid" 2>/dev/null && { kill -0 "$tcp_pid" 2>/dev/null || kill -0 "$udp_pid" 2>/dev/null; }; do
+    sleep 0.2
+  done
+  sleep 1.2
+  kill -INT "$host_pid" 2>/dev/null || true
+fi
 wait "$host_pid"
