@@ -100,6 +100,7 @@ std::optional<nlohmann::json> HostRun::last(const std::function<bool(const nlohm
 std::uint64_t HostRun::delta(const std::function<bool(const nlohmann::json&)>& pred, const nlohmann::json& base,
                              const std::string& key) const {
   const auto last = this->last(pred);
+  if (!last) ADD_FAILURE() << "no sample matched: the delta of " << key << " is unknown";
   return last ? field_u64(*last, key) - field_u64(base, key) : 0;
 }
 

@@ -18,7 +18,7 @@ RunResult traffic(const VethPair& v, const std::string& args, std::chrono::milli
 
 // Sends exactly n UDP datagrams of `payload` bytes from the namespace to the
 // host side's port, from `flows` source ports (40000, 40001, ...) in turn.
-// Fails the test (gtest ASSERT) if the sender fails.
+// Fails the test (gtest EXPECT) if the sender fails.
 void send_udp(const VethPair& v, std::uint64_t n, std::uint64_t payload, int flows = 1, int port = 9000,
               int sport = 40000);
 
