@@ -12,5 +12,13 @@ cmake --build build-fuzz >/dev/null
 work=$(mktemp -d /tmp/netmon-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cp fuzz/corpus/* "$work/"
-build-fuzz/fuzz_options -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 "$work" 2>&1 | tail -n 12
+# The whole log when there is a finding (its stack trace), else the summary.
+if ! build-fuzz/fuzz_options -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 "$work" >"$work.log" 2>&1; then
+  cat "$work.log"
+  rm -f "$work.log"
+  echo "fuzz.sh: the fuzzer found a problem (above)" >&2
+  exit 1
+fi
+tail -n 12 "$work.log"
+rm -f "$work.log"
 echo "fuzz.sh: no finding in $seconds s" >&2
