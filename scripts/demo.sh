@@ -34,6 +34,7 @@ cleanup() {
   wait 2>/dev/null || true
   ip link del "$a" 2>/dev/null || true
   ip netns del "$ns" 2>/dev/null || true
+  [ -z "${ready_dir:-}" ] || rm -rf "$ready_dir"
 }
 trap cleanup EXIT
 cleanup
@@ -45,14 +46,30 @@ ip -n "$ns" addr add 10.250.0.2/24 dev "$b"
 ip -n "$ns" link set "$b" up
 ip -n "$ns" link set lo up
 
-# netmon-host first (loading and verifying the programs takes a moment), then
-# for 10 s: 3 UDP flows at 3000 datagrams/s in all from the namespace to
+# netmon-host first: the traffic starts once every plugin is attached (it
+# writes --ready-file then; loading and verifying the programs takes a
+# moment, longer on a busy machine), so every packet is counted. Then for
+# 10 s: 3 UDP flows at 3000 datagrams/s in all from the namespace to
 # 10.250.0.1, and a TCP connection (500 echoed bytes a second, both ways).
 echo "demo: traffic over $a (veth, peer in namespace $ns) for 10 s, watched by netmon-host" >&2
-"$host" --iface "$a" "$@" &
+ready_dir=$(mktemp -d)
+"$host" --iface "$a" --ready-file "$ready_dir/ready" "$@" &
 host_pid=$!
 traffic_pids=
-sleep 1.5
+for ((waited = 0; ; waited++)); do
+  [ -e "$ready_dir/ready" ] && break
+  if ! kill -0 "$host_pid" 2>/dev/null; then
+    status=0
+    wait "$host_pid" || status=$?
+    host_pid=
+    exit "$((status ? status : 1))"
+  fi
+  if [ "$waited" -ge 600 ]; then
+    echo "demo: netmon-host did not attach its plugins within 60 s; stopping" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
 "$traffic" --tcp-server --dst 10.250.0.1 --port 9100 >/dev/null &
 traffic_pids="$!"
 sleep 0.2

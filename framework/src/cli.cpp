@@ -125,6 +125,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
   app.add_option("--plugin-dir", cfg.plugin_dirs,
                  "Also look for plugins and sinks here, first; repeatable (then $NETMON_PLUGIN_DIR, then "
                  "<prefix>/lib/netmon/plugins)");
+  app.add_option("--ready-file", cfg.ready_file,
+                 "Write netmon-host's PID to this file once every plugin is attached; removed at exit");
   app.add_flag("--list-plugins", cfg.list_plugins, "List the plugins and sinks found, then exit");
   app.add_option("--log-level", cfg.log_level, "debug, info, warn or error")
       ->capture_default_str()

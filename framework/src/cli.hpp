@@ -27,6 +27,7 @@ struct HostConfig {
   std::vector<SinkSpec> sinks;
   std::vector<std::string> plugin_dirs;  // --plugin-dir, in order
   std::optional<std::string> config_file;
+  std::optional<std::string> ready_file;  // written once every plugin is attached
   std::vector<std::string> option_args;  // -o NAME.KEY=VALUE, in order
   nlohmann::json options = nlohmann::json::object();  // both merged: { name: { key: value } }
   std::string log_level = "info";

@@ -6,6 +6,7 @@
 #include "loader.hpp"
 #include "log.hpp"
 #include "rates.hpp"
+#include "ready_file.hpp"
 
 #include <netmon/error.hpp>
 #include <netmon/iface.hpp>
@@ -235,6 +236,11 @@ int run_host(const HostConfig& cfg) {
                  });
   }
 
+  // The ready file's temporary copy too; it appears under its name once
+  // every plugin is attached.
+  std::optional<ReadyFile> ready;
+  if (cfg.ready_file) ready.emplace(*cfg.ready_file);
+
   // 5. Plugins: created and configured (bad options fail here), then started.
   std::deque<LivePlugin> plugins;
   StopGuard guard(plugins);
@@ -258,6 +264,7 @@ int run_host(const HostConfig& cfg) {
     p.instance->start(ctx);
     p.started = true;
   }
+  if (ready) ready->publish();
 
   // 6. Everything is attached: drop the capabilities no longer needed, then
   // start the sinks' threads (capabilities are per thread).

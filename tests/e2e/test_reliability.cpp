@@ -25,6 +25,9 @@
 #ifndef BPF_TCX_INGRESS
 #define BPF_TCX_INGRESS static_cast<bpf_attach_type>(46)
 #endif
+#ifndef BPF_TCX_EGRESS
+#define BPF_TCX_EGRESS static_cast<bpf_attach_type>(47)
+#endif
 
 namespace {
 
@@ -119,6 +122,52 @@ TEST(Reliability, AnInterfaceRenamedWhileMonitoredStaysMonitoredAndIsCleanedUp) 
                                                                    << host.stderr_text();
   netmon::test::expect_nothing_left(renamed);
   EXPECT_FALSE(netmon::test::tc_has_clsact(renamed)) << "the clsact netmon made is left on the renamed interface";
+}
+
+// ---- --ready-file: when a script may start its traffic -------------------------
+
+// Programs attached at a tcx hook of ifindex (BPF_PROG_QUERY).
+std::uint32_t tcx_programs(int ifindex, bpf_attach_type hook) {
+  LIBBPF_OPTS(bpf_prog_query_opts, q);
+  if (bpf_prog_query_opts(ifindex, hook, &q) != 0) return 0;
+  return q.prog_cnt;
+}
+
+TEST(Reliability, TheReadyFileAppearsOnceEveryPluginIsAttachedAndGoesAtExit) {
+  NETMON_REQUIRE_ROOT();
+  VethPair v;
+  const fs::path dir = fs::temp_directory_path() / ("netmon-ready-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const fs::path ready = dir / "ready";
+  std::ofstream(ready) << "1\n";  // left by a run that was killed
+  HostRun host({"--iface", v.host_if(), "--sink", "json", "--ready-file", ready.string()});
+  const int ifindex = static_cast<int>(if_nametoindex(v.host_if().c_str()));
+  const auto read_pid = [&ready]() -> std::string {
+    std::ifstream in(ready);
+    std::string text;
+    std::getline(in, text);
+    return text;
+  };
+  // Poll as a script would; the moment it shows this run's PID, every
+  // program is on its hook.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (read_pid() != std::to_string(host.process().pid()) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(2ms);
+  ASSERT_EQ(read_pid(), std::to_string(host.process().pid())) << host.stderr_text();
+  EXPECT_NE(netmon::test::xdp_prog_id(v.host_if()), 0u) << "xdp_stats is not attached yet";
+  EXPECT_EQ(tcx_programs(ifindex, BPF_TCX_INGRESS), 2u) << "tc_stats and flow_top at ingress";
+  EXPECT_EQ(tcx_programs(ifindex, BPF_TCX_EGRESS), 2u) << "... and at egress";
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++files;
+  EXPECT_EQ(files, 1u) << "a temporary file is left beside the ready file";
+
+  const auto st = host.stop(SIGINT);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->code, 0) << host.stderr_text();
+  EXPECT_FALSE(fs::exists(ready)) << "the ready file outlives its run";
+  EXPECT_TRUE(fs::is_empty(dir));
+  fs::remove_all(dir);
+  netmon::test::expect_nothing_left(v.host_if());
 }
 
 TEST(Reliability, WhenEveryInterfaceIsGoneTheHostStops) {

@@ -78,6 +78,7 @@ TEST(Cli, Defaults) {
   EXPECT_FALSE(c.sinks[0].target.has_value());
   EXPECT_TRUE(c.plugin_dirs.empty());
   EXPECT_FALSE(c.config_file.has_value());
+  EXPECT_FALSE(c.ready_file.has_value());
   EXPECT_TRUE(c.option_args.empty());
   EXPECT_EQ(c.log_level, "info");
   EXPECT_FALSE(c.list_plugins);
@@ -210,10 +211,11 @@ TEST(Cli, InterfacesAndMisc) {
   const std::string config = (tmp / "netmon.json").string();
   write_file(config, R"({"a": {"b": 0, "e": 2}})");
   const auto c = ok({"-i", "eth0", "--iface", "eth1", "--plugin-dir", "/opt/p", "-c", config, "-o", "a.b=1",
-                     "--option", "c.d=x", "--list-plugins", "-V"});
+                     "--option", "c.d=x", "--ready-file", "/run/netmon.ready", "--list-plugins", "-V"});
   EXPECT_EQ(c.ifaces, (std::vector<std::string>{"eth0", "eth1"}));
   EXPECT_EQ(c.plugin_dirs, std::vector<std::string>{"/opt/p"});
   EXPECT_EQ(c.config_file, std::optional<std::string>(config));
+  EXPECT_EQ(c.ready_file, std::optional<std::string>("/run/netmon.ready"));
   EXPECT_EQ(c.option_args, (std::vector<std::string>{"a.b=1", "c.d=x"}));
   // The options are merged at parse time: -o wins over the file.
   EXPECT_EQ(c.options, nlohmann::json::parse(R"({"a": {"b": 1, "e": 2}, "c": {"d": "x"}})"));
