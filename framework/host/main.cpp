@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // netmon-host: the executable. Everything but process set-up lives in the
 // framework (host.cpp), where tests can reach it.
+#include "bus.hpp"
 #include "cli.hpp"
 #include "host.hpp"
 #include "log.hpp"
@@ -11,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 int main(int argc, char** argv) {
@@ -41,11 +43,19 @@ int main(int argc, char** argv) {
     std::printf("netmon-host %s (plugin ABI %d.%d)\n", NETMON_VERSION, NETMON_ABI_MAJOR, NETMON_ABI_MINOR);
     return 0;
   }
+  int code = 1;
   try {
-    if (cfg.list_plugins) return netmon::host::list_plugins(cfg);
-    return netmon::host::run_host(cfg);
+    code = cfg.list_plugins ? netmon::host::list_plugins(cfg) : netmon::host::run_host(cfg);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
-    return 1;
   }
+  // A sink thread still blocked writing (a pipe nobody reads) may hold
+  // stdout's lock, which exit() would wait for forever, and may yet call the
+  // logger that exit()'s destructors free: leave without either.
+  if (netmon::host::sinks_left_running()) {
+    spdlog::default_logger()->flush();
+    std::fflush(stderr);
+    std::_Exit(code);
+  }
+  return code;
 }

@@ -3,6 +3,10 @@
 
 #include <exception>
 
+namespace {
+std::atomic<bool> g_sinks_left_running{false};
+}
+
 namespace netmon::host {
 
 SinkRunner::SinkRunner(std::unique_ptr<SinkPort> sink, std::size_t capacity, SinkEndedFn on_end)
@@ -60,8 +64,7 @@ bool SinkRunner::finish(std::chrono::steady_clock::time_point deadline) {
       done_ = true;
       queue_.clear();
       lock.unlock();
-      close_sink();
-      state_.store(SinkState::closed);
+      if (close_sink()) state_.store(SinkState::closed);
     }
     return true;
   }
@@ -71,12 +74,24 @@ bool SinkRunner::finish(std::chrono::steady_clock::time_point deadline) {
   return true;
 }
 
-void SinkRunner::close_sink() {
+void SinkRunner::abandon() {
+  std::lock_guard lock(end_mu_);
+  on_end_ = nullptr;
+}
+
+void SinkRunner::notify_end(SinkState state, const std::string& error) {
+  std::lock_guard lock(end_mu_);
+  if (on_end_) on_end_(name_, state, error);
+}
+
+bool SinkRunner::close_sink() {
   try {
     sink_->close();
+    return true;
   } catch (const std::exception& e) {
     state_.store(SinkState::failed);
-    if (on_end_) on_end_(name_, SinkState::failed, e.what());
+    notify_end(SinkState::failed, e.what());
+    return false;
   }
 }
 
@@ -110,7 +125,7 @@ void SinkRunner::run() {
         queue_.clear();
       }
       state_.store(SinkState::closed);
-      if (on_end_) on_end_(name_, SinkState::closed, {});
+      notify_end(SinkState::closed, {});
       try {
         sink_->close();
       } catch (const std::exception&) {
@@ -131,17 +146,10 @@ void SinkRunner::run() {
     } catch (const std::exception&) {
       // Already failed; the first error is the one worth reporting.
     }
-    if (on_end_) on_end_(name_, SinkState::failed, error);
+    notify_end(SinkState::failed, error);
     return;
   }
-  try {
-    sink_->close();
-  } catch (const std::exception& e) {
-    state_.store(SinkState::failed);
-    if (on_end_) on_end_(name_, SinkState::failed, e.what());
-    return;
-  }
-  state_.store(SinkState::closed);
+  if (close_sink()) state_.store(SinkState::closed);
 }
 
 void SampleBus::add_sink(std::unique_ptr<SinkPort> sink, SinkEndedFn on_end) {
@@ -167,7 +175,9 @@ std::vector<std::string> SampleBus::finish(std::chrono::steady_clock::time_point
     if (!abandoned_[i]) sinks_[i]->request_finish();
   for (std::size_t i = 0; i < sinks_.size(); ++i) {
     if (abandoned_[i] || sinks_[i]->finish(deadline)) continue;
+    sinks_[i]->abandon();
     abandoned_[i] = true;
+    g_sinks_left_running = true;
     blocked.push_back(sinks_[i]->name());
   }
   return blocked;
@@ -188,6 +198,8 @@ SampleBus::~SampleBus() {
     }
   }
 }
+
+bool sinks_left_running() { return g_sinks_left_running.load(); }
 
 std::size_t SampleBus::running() const {
   std::size_t n = 0;

@@ -62,6 +62,10 @@ class SinkRunner {
   // Returns false if the thread was still busy at the deadline (it is then
   // left running, and the runner must not be destroyed: see SampleBus).
   bool finish(std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
+  // Gives up on a thread still blocked after finish(): its end callback is
+  // never called again (what it refers to may be gone by then). Waits for a
+  // callback in progress to return.
+  void abandon();
 
   [[nodiscard]] const std::string& name() const { return name_; }
   [[nodiscard]] std::uint64_t dropped() const { return dropped_.load(); }
@@ -71,11 +75,14 @@ class SinkRunner {
 
  private:
   void run();
-  void close_sink();
+  // Closes the sink; false (and the failure reported) if that throws.
+  bool close_sink();
+  void notify_end(SinkState state, const std::string& error);
 
   std::unique_ptr<SinkPort> sink_;
   std::string name_;
   std::size_t capacity_;
+  std::mutex end_mu_;  // guards on_end_: held while it runs
   SinkEndedFn on_end_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -100,8 +107,10 @@ class SampleBus {
   // Hands the batch to every running sink; returns how many accepted it.
   std::size_t publish(std::shared_ptr<const Batch> batch);
   // Finishes every sink by the deadline; returns the names of those still
-  // blocked then. Their runners are kept alive (deliberately never freed,
-  // even by the destructor) so their threads may go on until the process exits.
+  // blocked then. Their runners are abandoned (no callback from them any
+  // more) and kept alive (deliberately never freed, even by the destructor)
+  // so their threads may go on until the process exits: see
+  // sinks_left_running().
   std::vector<std::string> finish(
       std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
@@ -113,5 +122,12 @@ class SampleBus {
   std::vector<std::unique_ptr<SinkRunner>> sinks_;
   std::vector<bool> abandoned_;
 };
+
+// True once any bus of this process has abandoned a sink whose thread is
+// still blocked. Such a thread may hold a lock of stdout's FILE or call into
+// the logger, so the process must then end with _exit() after its own
+// output, not with exit() (which flushes stdout and runs static
+// destructors).
+bool sinks_left_running();
 
 }  // namespace netmon::host

@@ -209,18 +209,16 @@ int run_host(const HostConfig& cfg) {
   std::atomic<bool> reader_gone{false};
   std::atomic<bool> sink_failed{false};
   SampleBus bus;
-  std::deque<std::string> sink_display;  // stable addresses: log contexts
   for (auto& [spec, lib] : sink_libs) {
     const std::string display = spec.target ? spec.name + ":" + *spec.target : spec.name;
-    sink_display.push_back(lib.desc.name);
+    const std::string sink_options = options_for(lib.desc.name);
     auto inst = std::make_unique<SinkInstance>(std::move(lib), display);
-    const std::string sink_options = options_for(sink_display.back());
     netmon_sink_context ctx{};
     ctx.struct_size = sizeof ctx;
     ctx.target = spec.target ? spec.target->c_str() : nullptr;
     ctx.interval_ns = static_cast<std::uint64_t>(cfg.interval.count());
     ctx.log = &plugin_log;
-    ctx.host_ctx = &sink_display.back();
+    ctx.host_ctx = inst->log_context();
     ctx.options_json = sink_options.c_str();
     inst->open(ctx);
     bus.add_sink(std::make_unique<SinkPortImpl>(std::move(inst)),

@@ -306,7 +306,7 @@ void PluginInstance::collect(std::int64_t now_ns, const std::function<void(Sampl
 void PluginInstance::stop() noexcept { lib_.desc.stop(self_); }
 
 SinkInstance::SinkInstance(SinkLibrary lib, std::string display_name)
-    : lib_(std::move(lib)), name_(std::move(display_name)) {
+    : lib_(std::move(lib)), name_(std::move(display_name)), log_name_(lib_.desc.name) {
   char err[512] = {};
   self_ = lib_.desc.create(err, sizeof err);
   if (!self_) throw Error("sink " + name_ + ": cannot create: " + (err[0] ? err : "create() returned NULL"));

@@ -144,6 +144,10 @@ class SinkInstance {
   SinkInstance& operator=(const SinkInstance&) = delete;
 
   [[nodiscard]] const std::string& name() const { return name_; }
+  // For netmon_sink_context.host_ctx: the sink's name as plugin_log() prints
+  // it, owned by the instance (which outlives every call of the sink, even
+  // on a thread the bus abandoned).
+  [[nodiscard]] void* log_context() { return &log_name_; }
   void open(const netmon_sink_context& ctx);
   // NETMON_OK or NETMON_CLOSED; throws netmon::Error on NETMON_ERROR.
   int write(const Batch& batch);
@@ -154,6 +158,7 @@ class SinkInstance {
   SinkLibrary lib_;
   void* self_ = nullptr;
   std::string name_;
+  std::string log_name_;
 };
 
 }  // namespace netmon::host

@@ -408,6 +408,43 @@ TEST(Bus, AnUnstartedSinkIsClosedByFinish) {
   EXPECT_TRUE(rec->seqs().empty());
 }
 
+TEST(Bus, AnUnstartedSinkWhoseCloseFailsStaysFailed) {
+  SampleBus bus(4);
+  auto rec = std::make_shared<Record>();
+  TestSink::Behaviour b;
+  b.close_throws = true;
+  std::vector<std::pair<SinkState, std::string>> ends;
+  bus.add_sink(std::make_unique<TestSink>("never", rec, b),
+               [&ends](const std::string&, SinkState st, const std::string& err) { ends.emplace_back(st, err); });
+  EXPECT_TRUE(bus.finish().empty());
+  EXPECT_EQ(bus.sinks()[0]->state(), SinkState::failed);
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_EQ(ends[0].first, SinkState::failed);
+  EXPECT_NE(ends[0].second.find("flush failed"), std::string::npos) << ends[0].second;
+}
+
+TEST(Bus, AnAbandonedSinkNeverCallsBackOnceItUnblocks) {
+  std::atomic<int> calls{0};
+  auto stuck = std::make_shared<Record>();
+  TestSink::Behaviour b;
+  b.gated = true;
+  b.throw_at = 0;  // fails once it gets going: would report through the callback
+  auto bus = std::make_unique<SampleBus>(4);
+  bus->add_sink(std::make_unique<TestSink>("stuck", stuck, b),
+                [&calls](const std::string&, SinkState, const std::string&) { ++calls; });
+  bus->start();
+  bus->publish(batch(0));
+  ASSERT_TRUE(stuck->wait_in_write());
+  EXPECT_EQ(bus->finish(std::chrono::steady_clock::now() + 50ms), std::vector<std::string>{"stuck"});
+  EXPECT_TRUE(netmon::host::sinks_left_running());
+  const SinkRunner* runner = bus->sinks()[0].get();
+  bus.reset();  // the owner of the callback's state goes, as run_host's stack does
+  stuck->release();
+  for (int i = 0; i < 500 && runner->state() == SinkState::running; ++i) std::this_thread::sleep_for(2ms);
+  EXPECT_EQ(runner->state(), SinkState::failed);  // the thread ran on and failed...
+  EXPECT_EQ(calls.load(), 0);                      // ...without calling back
+}
+
 TEST(Bus, ABlockedSinkIsAbandonedAtTheDeadlineNotWaitedFor) {
   SampleBus bus(4);
   auto stuck = std::make_shared<Record>();
