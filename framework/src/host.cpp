@@ -386,7 +386,9 @@ int list_plugins(const HostConfig& cfg) {
       if (!header) out += kind == LibraryKind::plugin ? "\nPlugins:\n" : "\nSinks:\n";
       header = true;
       out += fmt::format("  {:<12} {:<8} {}{}\n", e.name, e.version, e.description,
-                         e.shadowed ? " [shadowed by an earlier directory: " + e.path.string() + "]" : "");
+                         e.shadowed_by.empty()
+                             ? ""
+                             : " [not used: " + e.path.string() + "; " + e.shadowed_by.string() + " comes first]");
       if (!e.options_help.empty()) {
         std::string help = e.options_help;
         for (std::size_t pos = 0; (pos = help.find('\n', pos)) != std::string::npos; pos += 1)

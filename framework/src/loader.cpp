@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 #include <regex>
+#include <map>
 #include <set>
 
 namespace fs = std::filesystem;
@@ -213,7 +214,7 @@ fs::path PluginPath::resolve(const std::string& name_or_path, LibraryKind kind) 
 
 std::vector<PluginPath::Entry> PluginPath::list() const {
   std::vector<Entry> out;
-  std::set<std::string> seen;
+  std::map<std::string, fs::path> first;  // file name -> where it is first found
   for (const auto& dir : dirs_) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) continue;
@@ -225,19 +226,19 @@ std::vector<PluginPath::Entry> PluginPath::list() const {
     if (ec) throw Error("cannot read plugin directory " + dir.string() + ": " + ec.message());
     std::sort(files.begin(), files.end());
     for (const auto& p : files) {
-      Entry entry{LibraryKind::plugin, p.filename().string(), "", "", "", p, "", false};
-      entry.shadowed = !seen.insert(p.filename().string()).second;
+      Entry entry{LibraryKind::plugin, p.filename().string(), "", "", "", p, "", {}};
+      if (const auto [it, added] = first.emplace(p.filename().string(), p); !added) entry.shadowed_by = it->second;
       try {
         auto lib = Library::open(p);
         const auto text = [](const char* s) { return s ? std::string(s) : std::string(); };
         if (lib->symbol(NETMON_SINK_SYMBOL)) {
           auto s = load_sink_library(p);
           entry = {LibraryKind::sink, s.desc.name, text(s.desc.version), text(s.desc.description),
-                   text(s.desc.options_help), p, "", entry.shadowed};
+                   text(s.desc.options_help), p, "", entry.shadowed_by};
         } else {
           auto pl = load_plugin_library(p);
           entry = {LibraryKind::plugin, pl.desc.name, text(pl.desc.version), text(pl.desc.description),
-                   text(pl.desc.options_help), p, "", entry.shadowed};
+                   text(pl.desc.options_help), p, "", entry.shadowed_by};
         }
       } catch (const std::exception& e) {
         entry.error = e.what();

@@ -104,7 +104,9 @@ class PluginPath {
     std::string options_help;  // ABI 1.1: what the options are, or ""
     std::filesystem::path path;
     std::string error;  // set when the file could not be loaded
-    bool shadowed = false;  // a library of the same file name earlier in the path wins
+    // Set when a library of the same file name earlier in the path is the
+    // one used: that library's path.
+    std::filesystem::path shadowed_by;
   };
   // Every libnetmon_*.so in the path, loaded and described, in path order.
   [[nodiscard]] std::vector<Entry> list() const;

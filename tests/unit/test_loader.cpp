@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -488,6 +489,18 @@ TEST(PluginPath, TheFirstDirectoryHoldingANameWins) {
   EXPECT_EQ(both.resolve("json", LibraryKind::sink), kPluginDir / "libnetmon_json.so");
   const auto msg = error_of<Error>([&] { (void)both.resolve("nope", LibraryKind::plugin); });
   EXPECT_THAT(msg, HasSubstr(kFixtureDir.string() + ":" + kPluginDir.string()));
+}
+
+TEST(PluginPath, ListNamesTheLibraryThatShadowsAnother) {
+  TempDir first;
+  fs::copy_file(fixture("good"), first / "libnetmon_good.so");
+  const auto entries = PluginPath({first.path(), kFixtureDir}).list();
+  std::map<fs::path, fs::path> shadowed_by;
+  for (const auto& e : entries) shadowed_by[e.path] = e.shadowed_by;
+  ASSERT_TRUE(shadowed_by.count(first / "libnetmon_good.so"));
+  EXPECT_EQ(shadowed_by[first / "libnetmon_good.so"], fs::path()) << "the first one is the one used";
+  EXPECT_EQ(shadowed_by[fixture("good")], first / "libnetmon_good.so");
+  EXPECT_EQ(shadowed_by[fixture("cplugin")], fs::path()) << "found once: shadows nothing, shadowed by nothing";
 }
 
 TEST(PluginPath, ListDescribesEveryLibrary) {
