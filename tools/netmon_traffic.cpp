@@ -136,6 +136,11 @@ int main(int argc, char** argv) {
   app.add_option("--connections", connections, "With --tcp-server: connections to serve before exiting")
       ->check(CLI::Range(1, 1000));
   CLI11_PARSE(app, argc, argv);
+  if (port + dports - 1 > 65535) {
+    std::fprintf(stderr, "netmon-traffic: --port %d with --dports %d goes past port 65535; lower one of them\n", port,
+                 dports);
+    return 2;
+  }
 
   sockaddr_storage to{};
   socklen_t to_len = 0;
@@ -212,11 +217,14 @@ int main(int argc, char** argv) {
                                                  std::chrono::duration<double>(seconds))
                                      : std::chrono::steady_clock::time_point::max();
   while (sent < count) {
-    if ((sent & 1023) == 0 && std::chrono::steady_clock::now() >= stop_at) break;
     if (rate > 0) {
+      // Paced: the next datagram is due at a known time; none is sent past --seconds.
       const auto due = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                    std::chrono::duration<double>(static_cast<double>(sent) / rate));
+      if (due >= stop_at) break;
       std::this_thread::sleep_until(due);
+    } else if ((sent & 63) == 0 && std::chrono::steady_clock::now() >= stop_at) {
+      break;  // as fast as possible: the clock read every 64 datagrams, a few microseconds apart
     }
     const int fd = socks[sent % socks.size()];
     if (dports > 1) {
