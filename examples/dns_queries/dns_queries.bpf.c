@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /* dns_queries: DNS messages over UDP port 53 at TC ingress and egress:
  * queries, responses, error responses. Built on netmon's shared parser
- * (<netmon/bpf/parse.h>), which gives the transport header's offset. */
+ * (<netmon/bpf/parse.h>), which gives the transport header's offset; the
+ * DNS header itself is read with bpf_skb_load_bytes, linear part or not. */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
@@ -27,8 +28,7 @@ static __always_inline int count(struct __sk_buff *skb, __u32 direction)
 {
 	struct dns_counts *c = bpf_map_lookup_elem(&counts, &direction);
 	struct netmon_packet pkt;
-	struct dnshdr *dns;
-	void *data, *data_end;
+	struct dnshdr dns;
 	__u16 flags;
 
 	if (!c)
@@ -38,17 +38,16 @@ static __always_inline int count(struct __sk_buff *skb, __u32 direction)
 		return TC_ACT_UNSPEC;
 	if (pkt.dport != bpf_htons(53) && pkt.sport != bpf_htons(53))
 		return TC_ACT_UNSPEC;
-	/* Reload: the parser may have pulled the headers into the linear part. */
-	data = (void *)(long)skb->data;
-	data_end = (void *)(long)skb->data_end;
-	if (pkt.l4_off > 256) /* bounds the offset for the verifier; headers never reach it */
-		return TC_ACT_UNSPEC;
-	dns = data + pkt.l4_off + 8; /* past the UDP header */
-	if ((void *)(dns + 1) > data_end) {
+	/* The DNS header follows the UDP header, but not necessarily in the
+	 * skb's linear part: at TC a packet may carry its payload in page
+	 * fragments (UDP GSO, GRO, a sender's zero-copy or spliced pages), where
+	 * skb->data_end does not reach. bpf_skb_load_bytes copies it from
+	 * wherever it is; it fails only if the packet ends before 12 bytes. */
+	if (bpf_skb_load_bytes(skb, (__u32)pkt.l4_off + 8, &dns, sizeof(dns)) != 0) {
 		c->malformed++;
 		return TC_ACT_UNSPEC;
 	}
-	flags = bpf_ntohs(dns->flags);
+	flags = bpf_ntohs(dns.flags);
 	if (!(flags & 0x8000)) {
 		if (pkt.dport == bpf_htons(53))
 			c->queries++;
