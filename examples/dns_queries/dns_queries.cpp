@@ -3,6 +3,7 @@
 // direction, counted by a BPF program at TC. Built only against the installed
 // netmon SDK: find_package(netmon), <netmon/...> headers.
 #include <netmon/bpf.hpp>
+#include <netmon/iface.hpp>
 #include <netmon/plugin.hpp>
 #include <netmon/tc.hpp>
 
@@ -32,9 +33,13 @@ class DnsQueries final : public netmon::Plugin {
       attached.push_back(std::move(a));
     }
     attached_ = std::move(attached);
+    log_ = ctx.log;
   }
 
   void collect(std::int64_t, netmon::Emitter& out) override {
+    // An interface deleted while monitored took its hooks with it: drop it
+    // (detaching what is left, with a warning) and go on with the others.
+    netmon::drop_vanished(attached_, [](const Attached& a) -> const netmon::Interface& { return a.in.iface(); }, log_);
     for (const auto& a : attached_) {
       for (const std::uint32_t dir : {0u, 1u}) {
         dns_counts sum{};
@@ -44,7 +49,7 @@ class DnsQueries final : public netmon::Plugin {
           sum.errors += c.errors;
           sum.malformed += c.malformed;
         }
-        out.publish(netmon::Sample("dns")
+        out.publish(netmon::Sample("dns_queries")
                         .tag("ifname", a.in.iface().name)
                         .tag("direction", dir == 0 ? "ingress" : "egress")
                         .counter("queries", sum.queries)
@@ -65,6 +70,7 @@ class DnsQueries final : public netmon::Plugin {
   };
   netmon::bpf::TcMode attach_ = netmon::bpf::TcMode::automatic;
   std::vector<Attached> attached_;
+  netmon::Logger log_;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // @NAME@: the plugin. Loads one copy of the BPF program per interface,
 // attaches it at TC ingress and egress, and publishes the counts every interval.
 #include <netmon/bpf.hpp>
+#include <netmon/iface.hpp>
 #include <netmon/plugin.hpp>
 #include <netmon/tc.hpp>
 
@@ -33,11 +34,16 @@ class Plugin final : public netmon::Plugin {
       attached.push_back(std::move(a));
     }
     attached_ = std::move(attached);
+    log_ = ctx.log;  // for collect()
   }
 
   // Every interval: read the maps, publish samples. Counters are monotonic
   // totals; the host adds the <field>_per_sec rates.
   void collect(std::int64_t, netmon::Emitter& out) override {
+    // An interface deleted while monitored took its hooks with it: drop it
+    // (logging "<name> (ifindex N) is gone: no longer monitored") and go on
+    // with the others. The host stops once every interface is gone.
+    netmon::drop_vanished(attached_, [](const Attached& a) -> const netmon::Interface& { return a.in.iface(); }, log_);
     for (const auto& a : attached_) {
       for (const std::uint32_t dir : {0u, 1u}) {
         @NAME@_counts sum{};
@@ -67,6 +73,7 @@ class Plugin final : public netmon::Plugin {
   };
   netmon::bpf::TcMode attach_ = netmon::bpf::TcMode::automatic;
   std::vector<Attached> attached_;
+  netmon::Logger log_;
 };
 
 }  // namespace
