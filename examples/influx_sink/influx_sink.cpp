@@ -2,16 +2,19 @@
 // influx: writes every sample as InfluxDB line protocol, to stdout or to
 // --sink influx:PATH, one line per sample, flushed every interval:
 //
-//   dns,ifname=eth0,direction=ingress queries=42u,queries_per_sec=1.5 1795536678004073596
+//   dns_queries,ifname=eth0,direction=ingress queries=42u,queries_per_sec=1.5 1795536678004073596
 //
 // Escaping follows the line protocol: commas and spaces in measurement names,
 // commas, '=' and spaces in tag keys and values and field keys; string field
 // values are quoted with '"' and '\' escaped. Unsigned integers end in 'u',
-// signed ones in 'i'. Built only against the installed netmon SDK.
+// signed ones in 'i'. The protocol has no NaN or infinity: a float field
+// that is not finite is left out (and a sample left with no field at all is
+// not written). Built only against the installed netmon SDK.
 #include <netmon/output.hpp>
 #include <netmon/sink.hpp>
 
 #include <charconv>
+#include <cmath>
 #include <string>
 
 namespace {
@@ -61,7 +64,8 @@ class InfluxSink final : public netmon::Sink {
         if (!t.value.empty()) line += "," + escape(t.key, ",= ") + "=" + escape(t.value, ",= ");
       std::string fields;
       for (const auto& f : s.fields) {
-        if (const auto* d = std::get_if<double>(&f.value); d && !(*d == *d)) continue;  // NaN: not representable
+        // NaN and +-infinity: not representable (to_chars would write "nan", "inf").
+        if (const auto* d = std::get_if<double>(&f.value); d && !std::isfinite(*d)) continue;
         fields += (fields.empty() ? "" : ",") + escape(f.key, ",= ") + "=" + field_value(f.value);
       }
       if (fields.empty()) continue;  // the line protocol needs at least one field
