@@ -6,12 +6,22 @@
 //   NETMON_SDK_EXAMPLES  examples/' plugin directory
 //   NETMON_SDK_FIXTURES  tests/sdk/'s plugin directory
 //   NETMON_SDK_WORK      a scratch directory
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -19,6 +29,10 @@
 #include "support/netns.hpp"
 #include "support/root.hpp"
 #include "support/traffic.hpp"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
 
 namespace {
 
@@ -33,6 +47,164 @@ using netmon::test::VethPair;
 std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
+}
+
+// A DNS message: the 12-byte header (one question), then the question
+// netmon.test, type A, class IN.
+std::string dns_message(std::uint16_t id, std::uint16_t flags) {
+  std::string m;
+  const auto u16 = [&m](std::uint16_t v) {
+    m += static_cast<char>(v >> 8);
+    m += static_cast<char>(v & 0xff);
+  };
+  u16(id);
+  u16(flags);
+  u16(1);  // one question
+  for (int i = 0; i < 3; ++i) u16(0);  // no answer, authority or additional record
+  for (const std::string label : {"netmon", "test"}) m += static_cast<char>(label.size()) + label;
+  m += '\0';
+  u16(1);  // type A
+  u16(1);  // class IN
+  return m;
+}
+
+// Sends each payload as one UDP datagram from src:sport (0: any port) to
+// dst:dport, from the network namespace `ns` ("": the test's own), on a
+// socket with UDP_SEGMENT set. The kernel then builds each datagram's skb
+// with only the headers in its linear part and the payload in page
+// fragments, as GSO, GRO or a zero-copy sender make packets at TC. Returns
+// how many were sent.
+std::size_t send_paged_udp(const std::string& ns, const std::string& src, int sport, const std::string& dst, int dport,
+                           const std::vector<std::string>& payloads) {
+  std::size_t sent = 0;
+  std::string error;
+  // A thread of its own: setns(CLONE_NEWNET) changes the calling thread's
+  // namespace only, and this one ends with it.
+  std::thread t([&] {
+    const auto fail = [&error](const std::string& what) { error = what + ": " + std::strerror(errno); };
+    if (!ns.empty()) {
+      const int nsfd = ::open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+      if (nsfd < 0) return fail("open /run/netns/" + ns);
+      const int r = ::setns(nsfd, CLONE_NEWNET);
+      ::close(nsfd);
+      if (r != 0) return fail("setns " + ns);
+    }
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return fail("socket");
+    const int gso_size = 1400;
+    sockaddr_in from{}, to{};
+    from.sin_family = to.sin_family = AF_INET;
+    from.sin_port = htons(static_cast<std::uint16_t>(sport));
+    to.sin_port = htons(static_cast<std::uint16_t>(dport));
+    if (::setsockopt(fd, SOL_UDP, UDP_SEGMENT, &gso_size, sizeof gso_size) != 0) fail("setsockopt UDP_SEGMENT");
+    else if (::inet_pton(AF_INET, src.c_str(), &from.sin_addr) != 1 ||
+             ::inet_pton(AF_INET, dst.c_str(), &to.sin_addr) != 1)
+      error = "bad address " + src + " or " + dst;
+    else if (::bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from) != 0) fail("bind " + src);
+    else
+      for (const auto& p : payloads) {
+        if (::sendto(fd, p.data(), p.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) !=
+            static_cast<ssize_t>(p.size()))
+          break;
+        ++sent;
+      }
+    if (error.empty() && sent < payloads.size()) fail("sendto " + dst);
+    ::close(fd);
+  });
+  t.join();
+  EXPECT_EQ(error, "");
+  return sent;
+}
+
+// Why a line is not valid InfluxDB line protocol
+// (measurement[,tag=value...] field=value[,field=value...] timestamp), or ""
+// if it is. Field values: floats (finite: the protocol has no NaN or
+// infinity), integers ending in i or u, booleans, quoted strings.
+std::string line_protocol_error(const std::string& line) {
+  // Splits at unescaped `sep` outside double quotes.
+  const auto split = [](const std::string& text, char sep, bool quotes) {
+    std::vector<std::string> parts(1);
+    bool quoted = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (c == '\\' && i + 1 < text.size()) {
+        parts.back() += text.substr(i++, 2);
+        continue;
+      }
+      if (quotes && c == '"') quoted = !quoted;
+      if (c == sep && !quoted) parts.emplace_back();
+      else parts.back() += c;
+    }
+    return parts;
+  };
+  const auto sections = split(line, ' ', true);
+  if (sections.size() != 3) return "not three space-separated sections";
+  if (!std::regex_match(sections[2], std::regex(R"(-?\d+)"))) return "bad timestamp " + sections[2];
+  const auto series = split(sections[0], ',', false);
+  if (series[0].empty()) return "no measurement";
+  for (std::size_t i = 1; i < series.size(); ++i) {
+    const auto kv = split(series[i], '=', false);
+    if (kv.size() != 2 || kv[0].empty() || kv[1].empty()) return "bad tag " + series[i];
+  }
+  static const std::regex value(
+      R"(-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|-?\d+i|\d+u|t|T|true|True|TRUE|f|F|false|False|FALSE|"([^"\\]|\\.)*")");
+  for (const auto& f : split(sections[1], ',', true)) {
+    const auto eq = f.find('=');  // field keys here have no escaped '='
+    if (eq == std::string::npos || eq == 0) return "bad field " + f;
+    if (!std::regex_match(f.substr(eq + 1), value)) return "bad field value " + f;
+  }
+  return "";
+}
+
+// netmon-host (the command `cmd`) runs `plugins` on two veth pairs, and one
+// pair is deleted under it. Each plugin must say so once (a warning naming the
+// interface), publish nothing more of it (its `measurements`, tagged ifname)
+// and go on with the other interface, without an error; SIGINT then ends the
+// host with 0, leaving nothing on the remaining interface.
+void expect_deleted_interface_dropped(std::vector<std::string> cmd, const std::vector<std::string>& plugins,
+                                      const std::vector<std::string>& measurements) {
+  VethPair keep;
+  auto gone = std::make_unique<VethPair>();
+  const std::string gone_if = gone->host_if();
+  std::string list;
+  for (const auto& p : plugins) list += (list.empty() ? "" : ",") + p;
+  cmd.insert(cmd.end(), {"--plugins", list, "--iface", keep.host_if(), "--iface", gone_if, "--sink", "json",
+                         "--interval", "200ms"});
+  Subprocess p(cmd);
+  std::vector<nlohmann::json> seen;
+  for (const auto& m : measurements)  // every plugin is collecting on both interfaces
+    for (const auto& iface : {keep.host_if(), gone_if})
+      ASSERT_TRUE(netmon::test::next_json(p, sample_of(m, {{"ifname", iface}}), 15s, &seen))
+          << m << " on " << iface << ":\n"
+          << p.stderr_text();
+  gone.reset();  // deletes the pair and its namespace under the plugins' feet
+  netmon::test::next_json(p, [](const nlohmann::json&) { return false; }, 1s, &seen);  // what came meanwhile
+  const std::size_t before = seen.size();
+  for (int round = 0; round < 2; ++round)  // the remaining interface goes on
+    for (const auto& m : measurements)
+      ASSERT_TRUE(netmon::test::next_json(p, sample_of(m, {{"ifname", keep.host_if()}}), 5s, &seen))
+          << m << " stopped publishing " << keep.host_if() << ":\n"
+          << p.stderr_text();
+  p.signal(SIGINT);
+  const auto st = p.wait(15s);
+  ASSERT_TRUE(st) << "netmon-host did not stop";
+  EXPECT_EQ(st->code, 0) << p.stderr_text();
+  for (auto& j : json_lines(p.stdout_rest())) seen.push_back(j);
+  for (std::size_t i = before; i < seen.size(); ++i)
+    EXPECT_NE(seen[i]["tags"].value("ifname", ""), gone_if) << seen[i].dump();
+  const std::string& err = p.stderr_text();
+  for (const auto& plugin : plugins) {
+    const std::string said = plugin + ": " + gone_if + " (ifindex ";
+    const auto at = err.find(said);
+    ASSERT_NE(at, std::string::npos) << plugin << " did not say " << gone_if << " is gone:\n" << err;
+    EXPECT_NE(err.find("is gone: no longer monitored", at), std::string::npos) << err;
+    EXPECT_EQ(err.find(said, at + 1), std::string::npos) << plugin << " said it twice:\n" << err;
+  }
+  for (const auto& l : lines_of(err)) EXPECT_EQ(l.find(": error:"), std::string::npos) << l;
+  // Nothing is left on the other interface: no TC filter, no clsact.
+  for (const char* dir : {"ingress", "egress"})
+    EXPECT_TRUE(netmon::test::tc_filters(keep.host_if(), dir).empty()) << dir << " filters are left";
+  netmon::test::expect_nothing_left(keep.host_if());
 }
 
 class Sdk : public ::testing::Test {
@@ -61,11 +233,11 @@ class Sdk : public ::testing::Test {
 
 TEST_F(Sdk, ExamplePluginCountsExactlyAndExampleSinkWritesLineProtocol) {
   VethPair v;
-  const std::string lp = work_ + "/dns.lp";
+  const std::string lp = work_ + "/dns_queries.lp";
   Subprocess p(host({"--plugins", "dns_queries,c_ifstats", "--iface", v.host_if(), "--sink", "json", "--sink",
                      "influx:" + lp, "--interval", "200ms"}));
   std::vector<nlohmann::json> seen;
-  const auto dns_in = sample_of("dns", {{"ifname", v.host_if()}, {"direction", "ingress"}});
+  const auto dns_in = sample_of("dns_queries", {{"ifname", v.host_if()}, {"direction", "ingress"}});
   ASSERT_TRUE(netmon::test::next_json(p, dns_in, 15s, &seen)) << p.stderr_text();
   constexpr std::uint64_t kQueries = 777;
   const auto r = netmon::test::traffic(v, "--port 53 --dns netmon.test --count " + std::to_string(kQueries), 30s);
@@ -78,8 +250,11 @@ TEST_F(Sdk, ExamplePluginCountsExactlyAndExampleSinkWritesLineProtocol) {
   for (auto& j : json_lines(p.stdout_rest())) seen.push_back(j);
   std::optional<nlohmann::json> last_dns, last_if;
   for (const auto& j : seen) {
+    // Every measurement is named after its plugin (docs/SAMPLES.md).
+    const std::string m = j["measurement"];
+    EXPECT_TRUE(m.rfind("dns_queries", 0) == 0 || m.rfind("c_ifstats", 0) == 0 || m.rfind("netmon_host", 0) == 0) << m;
     if (dns_in(j)) last_dns = j;
-    if (sample_of("ifstats", {{"ifname", v.host_if()}})(j)) last_if = j;
+    if (sample_of("c_ifstats", {{"ifname", v.host_if()}})(j)) last_if = j;
   }
   ASSERT_TRUE(last_dns && last_if);
   // The example plugin's own BPF program counted every query, exactly.
@@ -93,12 +268,123 @@ TEST_F(Sdk, ExamplePluginCountsExactlyAndExampleSinkWritesLineProtocol) {
   std::ifstream in(lp);
   std::string line, last_lp;
   while (std::getline(in, line))
-    if (line.rfind("dns,ifname=" + v.host_if() + ",direction=ingress ", 0) == 0) last_lp = line;
+    if (line.rfind("dns_queries,ifname=" + v.host_if() + ",direction=ingress ", 0) == 0) last_lp = line;
   EXPECT_NE(last_lp.find(" queries=" + std::to_string(kQueries) + "u,responses=0u,errors=0u,malformed=0u,"),
             std::string::npos)
       << last_lp;
   EXPECT_NE(last_lp.find(" " + std::to_string((*last_dns)["timestamp_ns"].get<std::int64_t>())), std::string::npos)
       << last_lp;
+}
+
+// At TC a packet's payload may lie outside the skb's linear part (page
+// fragments: UDP GSO, GRO, zero-copy senders); the example plugin must read
+// the DNS header there too, in both directions, not count it malformed.
+TEST_F(Sdk, ExamplePluginReadsTheDnsHeaderOutsideTheLinearPart) {
+  VethPair v;
+  Subprocess p(host({"--plugins", "dns_queries", "--iface", v.host_if(), "--sink", "json", "--interval", "200ms"}));
+  const auto in = sample_of("dns_queries", {{"ifname", v.host_if()}, {"direction", "ingress"}});
+  const auto out = sample_of("dns_queries", {{"ifname", v.host_if()}, {"direction", "egress"}});
+  std::vector<nlohmann::json> seen;
+  ASSERT_TRUE(netmon::test::next_json(p, in, 15s, &seen)) << p.stderr_text();
+
+  constexpr std::size_t kQueries = 300, kResponses = 200, kErrors = 50, kShort = 4, kEgressQueries = 100;
+  std::vector<std::string> responses(kResponses - kErrors, dns_message(7, 0x8180));  // QR, RD, RA, NOERROR
+  responses.insert(responses.end(), kErrors, dns_message(8, 0x8183));                 // NXDOMAIN
+  // Into the host end (its ingress): queries to port 53, responses from port
+  // 53, and port-53 datagrams shorter than a DNS header.
+  EXPECT_EQ(send_paged_udp(v.ns(), v.peer_ip(), 0, v.host_ip(), 53,
+                           std::vector<std::string>(kQueries, dns_message(1, 0x0100))),
+            kQueries);
+  EXPECT_EQ(send_paged_udp(v.ns(), v.peer_ip(), 53, v.host_ip(), 40053, responses), kResponses);
+  EXPECT_EQ(send_paged_udp(v.ns(), v.peer_ip(), 0, v.host_ip(), 53, std::vector<std::string>(kShort, "short")),
+            kShort);
+  // Out of the host end (its egress): queries to the namespace.
+  EXPECT_EQ(send_paged_udp("", v.host_ip(), 0, v.peer_ip(), 53,
+                           std::vector<std::string>(kEgressQueries, dns_message(2, 0x0100))),
+            kEgressQueries);
+  std::this_thread::sleep_for(300ms);
+  p.signal(SIGINT);
+  const auto st = p.wait(15s);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->code, 0) << p.stderr_text();
+  for (auto& j : json_lines(p.stdout_rest())) seen.push_back(j);
+  const auto last_in = netmon::test::last_of(seen, in);
+  const auto last_out = netmon::test::last_of(seen, out);
+  ASSERT_TRUE(last_in && last_out);
+  EXPECT_EQ(netmon::test::field_u64(*last_in, "queries"), kQueries) << last_in->dump();
+  EXPECT_EQ(netmon::test::field_u64(*last_in, "responses"), kResponses) << last_in->dump();
+  EXPECT_EQ(netmon::test::field_u64(*last_in, "errors"), kErrors) << last_in->dump();
+  EXPECT_EQ(netmon::test::field_u64(*last_in, "malformed"), kShort) << last_in->dump();
+  EXPECT_EQ(netmon::test::field_u64(*last_out, "queries"), kEgressQueries) << last_out->dump();
+  EXPECT_EQ(netmon::test::field_u64(*last_out, "malformed"), 0u) << last_out->dump();
+}
+
+// An interface deleted while monitored: both example plugins drop it and go
+// on with the others (the C one reads the kernel's counters by index).
+// dns_queries on netlink filters (the template's test has tcx links): their
+// removal must cope with the interface being gone.
+TEST_F(Sdk, ExamplePluginsDropADeletedInterfaceAndGoOn) {
+  expect_deleted_interface_dropped(
+      {prefix_ + "/bin/netmon-host", "--plugin-dir", examples_, "-o", "dns_queries.attach=netlink"},
+      {"dns_queries", "c_ifstats"}, {"dns_queries", "c_ifstats"});
+}
+
+// A renamed interface is the same interface (same index): the C plugin goes
+// on reading its counters under the new name, in the series it began.
+TEST_F(Sdk, ExampleCPluginFollowsARenamedInterface) {
+  VethPair v;
+  Subprocess p(host({"--plugins", "c_ifstats", "--iface", v.host_if(), "--sink", "json", "--interval", "100ms"}));
+  const auto mine = sample_of("c_ifstats", {{"ifname", v.host_if()}});
+  std::vector<nlohmann::json> seen;
+  ASSERT_TRUE(netmon::test::next_json(p, mine, 15s, &seen)) << p.stderr_text();
+  const std::string renamed = "nmtren" + std::to_string(getpid() % 100000);
+  ASSERT_EQ(netmon::test::sh("ip link set " + v.host_if() + " down && ip link set " + v.host_if() + " name " +
+                             renamed + " && ip link set " + renamed + " up"),
+            0);
+  netmon::test::send_udp(v, 50, 100);  // counted under the new name
+  netmon::test::next_json(p, [](const nlohmann::json&) { return false; }, 500ms, &seen);
+  p.signal(SIGINT);
+  const auto st = p.wait(15s);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->code, 0) << p.stderr_text();
+  for (auto& j : json_lines(p.stdout_rest())) seen.push_back(j);
+  const auto last = netmon::test::last_of(seen, mine);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(netmon::test::field_u64(*last, "rx_packets"),
+            std::stoull(netmon::test::sh_out("cat /sys/class/net/" + renamed + "/statistics/rx_packets")));
+  EXPECT_GE(netmon::test::field_u64(*last, "rx_packets"), 50u);
+  EXPECT_EQ(p.stderr_text().find("is gone"), std::string::npos) << p.stderr_text();
+  for (const auto& l : lines_of(p.stderr_text())) EXPECT_EQ(l.find(": error:"), std::string::npos) << l;
+  // Removing the namespace (VethPair) takes the pair with it, but not at once.
+  netmon::test::sh("ip link del " + renamed + " 2>/dev/null");
+}
+
+// The line protocol has no NaN or infinity: the example sink leaves such
+// fields out, and a sample with no field left out altogether; every line it
+// writes is valid.
+TEST_F(Sdk, ExampleSinkWritesOnlyValidLineProtocolForNonFiniteFloats) {
+  const std::string lp = work_ + "/nonfinite.lp";
+  const auto r = netmon::test::run(host({"--plugins", "nonfinite", "--iface", "lo", "--sink", "influx:" + lp,
+                                         "--count", "2", "--interval", "50ms"}));
+  ASSERT_EQ(r.status.code, 0) << r.err;
+  std::ifstream in(lp);
+  int lines = 0, mixed = 0, large = 0;
+  for (std::string line; std::getline(in, line); ++lines) {
+    EXPECT_EQ(line_protocol_error(line), "") << line;
+    if (line.rfind("nonfinite,case=mixed ", 0) == 0) {
+      ++mixed;
+      EXPECT_TRUE(std::regex_match(line, std::regex(R"(nonfinite,case=mixed finite=1\.5,count=7u \d+)"))) << line;
+    } else if (line.rfind("nonfinite,case=large ", 0) == 0) {
+      ++large;
+      EXPECT_TRUE(std::regex_match(line, std::regex(R"(nonfinite,case=large big=1e\+300,small=-2\.5e-300 \d+)")))
+          << line;
+    } else {
+      EXPECT_EQ(line.rfind("nonfinite", 0), std::string::npos) << "a sample with no finite field: " << line;
+    }
+  }
+  EXPECT_EQ(mixed, 2);
+  EXPECT_EQ(large, 2);
+  EXPECT_GE(lines, 4);
 }
 
 TEST_F(Sdk, PlainCPluginLoadsAndPublishes) {
@@ -186,6 +472,10 @@ TEST_F(Sdk, TemplateBuildsTestsAndLoads) {
                          "--iface", v.host_if(), "--sink", "json", "--count", "1", "--interval", "100ms"});
   ASSERT_EQ(r.status.code, 0) << r.err;
   EXPECT_NE(r.out.find("\"measurement\":\"my_probe\""), std::string::npos) << r.out;
+  // The template drops an interface deleted while monitored and goes on.
+  SCOPED_TRACE("the template with an interface deleted while monitored");
+  expect_deleted_interface_dropped({prefix_ + "/bin/netmon-host", "--plugin-dir", dir + "/build/plugins"},
+                                   {"my_probe"}, {"my_probe"});
 }
 
 // The pkg-config file is enough for a plugin in C: no CMake at all.
@@ -200,7 +490,7 @@ TEST_F(Sdk, PkgConfigBuildsTheCPlugin) {
   const auto run = netmon::test::run({prefix_ + "/bin/netmon-host", "--plugins", out, "--iface", "lo", "--sink", "json",
                                       "--count", "1", "--interval", "50ms"});
   ASSERT_EQ(run.status.code, 0) << run.err;
-  EXPECT_NE(run.out.find("\"measurement\":\"ifstats\""), std::string::npos);
+  EXPECT_NE(run.out.find("\"measurement\":\"c_ifstats\""), std::string::npos) << run.out;
 }
 
 }  // namespace
