@@ -15,7 +15,7 @@ constexpr std::uint8_t kTcp = 6;
 constexpr std::uint8_t kUdp = 17;
 constexpr std::uint8_t kIcmpV6 = 58;
 
-// The tags that identify a flow (flow_top without rank, and flow_end).
+// The tags that identify a flow (flow_top without rank, and flow_top_end).
 void flow_tags(Sample& s, const flow_top_key& k, const SampleOptions& opts) {
   s.tag("ifname", opts.ifname ? opts.ifname(k.ifindex) : "if" + std::to_string(k.ifindex))
       .tag("ifindex", std::to_string(k.ifindex))
@@ -111,7 +111,7 @@ std::vector<Sample> build_samples(const CollectResult& r, const TableInfo& table
 
   if (opts.finished) {
     for (const EndedFlow& e : r.ended) {
-      Sample s("flow_end");
+      Sample s("flow_top_end");
       flow_tags(s, e.key, opts);
       s.tag("reason", to_string(e.reason)).gauge("packets", e.value.packets).gauge("bytes", e.value.bytes);
       time_fields(s, e.value, opts);

@@ -33,7 +33,7 @@ struct TableInfo {
 
 struct SampleOptions {
   SortKey sort = SortKey::packets;
-  bool finished = false;  // publish flow_end samples
+  bool finished = false;  // publish flow_top_end samples
   // Unix ns minus the BPF timestamps' clock (CLOCK_MONOTONIC), now.
   std::int64_t unix_offset_ns = 0;
   // ifindex -> interface name.
@@ -41,7 +41,7 @@ struct SampleOptions {
 };
 
 // flow_top (one per top flow, rank 1 first), flow_top_other, flow_top_table,
-// then flow_end (one per flow ended this interval, if opts.finished).
+// then flow_top_end (one per flow ended this interval, if opts.finished).
 std::vector<Sample> build_samples(const CollectResult& r, const TableInfo& table, const SampleOptions& opts);
 
 }  // namespace netmon::flow_top

@@ -156,7 +156,7 @@ NETMON_PLUGIN_WITH_OPTIONS(
     "table_size      16..16777216          65536  flows the kernel table holds\n"
     "idle_timeout    duration              30s    a flow with no packet for this long ends\n"
     "active_timeout  duration              30m    a flow older than this is cut and restarts\n"
-    "finished        true|false            false  publish a flow_end sample for every ended flow\n"
+    "finished        true|false            false  publish a flow_top_end sample for every ended flow\n"
     "read            auto|batch|iterate    auto   how the table is read\n"
     "attach          auto|tcx|netlink      auto   tcx links, or filters on a clsact qdisc\n"
     "priority        1..65535              49154  the netlink filter's priority")

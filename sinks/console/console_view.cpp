@@ -122,7 +122,7 @@ struct View {
       flow_other = &s;
     } else if (m == "flow_top_table") {
       flow_table = &s;
-    } else if (m == "tc_stats_class" || m == "netmon_host" || m == "flow_end") {
+    } else if (m == "tc_stats_class" || m == "netmon_host" || m == "flow_top_end") {
       // Detail the console leaves to the json and csv sinks.
     } else if (m == "netmon_host_sink") {
       if (const auto dropped = s.u64("dropped_batches"); dropped && *dropped > 0)

@@ -117,7 +117,7 @@ TEST(E2eAll, ExactCountsFlowsAndRanksWithAllThreePlugins) {
   // The TCP connection ended with FIN: published once as finished flows, exact in both directions.
   std::vector<nlohmann::json> ended;
   for (const auto& s : host.samples())
-    if (s["measurement"] == "flow_end" && s["tags"]["proto"] == "tcp") ended.push_back(s);
+    if (s["measurement"] == "flow_top_end" && s["tags"]["proto"] == "tcp") ended.push_back(s);
   const auto* tcp_in = find_flow(ended, {{"direction", "ingress"}, {"dst", v.host_ip()}, {"dport", "9100"}});
   const auto* tcp_out = find_flow(ended, {{"direction", "egress"}, {"src", v.host_ip()}, {"sport", "9100"}});
   ASSERT_NE(tcp_in, nullptr) << "no finished TCP ingress flow";

@@ -602,7 +602,7 @@ TEST(FlowSamples, SchemaOfEveryMeasurement) {
   EXPECT_EQ(table.u64("read_duration_us"), 42u);
 
   const auto& end = samples[6];
-  EXPECT_EQ(end.measurement, "flow_end");
+  EXPECT_EQ(end.measurement, "flow_top_end");
   EXPECT_EQ(names(end.tags), (std::vector<std::string>{"ifname", "ifindex", "direction", "family", "proto", "src",
                                                         "dst", "sport", "dport", "reason"}));
   EXPECT_EQ(names(end.fields), (std::vector<std::string>{"packets", "bytes", "first_seen", "last_seen", "duration_s",
@@ -613,7 +613,7 @@ TEST(FlowSamples, SchemaOfEveryMeasurement) {
   EXPECT_EQ(reasons["udp"], "idle");
 
   opts.finished = false;
-  EXPECT_EQ(build_samples(r, info, opts).size(), 6u);  // no flow_end without finished=true
+  EXPECT_EQ(build_samples(r, info, opts).size(), 6u);  // no flow_top_end without finished=true
 }
 
 TEST(FlowSamples, TcpFlagsText) {

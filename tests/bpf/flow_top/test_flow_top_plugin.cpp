@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The flow_top plugin in-process on a veth pair: real UDP flows from the
 // namespace appear with their exact counts, top N plus the remainder is the
-// table, a flow idle past the timeout ends once (flow_end), and stop() leaves
+// table, a flow idle past the timeout ends once (flow_top_end), and stop() leaves
 // nothing attached.
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
@@ -92,7 +92,7 @@ TEST(FlowTopPlugin, RealFlowsOnAVethPairWithExactCounts) {
   std::this_thread::sleep_for(1200ms);
   const auto later = collect(*p);
   std::uint64_t udp_ended = 0;
-  for (const Sample* s : named(later, "flow_end")) {
+  for (const Sample* s : named(later, "flow_top_end")) {
     EXPECT_EQ(tag(*s, "reason"), "idle");
     if (tag(*s, "proto") == "udp" && tag(*s, "direction") == "ingress") {
       ++udp_ended;
@@ -101,7 +101,7 @@ TEST(FlowTopPlugin, RealFlowsOnAVethPairWithExactCounts) {
   }
   EXPECT_EQ(udp_ended, 3u);
   const auto again = collect(*p);
-  EXPECT_TRUE(named(again, "flow_end").empty()) << "a flow ended twice";
+  EXPECT_TRUE(named(again, "flow_top_end").empty()) << "a flow ended twice";
   EXPECT_EQ(named(again, "flow_top_table")[0]->u64("entries"), 0u);
 
   p->stop();
