@@ -11,10 +11,10 @@
 # (run netmon-host --plugin-dir there) and installs to
 # <your prefix>/lib/netmon/plugins.
 include_guard(GLOBAL)
-# Cached: the functions run in other directories' scopes than this file's.
-set(_NETMON_PLUGIN_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}" CACHE INTERNAL "netmon's CMake helpers")
 
 function(_netmon_add_library kind name)
+  # netmon_exports.map lies beside this file, in the tree and once installed.
+  set(exports "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/netmon_exports.map")
   cmake_parse_arguments(ARG "NO_INSTALL" "OUTPUT_DIRECTORY" "SOURCES;LIBRARIES" ${ARGN})
   if(NOT ARG_OUTPUT_DIRECTORY)
     if(DEFINED NETMON_PLUGIN_OUTPUT_DIR)
@@ -41,8 +41,8 @@ function(_netmon_add_library kind name)
   # Export the descriptor only, also hiding template instantiations from
   # system headers that visibility alone does not catch.
   target_link_options(${target} PRIVATE -Wl,--no-undefined
-    "-Wl,--version-script=${_NETMON_PLUGIN_CMAKE_DIR}/netmon_exports.map")
-  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${_NETMON_PLUGIN_CMAKE_DIR}/netmon_exports.map")
+    "-Wl,--version-script=${exports}")
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${exports}")
   if(NOT ARG_NO_INSTALL)
     install(TARGETS ${target} LIBRARY DESTINATION ${reldir})
   endif()

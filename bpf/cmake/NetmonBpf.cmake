@@ -11,16 +11,6 @@ include_guard(GLOBAL)
 find_program(NETMON_BPF_CLANG NAMES clang clang-16 clang-15 clang-14 REQUIRED)
 find_program(NETMON_BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin /usr/local/sbin REQUIRED)
 
-# The BPF-side headers: beside this file in netmon's tree, or as the package
-# configuration says once installed. Cached: the function runs in other
-# directories' scopes than this file's.
-if(DEFINED NETMON_BPF_INCLUDE_DIRS)
-  set(_NETMON_BPF_INCLUDE_DIRS "${NETMON_BPF_INCLUDE_DIRS}" CACHE INTERNAL "netmon BPF headers")
-else()
-  get_filename_component(_dir "${CMAKE_CURRENT_LIST_DIR}/../include" ABSOLUTE)
-  set(_NETMON_BPF_INCLUDE_DIRS "${_dir}" CACHE INTERNAL "netmon BPF headers")
-endif()
-
 function(netmon_bpf_skeleton target)
   cmake_parse_arguments(ARG "" "SOURCE;NAME" "INCLUDES" ${ARGN})
   if(NOT ARG_SOURCE)
@@ -44,8 +34,14 @@ function(netmon_bpf_skeleton target)
     set(target_arch "${arch}")
   endif()
 
-  set(incs)
-  foreach(dir ${_NETMON_BPF_INCLUDE_DIRS} ${ARG_INCLUDES})
+  # netmon's BPF-side headers are those of the netmon::bpf_headers target:
+  # its source tree's or its installed ones, as the target says where it is
+  # defined (empty entries, such as the install path in the build tree,
+  # filtered out).
+  set(netmon_incs
+    "$<FILTER:$<TARGET_PROPERTY:netmon::bpf_headers,INTERFACE_INCLUDE_DIRECTORIES>,INCLUDE,.>")
+  set(incs "$<$<BOOL:${netmon_incs}>:-I$<JOIN:${netmon_incs},$<SEMICOLON>-I>>")
+  foreach(dir ${ARG_INCLUDES})
     get_filename_component(dir "${dir}" ABSOLUTE)
     list(APPEND incs "-I${dir}")
   endforeach()
@@ -64,6 +60,7 @@ function(netmon_bpf_skeleton target)
     DEPENDS "${src}"
     DEPFILE "${obj}.d"
     COMMENT "BPF ${ARG_NAME}: compiling ${ARG_SOURCE}"
+    COMMAND_EXPAND_LISTS
     VERBATIM)
   add_custom_command(
     OUTPUT "${skel}"
