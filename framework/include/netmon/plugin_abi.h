@@ -24,6 +24,9 @@
  *   - Descriptor strings (name, version, description) are static.
  *   - The string returned by last_error() is owned by the instance and stays
  *     valid until the next call on that instance.
+ *   - The exception: the log callback and its host_ctx, in the contexts given
+ *     to start() and open(), stay valid until the instance is destroyed. Keep
+ *     them to log from later calls.
  *
  * Threads
  *   - A plugin instance is driven from one thread (the host's scheduler):
