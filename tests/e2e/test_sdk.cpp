@@ -51,6 +51,16 @@ std::string env(const char* name) {
 
 // A DNS message: the 12-byte header (one question), then the question
 // netmon.test, type A, class IN.
+// Stops netmon-host with SIGINT (it collects once more, then exits), expects
+// a clean exit, and appends the samples it wrote meanwhile to seen.
+void stop_cleanly(Subprocess& p, std::vector<nlohmann::json>& seen) {
+  p.signal(SIGINT);
+  const auto st = p.wait(15s);
+  ASSERT_TRUE(st) << "netmon-host did not stop";
+  EXPECT_EQ(st->code, 0) << p.stderr_text();
+  for (auto& j : json_lines(p.stdout_rest())) seen.push_back(j);
+}
+
 std::string dns_message(std::uint16_t id, std::uint16_t flags) {
   std::string m;
   const auto u16 = [&m](std::uint16_t v) {
@@ -185,11 +195,7 @@ void expect_deleted_interface_dropped(std::vector<std::string> cmd, const std::v
       ASSERT_TRUE(netmon::test::next_json(p, sample_of(m, {{"ifname", keep.host_if()}}), 5s, &seen))
           << m << " stopped publishing " << keep.host_if() << ":\n"
           << p.stderr_text();
-  p.signal(SIGINT);
-  const auto st = p.wait(15s);
-  ASSERT_TRUE(st) << "netmon-host did not stop";
-  EXPECT_EQ(st->code, 0) << p.stderr_text();
-  for (auto& j : json_lines(p.stdout_rest())) seen.push_back(j);
+  ASSERT_NO_FATAL_FAILURE(stop_cleanly(p, seen));
   for (std::size_t i = before; i < seen.size(); ++i)
     EXPECT_NE(seen[i]["tags"].value("ifname", ""), gone_if) << seen[i].dump();
   const std::string& err = p.stderr_text();
@@ -243,11 +249,7 @@ TEST_F(Sdk, ExamplePluginCountsExactlyAndExampleSinkWritesLineProtocol) {
   const auto r = netmon::test::traffic(v, "--port 53 --dns netmon.test --count " + std::to_string(kQueries), 30s);
   ASSERT_EQ(r.status.code, 0) << r.err;
   std::this_thread::sleep_for(300ms);
-  p.signal(SIGINT);
-  const auto st = p.wait(15s);
-  ASSERT_TRUE(st);
-  EXPECT_EQ(st->code, 0) << p.stderr_text();
-  for (auto& j : json_lines(p.stdout_rest())) seen.push_back(j);
+  ASSERT_NO_FATAL_FAILURE(stop_cleanly(p, seen));
   std::optional<nlohmann::json> last_dns, last_if;
   for (const auto& j : seen) {
     // Every measurement is named after its plugin (docs/SAMPLES.md).
@@ -303,11 +305,7 @@ TEST_F(Sdk, ExamplePluginReadsTheDnsHeaderOutsideTheLinearPart) {
                            std::vector<std::string>(kEgressQueries, dns_message(2, 0x0100))),
             kEgressQueries);
   std::this_thread::sleep_for(300ms);
-  p.signal(SIGINT);
-  const auto st = p.wait(15s);
-  ASSERT_TRUE(st);
-  EXPECT_EQ(st->code, 0) << p.stderr_text();
-  for (auto& j : json_lines(p.stdout_rest())) seen.push_back(j);
+  ASSERT_NO_FATAL_FAILURE(stop_cleanly(p, seen));
   const auto last_in = netmon::test::last_of(seen, in);
   const auto last_out = netmon::test::last_of(seen, out);
   ASSERT_TRUE(last_in && last_out);
@@ -343,11 +341,7 @@ TEST_F(Sdk, ExampleCPluginFollowsARenamedInterface) {
             0);
   netmon::test::send_udp(v, 50, 100);  // counted under the new name
   netmon::test::next_json(p, [](const nlohmann::json&) { return false; }, 500ms, &seen);
-  p.signal(SIGINT);
-  const auto st = p.wait(15s);
-  ASSERT_TRUE(st);
-  EXPECT_EQ(st->code, 0) << p.stderr_text();
-  for (auto& j : json_lines(p.stdout_rest())) seen.push_back(j);
+  ASSERT_NO_FATAL_FAILURE(stop_cleanly(p, seen));
   const auto last = netmon::test::last_of(seen, mine);
   ASSERT_TRUE(last);
   EXPECT_EQ(netmon::test::field_u64(*last, "rx_packets"),
