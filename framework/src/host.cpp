@@ -165,6 +165,14 @@ std::vector<Interface> resolve_interfaces(const std::vector<std::string>& names)
 }  // namespace
 
 int run_host(const HostConfig& cfg) {
+  // 0. The ready file's temporary copy, first: a bad path fails before
+  // anything is loaded, opened or attached, and a stale file from a killed
+  // run is gone before a script could take it for this run's. It appears
+  // under its name once every plugin is attached and collection starts,
+  // and goes as soon as the plugins are detached.
+  std::optional<ReadyFile> ready;
+  if (cfg.ready_file) ready.emplace(*cfg.ready_file);
+
   const PluginPath dir = PluginPath::from(cfg.plugin_dirs);
   spdlog::debug("plugin path: {}", dir.describe());
 
@@ -234,11 +242,6 @@ int run_host(const HostConfig& cfg) {
                  });
   }
 
-  // The ready file's temporary copy too; it appears under its name once
-  // every plugin is attached.
-  std::optional<ReadyFile> ready;
-  if (cfg.ready_file) ready.emplace(*cfg.ready_file);
-
   // 5. Plugins: created and configured (bad options fail here), then started.
   std::deque<LivePlugin> plugins;
   StopGuard guard(plugins);
@@ -262,13 +265,13 @@ int run_host(const HostConfig& cfg) {
     p.instance->start(ctx);
     p.started = true;
   }
-  if (ready) ready->publish();
 
   // 6. Everything is attached: drop the capabilities no longer needed, then
   // start the sinks' threads (capabilities are per thread).
   drop_capabilities();
   spdlog::debug("capabilities now: {}", capability_sets());
   bus.start();
+  if (ready) ready->publish();
 
   // 7. Collect every interval.
   const auto start_steady = SteadyClock::now();
@@ -362,6 +365,7 @@ int run_host(const HostConfig& cfg) {
   }
 
   guard.stop_all();
+  ready.reset();
   // Sinks get a little while to deliver what is queued; one still blocked
   // then (a pipe nobody reads) is left behind rather than waited for.
   const auto blocked = bus.finish(SteadyClock::now() + std::chrono::seconds(2));

@@ -8,11 +8,14 @@
 namespace netmon::host {
 
 // Created as a temporary file beside `path` at construction (so a path that
-// cannot be written fails before anything is attached), renamed to `path`
-// by publish(): the file appears whole, holding netmon-host's PID and a
-// newline. A file already at `path` (left by a run that was killed) is
-// removed first. Removed by the destructor: a ready file outlives its run
-// only when netmon-host is killed (SIGKILL).
+// cannot be used fails before anything is loaded or attached), renamed to
+// `path` by publish(): the file appears whole, holding netmon-host's PID and
+// a newline. Its directory must let a plain uid 0 write (netmon-host has no
+// capabilities left when it removes the file). A file already at `path` is
+// removed only if it is a ready file left by a run that was killed (a PID
+// that is not a running netmon-host); any other file there is an error.
+// Removed by the destructor, if it still holds our PID: a ready file
+// outlives its run only when netmon-host is killed (SIGKILL).
 class ReadyFile {
  public:
   explicit ReadyFile(std::string path);
@@ -23,6 +26,7 @@ class ReadyFile {
   void publish();
 
  private:
+  static std::string fmt_mode(unsigned mode);
   std::string path_;
   std::string temp_;
   bool published_ = false;

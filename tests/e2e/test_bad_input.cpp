@@ -2,7 +2,9 @@
 // Every bad input: one clear line on stderr naming the problem (and the fix),
 // a non-zero exit, and nothing attached to the interface.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -39,10 +41,17 @@ std::vector<BadInput> bad_inputs() {
       {"unknown_flag", {"--iface", "@IF", "--frobnicate"}, 2, {"--frobnicate", "--help"}},
       {"unwritable_csv_path", {"--iface", "@IF", "--sink", "csv:/nonexistent-dir/out.csv"}, 1,
        {"/nonexistent-dir/out.csv", "No such file or directory", "writable"}},
-      {"unwritable_ready_file", {"--iface", "@IF", "--ready-file", "/nonexistent-dir/ready"}, 1,
-       {"--ready-file", "/nonexistent-dir/ready", "No such file or directory", "writable"}},
-      {"ready_file_is_a_directory", {"--iface", "@IF", "--ready-file", "@TMP"}, 1,
-       {"--ready-file", "exists and is not a file", "writable"}},
+      {"ready_file_in_missing_directory", {"--iface", "@IF", "--ready-file", "/nonexistent-dir/ready"}, 1,
+       {"--ready-file /nonexistent-dir/ready", "No such file or directory", "existing directory"}},
+      {"ready_file_is_a_directory", {"--iface", "@IF", "--ready-file", "@TMP/dir.so"}, 1,
+       {"--ready-file", "dir.so", "exists and is not a ready file", "remove it or name another"}},
+      // A file that is not a ready file is never removed (nor is the csv file
+      // before it truncated: the ready file is checked first).
+      {"ready_file_is_another_file", {"--iface", "@IF", "--sink", "csv:@TMP/keep.csv", "--ready-file", "@TMP/array.json"},
+       1, {"--ready-file", "array.json", "exists and is not a ready file"}},
+      {"ready_file_in_a_users_directory", {"--iface", "@IF", "--ready-file", "@TMP/private/ready"}, 1,
+       {"--ready-file", "drops its privileges", "could not remove", "directory root owns"}},
+      {"ready_file_empty", {"--iface", "@IF", "--ready-file", ""}, 1, {"--ready-file", "name a file"}},
       {"bad_plugin_option", {"--iface", "@IF", "-o", "xdp_stats.mode=turbo"}, 1,
        {"xdp_stats.mode", "auto, native, generic", "turbo"}},
       {"unknown_plugin_option", {"--iface", "@IF", "-o", "xdp_stats.speed=3"}, 1,
@@ -141,6 +150,11 @@ class BadInputTest : public ::testing::TestWithParam<BadInput> {
     write(tmp_ + "/invalid.json", R"({"flow_top": {"top": )");
     write(tmp_ + "/overflow.json", R"({"flow_top": {"top": 1e999}})");
     write(tmp_ + "/not_utf8.json", "{\"flow_top\": {\"sort\": \"\xff\xfe\"}}");
+    write(tmp_ + "/keep.csv", "kept\n");
+    // A user's private directory: root without its capabilities cannot write there.
+    fs::create_directories(tmp_ + "/private");
+    if (::chown((tmp_ + "/private").c_str(), 65534, 65534) != 0) std::abort();
+    fs::permissions(tmp_ + "/private", fs::perms::owner_all, fs::perm_options::replace);
   }
   static void TearDownTestSuite() {
     if (!tmp_.empty()) std::filesystem::remove_all(tmp_);
@@ -156,7 +170,7 @@ TEST_P(BadInputTest, OneClearLineNonZeroExitNothingAttached) {
   std::vector<std::string> args = netmon::test::host_cmd({});
   for (auto a : c.args) {
     if (a == "@IF") a = v.host_if();
-    if (a.rfind("@TMP", 0) == 0) a = tmp_ + a.substr(4);
+    if (const auto at = a.find("@TMP"); at != std::string::npos) a.replace(at, 4, tmp_);
     args.push_back(a);
   }
   netmon::test::RunResult r;
@@ -173,6 +187,13 @@ TEST_P(BadInputTest, OneClearLineNonZeroExitNothingAttached) {
   for (const auto& e : c.expect) EXPECT_NE(lines[0].find(e), std::string::npos) << "'" << e << "' not in: " << lines[0];
   EXPECT_TRUE(r.out.empty()) << "stdout should be empty, got: " << r.out;
   EXPECT_EQ(netmon::test::xdp_prog_id(v.host_if()), 0u) << "something was left attached";
+  // Files a bad run was given but must not touch.
+  std::ifstream keep(tmp_ + "/keep.csv"), array(tmp_ + "/array.json");
+  std::string k, a;
+  std::getline(keep, k);
+  std::getline(array, a);
+  EXPECT_EQ(k, "kept");
+  EXPECT_EQ(a, "[1, 2]");
 }
 
 TEST(BadInputTable, HasAtLeastThirtyCases) { EXPECT_GE(bad_inputs().size(), 30u); }

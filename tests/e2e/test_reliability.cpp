@@ -136,8 +136,12 @@ std::uint32_t tcx_programs(int ifindex, bpf_attach_type hook) {
 TEST(Reliability, TheReadyFileAppearsOnceEveryPluginIsAttachedAndGoesAtExit) {
   NETMON_REQUIRE_ROOT();
   VethPair v;
-  const fs::path dir = fs::temp_directory_path() / ("netmon-ready-" + std::to_string(getpid()));
-  fs::create_directories(dir);
+  struct Dir {
+    fs::path path = fs::temp_directory_path() / ("netmon-ready-" + std::to_string(getpid()));
+    Dir() { fs::create_directories(path); }
+    ~Dir() { fs::remove_all(path); }
+  } tmp;
+  const fs::path& dir = tmp.path;
   const fs::path ready = dir / "ready";
   std::ofstream(ready) << "1\n";  // left by a run that was killed
   HostRun host({"--iface", v.host_if(), "--sink", "json", "--ready-file", ready.string()});
@@ -160,13 +164,19 @@ TEST(Reliability, TheReadyFileAppearsOnceEveryPluginIsAttachedAndGoesAtExit) {
   std::size_t files = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++files;
   EXPECT_EQ(files, 1u) << "a temporary file is left beside the ready file";
+  // A second netmon-host given the same file is refused, and leaves it be.
+  const auto second = netmon::test::run(netmon::test::host_cmd({"--iface", v.host_if(), "--ready-file", ready.string()}), 20s);
+  EXPECT_EQ(second.status.code, 1) << second.err;
+  EXPECT_NE(second.err.find("running netmon-host (PID " + std::to_string(host.process().pid()) + ")"),
+            std::string::npos)
+      << second.err;
+  EXPECT_EQ(read_pid(), std::to_string(host.process().pid()));
 
   const auto st = host.stop(SIGINT);
   ASSERT_TRUE(st);
   EXPECT_EQ(st->code, 0) << host.stderr_text();
   EXPECT_FALSE(fs::exists(ready)) << "the ready file outlives its run";
   EXPECT_TRUE(fs::is_empty(dir));
-  fs::remove_all(dir);
   netmon::test::expect_nothing_left(v.host_if());
 }
 
