@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
   if (netmon::host::sinks_left_running()) {
     spdlog::default_logger()->flush();
     std::fflush(stderr);
+    // Not stdout: flushing it could block on the very pipe that blocks the
+    // sink. Sinks write through their own descriptors (netmon::Output) and
+    // flush every batch; nothing of theirs waits in stdio's buffer.
     std::_Exit(code);
   }
   return code;

@@ -42,6 +42,11 @@ bool SinkRunner::offer(std::shared_ptr<const Batch> batch) {
   return true;
 }
 
+bool SinkRunner::thread_done() const {
+  std::lock_guard lock(mu_);
+  return done_;
+}
+
 std::size_t SinkRunner::queued() const {
   std::lock_guard lock(mu_);
   return queue_.size();
@@ -189,13 +194,14 @@ SampleBus::~SampleBus() {
   // reachable, so leak checkers see it is deliberate.
   static std::mutex mu;
   static std::vector<SinkRunner*>* abandoned = new std::vector<SinkRunner*>;
+  // Normally finish() ran already; on a path that skipped it (an exception
+  // out of the run), sinks get the same 2 s, and one still blocked then is
+  // abandoned rather than waited for forever.
+  finish(std::chrono::steady_clock::now() + std::chrono::seconds(2));
   for (std::size_t i = 0; i < sinks_.size(); ++i) {
-    if (abandoned_[i]) {
-      std::lock_guard lock(mu);
-      abandoned->push_back(sinks_[i].release());
-    } else {
-      sinks_[i]->finish();
-    }
+    if (!abandoned_[i]) continue;
+    std::lock_guard lock(mu);
+    abandoned->push_back(sinks_[i].release());
   }
 }
 

@@ -72,6 +72,8 @@ class SinkRunner {
   [[nodiscard]] std::uint64_t delivered() const { return delivered_.load(); }
   [[nodiscard]] std::size_t queued() const;
   [[nodiscard]] SinkState state() const { return state_.load(); }
+  // Whether the sink's thread has returned (or never started and finish() ran).
+  [[nodiscard]] bool thread_done() const;
 
  private:
   void run();

@@ -436,13 +436,32 @@ TEST(Bus, AnAbandonedSinkNeverCallsBackOnceItUnblocks) {
   bus->publish(batch(0));
   ASSERT_TRUE(stuck->wait_in_write());
   EXPECT_EQ(bus->finish(std::chrono::steady_clock::now() + 50ms), std::vector<std::string>{"stuck"});
-  EXPECT_TRUE(netmon::host::sinks_left_running());
   const SinkRunner* runner = bus->sinks()[0].get();
   bus.reset();  // the owner of the callback's state goes, as run_host's stack does
   stuck->release();
-  for (int i = 0; i < 500 && runner->state() == SinkState::running; ++i) std::this_thread::sleep_for(2ms);
+  // Until the thread has returned: past the point where it would call back.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!runner->thread_done() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(2ms);
+  ASSERT_TRUE(runner->thread_done());
   EXPECT_EQ(runner->state(), SinkState::failed);  // the thread ran on and failed...
   EXPECT_EQ(calls.load(), 0);                      // ...without calling back
+}
+
+TEST(Bus, TheDestructorDoesNotWaitForeverForABlockedSink) {
+  auto stuck = std::make_shared<Record>();
+  TestSink::Behaviour gated;
+  gated.gated = true;
+  const auto t0 = std::chrono::steady_clock::now();
+  {
+    SampleBus bus(4);  // destroyed without finish(), as when an exception leaves the run
+    bus.add_sink(std::make_unique<TestSink>("stuck", stuck, gated), nullptr);
+    bus.start();
+    bus.publish(batch(0));
+    ASSERT_TRUE(stuck->wait_in_write());
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_TRUE(netmon::host::sinks_left_running());
+  stuck->release();  // let the abandoned thread finish before the test ends
 }
 
 TEST(Bus, ABlockedSinkIsAbandonedAtTheDeadlineNotWaitedFor) {
