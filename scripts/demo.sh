@@ -62,6 +62,7 @@ for ((waited = 0; ; waited++)); do
     status=0
     wait "$host_pid" || status=$?
     host_pid=
+    [ "$status" = 0 ] && echo "demo: netmon-host ended before the traffic could start (with --count or --duration, give it longer)" >&2
     exit "$((status ? status : 1))"
   fi
   if [ "$waited" -ge 600 ]; then

@@ -3,6 +3,7 @@
 // and sink libraries, the plugin directory, and driving a plugin instance in
 // process. The libraries under test are the fixtures in fixtures/, built into
 // a test-only directory (NETMON_TEST_FIXTURE_DIR).
+#include "host.hpp"
 #include "loader.hpp"
 
 #include <netmon/error.hpp>
@@ -35,6 +36,7 @@ using netmon::host::PluginInstance;
 using netmon::unit::error_of;
 using netmon::unit::TempDir;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace {
 
@@ -501,6 +503,19 @@ TEST(PluginPath, ListNamesTheLibraryThatShadowsAnother) {
   EXPECT_EQ(shadowed_by[first / "libnetmon_good.so"], fs::path()) << "the first one is the one used";
   EXPECT_EQ(shadowed_by[fixture("good")], first / "libnetmon_good.so");
   EXPECT_EQ(shadowed_by[fixture("cplugin")], fs::path()) << "found once: shadows nothing, shadowed by nothing";
+}
+
+TEST(PluginPath, ListPluginsSaysWhichOfTwoSameNamedLibrariesIsUsed) {
+  TempDir first;
+  fs::copy_file(fixture("good"), first / "libnetmon_good.so");
+  netmon::host::HostConfig cfg;
+  cfg.plugin_dirs = {first.path().string(), kFixtureDir.string()};
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(netmon::host::list_plugins(cfg), 0);
+  const std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_THAT(out, HasSubstr("[not used: " + fixture("good").string() + "; " +
+                             (first / "libnetmon_good.so").string() + " comes first]"));
+  EXPECT_THAT(out, Not(HasSubstr("[not used: " + (first / "libnetmon_good.so").string())));
 }
 
 TEST(PluginPath, ListDescribesEveryLibrary) {
