@@ -10,8 +10,8 @@
 
 #include <algorithm>
 #include <cstring>
-#include <regex>
 #include <map>
+#include <regex>
 #include <set>
 
 namespace fs = std::filesystem;

@@ -4,6 +4,7 @@
 #include <netmon/error.hpp>
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -11,8 +12,8 @@
 
 #include <cerrno>
 #include <charconv>
-#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <vector>
@@ -56,12 +57,6 @@ bool writable_unprivileged(const struct stat& dir) {
   return (dir.st_mode & need_other) == need_other;
 }
 
-std::string parent_of(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 }  // namespace
 
 ReadyFile::ReadyFile(std::string path) : path_(std::move(path)) {
@@ -69,7 +64,8 @@ ReadyFile::ReadyFile(std::string path) : path_(std::move(path)) {
   if (path_.empty() || path_.back() == '/') throw Error("--ready-file: name a file, such as /run/netmon.ready");
   // netmon-host gives up its capabilities once attached, and must still be
   // able to remove the file at exit: its directory must let a plain uid 0 in.
-  const std::string dir = parent_of(path_);
+  const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
+  const std::string dir = parent.empty() ? "." : parent.string();
   struct stat ds {};
   if (::stat(dir.c_str(), &ds) != 0)
     throw Error(errno_message(where + "cannot use directory " + dir, errno) +
@@ -77,7 +73,7 @@ ReadyFile::ReadyFile(std::string path) : path_(std::move(path)) {
   if (!S_ISDIR(ds.st_mode)) throw Error(where + dir + " is not a directory (name a file such as /run/netmon.ready)");
   if (!writable_unprivileged(ds))
     throw Error(where + "netmon-host drops its privileges once attached and could not remove the file from " + dir +
-                " (owner uid " + std::to_string(ds.st_uid) + ", mode " + fmt_mode(ds.st_mode) +
+                fmt::format(" (owner uid {}, mode {:04o}", ds.st_uid, ds.st_mode & 07777) +
                 "): name a file in a directory root owns, such as /run/netmon.ready");
 
   struct stat st {};
@@ -106,12 +102,6 @@ ReadyFile::ReadyFile(std::string path) : path_(std::move(path)) {
     ::unlink(temp_.c_str());
     throw Error(errno_message(where + "cannot write " + temp_, write_errno));
   }
-}
-
-std::string ReadyFile::fmt_mode(unsigned mode) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
-  return buf;
 }
 
 void ReadyFile::publish() {

@@ -26,7 +26,6 @@ class ReadyFile {
   void publish();
 
  private:
-  static std::string fmt_mode(unsigned mode);
   std::string path_;
   std::string temp_;
   bool published_ = false;

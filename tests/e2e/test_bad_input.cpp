@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -153,7 +152,7 @@ class BadInputTest : public ::testing::TestWithParam<BadInput> {
     write(tmp_ + "/keep.csv", "kept\n");
     // A user's private directory: root without its capabilities cannot write there.
     fs::create_directories(tmp_ + "/private");
-    if (::chown((tmp_ + "/private").c_str(), 65534, 65534) != 0) std::abort();
+    if (::chown((tmp_ + "/private").c_str(), 65534, 65534) != 0) ADD_FAILURE() << "cannot chown " << tmp_ << "/private";
     fs::permissions(tmp_ + "/private", fs::perms::owner_all, fs::perm_options::replace);
   }
   static void TearDownTestSuite() {
