@@ -4,6 +4,8 @@
 
 #include <linux/if_link.h>
 
+#include <cstring>
+#include <vector>
 
 namespace netmon::bpf {
 
@@ -11,6 +13,19 @@ int possible_cpus() {
   static const int n = libbpf_num_possible_cpus();
   if (n <= 0) throw Error(errno_message("cannot count the possible CPUs", n));
   return n;
+}
+
+void read_percpu(int map_fd, const void* key, void* out, std::size_t value_size, std::size_t n_cpus) {
+  const std::size_t cpus = static_cast<std::size_t>(possible_cpus());
+  if (n_cpus != cpus)
+    throw Error("cannot read a per-CPU BPF map entry into room for " + std::to_string(n_cpus) +
+                " CPUs: this machine has " + std::to_string(cpus) + " possible CPUs (use possible_cpus())");
+  const std::size_t stride = percpu_stride(value_size);
+  std::vector<unsigned char> raw(cpus * stride);
+  if (bpf_map_lookup_elem(map_fd, key, raw.data()) != 0)
+    throw Error(errno_message("cannot read a per-CPU BPF map entry", errno));
+  auto* dst = static_cast<unsigned char*>(out);
+  for (std::size_t c = 0; c < cpus; ++c) std::memcpy(dst + c * value_size, raw.data() + c * stride, value_size);
 }
 
 XdpMode parse_xdp_mode(const std::string& s) {

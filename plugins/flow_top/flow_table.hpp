@@ -12,6 +12,7 @@
 // thread safe: one reader per thread.
 #pragma once
 
+#include <netmon/bpf.hpp>
 #include <netmon/logger.hpp>
 
 #include <cstddef>
@@ -69,9 +70,7 @@ const char* to_string(ReadMethod m);
 // summed, the earliest non-zero first_seen, the latest last_seen, flags ORed.
 flow_top_value merge_percpu(const void* per_cpu, std::size_t n, std::size_t stride);
 
-// Bytes between per-CPU copies in a value buffer: the kernel rounds each copy
-// up to 8 bytes.
-constexpr std::size_t percpu_stride(std::size_t value_size) { return (value_size + 7) / 8 * 8; }
+using netmon::bpf::percpu_stride;  // the kernel's 8-byte stride between per-CPU copies
 
 class FlowTableReader {
  public:

@@ -22,6 +22,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -103,12 +104,24 @@ class Skeleton {
 // Number of possible CPUs: the length of every per-CPU map value array.
 int possible_cpus();
 
-// All CPUs' values of one per-CPU map entry.
+// Bytes between two CPUs' copies in the buffer the kernel fills for a
+// per-CPU map: each copy is rounded up to 8 bytes. A buffer of
+// possible_cpus() * sizeof(V) is too small whenever sizeof(V) is not a
+// multiple of 8, and the kernel writes past its end.
+constexpr std::size_t percpu_stride(std::size_t value_size) { return (value_size + 7) / 8 * 8; }
+
+// Reads every CPU's copy of one per-CPU map entry into `out`, packed
+// `value_size` bytes apart (n_cpus copies: possible_cpus()). The kernel's
+// 8-byte stride is handled here, in a buffer of its own. Throws netmon::Error
+// (ENOENT for a missing key among the reasons).
+void read_percpu(int map_fd, const void* key, void* out, std::size_t value_size, std::size_t n_cpus);
+
+// All CPUs' values of one per-CPU map entry, whatever sizeof(V).
 template <class V, class K>
 std::vector<V> lookup_percpu(int map_fd, const K& key) {
+  static_assert(std::is_trivially_copyable_v<V>, "a per-CPU map value is plain bytes");
   std::vector<V> values(static_cast<std::size_t>(possible_cpus()));
-  if (bpf_map_lookup_elem(map_fd, &key, values.data()) != 0)
-    throw Error(errno_message("cannot read a per-CPU BPF map entry", errno));
+  read_percpu(map_fd, &key, values.data(), sizeof(V), values.size());
   return values;
 }
 
