@@ -24,7 +24,7 @@ static __always_inline int count(struct __sk_buff *skb, __u32 direction)
 	netmon_parse_skb(skb, &pkt);
 	c->packets++; /* per-CPU value: plain increments */
 	c->bytes += skb->len;
-	if (pkt.l4 == NETMON_L4_TCP && (pkt.tcp_flags & 0x02))
+	if (pkt.l4 == NETMON_L4_TCP && (pkt.tcp_flags & NETMON_TCP_SYN))
 		c->tcp_syn++;
 	return TC_ACT_UNSPEC;
 }

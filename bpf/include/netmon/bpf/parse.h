@@ -50,6 +50,16 @@
 #define NETMON_IPPROTO_NONE 59
 #define NETMON_IPPROTO_DSTOPTS 60
 
+/* TCP flag bits, as in netmon_packet.tcp_flags (the TCP header's 14th byte). */
+#define NETMON_TCP_FIN 0x01
+#define NETMON_TCP_SYN 0x02
+#define NETMON_TCP_RST 0x04
+#define NETMON_TCP_PSH 0x08
+#define NETMON_TCP_ACK 0x10
+#define NETMON_TCP_URG 0x20
+#define NETMON_TCP_ECE 0x40
+#define NETMON_TCP_CWR 0x80
+
 struct netmon_ethhdr {
 	__u8 dst[6];
 	__u8 src[6];
@@ -125,7 +135,7 @@ struct netmon_packet {
 	__u8 l4;       /* enum netmon_l4 */
 	__u8 ip_proto; /* transport protocol number, 0 when none */
 	__u8 flags;    /* enum netmon_packet_flags */
-	__u8 tcp_flags;
+	__u8 tcp_flags; /* NETMON_TCP_* bits */
 	__u8 vlan_depth;
 	__u16 eth_proto; /* innermost EtherType, host byte order */
 	__be16 sport;    /* TCP/UDP ports; ICMP: 0 and (type << 8 | code) */
