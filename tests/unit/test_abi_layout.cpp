@@ -103,4 +103,20 @@ TEST(AbiLayout, DataPassedToLibraries) {
   EXPECT_EQ(NETMON_LOG_ERROR, 4);
 }
 
+// NETMON_HAS_MEMBER reads struct_size as the host does: an ABI 1.0
+// descriptor ends at last_error and has no options_help.
+TEST(AbiLayout, HasMemberFollowsTheStructSize) {
+  netmon_plugin_descriptor d{};
+  d.struct_size = static_cast<std::uint32_t>(NETMON_PLUGIN_DESCRIPTOR_MIN_SIZE);
+  EXPECT_TRUE(NETMON_HAS_MEMBER(netmon_plugin_descriptor, &d, last_error));
+  EXPECT_FALSE(NETMON_HAS_MEMBER(netmon_plugin_descriptor, &d, options_help));
+  d.struct_size = sizeof d;
+  EXPECT_TRUE(NETMON_HAS_MEMBER(netmon_plugin_descriptor, &d, options_help));
+  netmon_sample s{};
+  s.struct_size = static_cast<std::uint32_t>(offsetof(netmon_sample, n_fields));
+  EXPECT_FALSE(NETMON_HAS_MEMBER(netmon_sample, &s, n_fields));
+  s.struct_size += sizeof s.n_fields;
+  EXPECT_TRUE(NETMON_HAS_MEMBER(netmon_sample, &s, n_fields));
+}
+
 }  // namespace

@@ -237,6 +237,18 @@ typedef struct netmon_sink_descriptor {
 	const char *options_help;
 } netmon_sink_descriptor;
 
+/*
+ * True when the structure at `p`, of type `type` and sized by its own
+ * struct_size, holds `member`: the rule "never read a member past
+ * struct_size" as an expression. A structure from an older ABI minor is
+ * shorter, and its later members are absent (treat them as NULL / 0):
+ *
+ *   const char *help = NETMON_HAS_MEMBER(netmon_plugin_descriptor, d, options_help)
+ *                          ? d->options_help : NULL;
+ */
+#define NETMON_HAS_MEMBER(type, p, member) \
+	((size_t)(p)->struct_size >= offsetof(type, member) + sizeof(((const type *)0)->member))
+
 /* The smallest descriptor the host understands: ABI 1.0's. */
 #define NETMON_PLUGIN_DESCRIPTOR_MIN_SIZE \
 	(offsetof(netmon_plugin_descriptor, last_error) + sizeof(void *))

@@ -178,7 +178,7 @@ class SampleView {
 // Copies a C sample into a Sample. Throws std::invalid_argument naming what is
 // wrong when the sample is malformed (NULL names, unknown field type).
 inline Sample from_c(const netmon_sample& c) {
-  if (c.struct_size < offsetof(netmon_sample, reserved))
+  if (!NETMON_HAS_MEMBER(netmon_sample, &c, n_fields))
     throw std::invalid_argument("sample struct_size " + std::to_string(c.struct_size) + " is too small");
   if (!c.measurement || !*c.measurement) throw std::invalid_argument("sample without a measurement name");
   Sample s{c.measurement};
