@@ -11,6 +11,18 @@ include_guard(GLOBAL)
 find_program(NETMON_BPF_CLANG NAMES clang clang-16 clang-15 clang-14 REQUIRED)
 find_program(NETMON_BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin /usr/local/sbin REQUIRED)
 
+# netmon_bpf_target_arch(<out var>): the kernel's name of the target
+# architecture (x86, arm64, ...), for -D__TARGET_ARCH_<arch>.
+function(netmon_bpf_target_arch out)
+  string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" arch)
+  if(arch MATCHES "x86_64|amd64")
+    set(arch x86)
+  elseif(arch MATCHES "aarch64|arm64")
+    set(arch arm64)
+  endif()
+  set(${out} "${arch}" PARENT_SCOPE)
+endfunction()
+
 function(netmon_bpf_skeleton target)
   cmake_parse_arguments(ARG "" "SOURCE;NAME" "INCLUDES" ${ARGN})
   if(NOT ARG_SOURCE)
@@ -29,14 +41,7 @@ function(netmon_bpf_skeleton target)
   set(obj "${out}/${ARG_NAME}.bpf.o")
   set(skel "${out}/${ARG_NAME}.skel.h")
 
-  string(TOLOWER "${CMAKE_SYSTEM_PROCESSOR}" arch)
-  if(arch MATCHES "x86_64|amd64")
-    set(target_arch x86)
-  elseif(arch MATCHES "aarch64|arm64")
-    set(target_arch arm64)
-  else()
-    set(target_arch "${arch}")
-  endif()
+  netmon_bpf_target_arch(target_arch)
 
   # netmon's BPF-side headers are those of the netmon::bpf_headers target:
   # its source tree's or its installed ones, as the target says where it is
