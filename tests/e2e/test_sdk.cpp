@@ -490,4 +490,18 @@ TEST_F(Sdk, PkgConfigBuildsTheCPlugin) {
   EXPECT_NE(run.out.find("\"measurement\":\"c_ifstats\""), std::string::npos) << run.out;
 }
 
+// Every command block of docs/WRITING_PLUGINS.md runs as the guide writes it
+// (scripts/doc-test.sh: in a network namespace of its own whose eth0 is a
+// veth, against the installed prefix), and a block the script is not told
+// to run or skip fails it.
+TEST_F(Sdk, TheGuidesCommandBlocksRunAsWritten) {
+  const std::string src = std::string(NETMON_TEST_SOURCE_DIR) + "/..";
+  const std::string dir = work_ + "/guide";
+  fs::create_directories(dir);
+  const auto r = netmon::test::run(
+      {src + "/scripts/doc-test.sh", src + "/docs/WRITING_PLUGINS.md", prefix_, dir}, 540s);
+  EXPECT_EQ(r.status.code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("every block of"), std::string::npos) << r.err;
+}
+
 }  // namespace
