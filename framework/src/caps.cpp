@@ -5,10 +5,18 @@
 
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <filesystem>
 #include <fstream>
+#include <optional>
+#include <thread>
 
 namespace netmon::host {
 
@@ -49,32 +57,120 @@ void set_effective_net_admin(bool on) {
   cap_set_proc(caps);
   cap_free(caps);
 }
-}  // namespace
 
-void drop_capabilities() {
+// What every thread keeps once everything is attached: CAP_NET_ADMIN
+// permitted (not effective) and alone in the bounding set; nothing else.
+constexpr std::uint64_t kKept = 1ull << CAP_NET_ADMIN;
+
+// Set before any thread is signalled, read by the handler.
+int g_last_cap = CAP_LAST_CAP;
+bool g_setpcap = false;
+
+// The drop, in the calling thread: capabilities, the bounding set, the
+// ambient set and no_new_privs are all per thread in Linux. System calls
+// only, so that it is async-signal-safe. Returns 0, or the errno of the
+// capset that failed.
+int drop_in_this_thread() noexcept {
   // The bounding set first: dropping from it needs CAP_SETPCAP, about to go
   // (a process given only CAP_BPF and CAP_NET_ADMIN, by setcap, has none:
   // its bounding set stays, its own sets are emptied all the same).
-  cap_t now = cap_get_proc();
-  const bool setpcap = now && has_effective(now, CAP_SETPCAP);
-  if (now) cap_free(now);
-  for (cap_value_t c = 0; setpcap && c <= CAP_LAST_CAP; ++c) {
-    if (c == CAP_NET_ADMIN || !CAP_IS_SUPPORTED(c)) continue;
-    if (cap_drop_bound(c) != 0 && errno != EINVAL)
-      throw Error(errno_message("cannot drop capability " + std::to_string(c) + " from the bounding set", errno));
+  for (int c = 0; g_setpcap && c <= g_last_cap; ++c)
+    if (c != CAP_NET_ADMIN) ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0);  // EINVAL: unknown to this kernel
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2] = {};
+  data[CAP_NET_ADMIN / 32].permitted = 1u << (CAP_NET_ADMIN % 32);
+  const int err = ::syscall(SYS_capset, &hdr, data) == 0 ? 0 : errno;
+  ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  // Nothing this thread runs may gain privileges again.
+  ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  return err;
+}
+
+void on_drop_signal(int) {
+  const int saved = errno;
+  (void)drop_in_this_thread();
+  errno = saved;
+}
+
+// A thread's capability sets as the kernel shows them (/proc/self/task/T/status).
+struct ThreadCaps {
+  std::uint64_t eff = 0, prm = 0, inh = 0, bnd = 0, amb = 0;
+  [[nodiscard]] bool holds_more_than_kept() const {
+    return eff || inh || amb || (prm & ~kKept) || (g_setpcap && (bnd & ~kKept));
   }
-  cap_t caps = cap_init();  // everything clear
-  if (!caps) throw Error(errno_message("cannot drop capabilities", errno));
-  const cap_value_t net_admin[] = {CAP_NET_ADMIN};
-  cap_set_flag(caps, CAP_PERMITTED, 1, net_admin, CAP_SET);
-  const int rc = cap_set_proc(caps);
-  const int err = errno;
-  cap_free(caps);
-  if (rc != 0) throw Error(errno_message("cannot drop capabilities", err));
-  cap_reset_ambient();
-  // Nothing this process runs may gain privileges again.
-  prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  g_dropped = true;
+};
+
+std::optional<ThreadCaps> read_thread_caps(const std::filesystem::path& status) {
+  std::ifstream in(status);
+  if (!in) return std::nullopt;  // the thread has ended
+  ThreadCaps t;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::uint64_t* slot = line.rfind("CapEff:", 0) == 0   ? &t.eff
+                          : line.rfind("CapPrm:", 0) == 0 ? &t.prm
+                          : line.rfind("CapInh:", 0) == 0 ? &t.inh
+                          : line.rfind("CapBnd:", 0) == 0 ? &t.bnd
+                          : line.rfind("CapAmb:", 0) == 0 ? &t.amb
+                                                          : nullptr;
+    if (slot) *slot = std::stoull(line.substr(line.find(':') + 1), nullptr, 16);
+  }
+  return t;
+}
+
+// The other threads of this process that hold more than is kept, by id.
+std::vector<pid_t> privileged_threads() {
+  std::vector<pid_t> out;
+  const pid_t self = static_cast<pid_t>(::syscall(SYS_gettid));
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    const pid_t tid = static_cast<pid_t>(std::stol(task.path().filename().string()));
+    if (tid == self) continue;
+    const auto caps = read_thread_caps(task.path() / "status");
+    if (caps && caps->holds_more_than_kept()) out.push_back(tid);
+  }
+  return out;
+}
+
+std::string thread_name(pid_t tid) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/comm");
+  std::string name;
+  std::getline(in, name);
+  return name.empty() ? "?" : name;
+}
+}  // namespace
+
+void drop_capabilities() {
+  if (std::ifstream f("/proc/sys/kernel/cap_last_cap"); f) f >> g_last_cap;
+  cap_t now = cap_get_proc();
+  g_setpcap = now && has_effective(now, CAP_SETPCAP);
+  if (now) cap_free(now);
+  if (const int err = drop_in_this_thread()) throw Error(errno_message("cannot drop capabilities", err));
+  g_dropped = true;  // from here stopping must raise CAP_NET_ADMIN again, also after a throw below
+
+  // Threads a sink's open() or a plugin's start() began before this point
+  // hold what this thread held: each is made to drop the same way, from a
+  // signal handler run on that thread, and the kernel's own view of every
+  // thread is the proof. A thread such a thread starts meanwhile inherits
+  // its sets, so look again until a pass finds none.
+  const int sig = SIGRTMIN + 4;
+  struct sigaction act {}, old {};
+  act.sa_handler = &on_drop_signal;
+  act.sa_flags = SA_RESTART;
+  sigemptyset(&act.sa_mask);
+  if (::sigaction(sig, &act, &old) != 0) throw Error(errno_message("cannot drop capabilities in every thread", errno));
+  std::vector<pid_t> left = privileged_threads();
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (!left.empty() && std::chrono::steady_clock::now() < give_up) {
+    for (const pid_t tid : left) ::syscall(SYS_tgkill, ::getpid(), tid, sig);  // ESRCH: ended meanwhile
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    left = privileged_threads();
+  }
+  ::sigaction(sig, &old, nullptr);
+  if (!left.empty())
+    throw Error("thread " + std::to_string(left.front()) + " (" + thread_name(left.front()) +
+                ") still holds capabilities after they were dropped: a plugin or sink started it with signal " +
+                std::to_string(sig) + " blocked; start threads after start()/open() returns, or leave that signal "
+                "unblocked");
 }
 
 StopPrivileges::StopPrivileges() {

@@ -16,10 +16,15 @@ std::string capability_error();
 
 // Once everything is attached: drops every capability but CAP_NET_ADMIN,
 // which stays permitted but not effective (and the only one in the bounding
-// set). Reading maps through open fds and closing links need none; removing
-// a netlink TC filter needs CAP_NET_ADMIN, raised for stopping only.
-// Affects the calling thread: call it before any other thread starts.
-// Throws netmon::Error if the kernel refuses.
+// set), in every thread of the process. Reading maps through open fds and
+// closing links need none; removing a netlink TC filter needs CAP_NET_ADMIN,
+// raised on the main thread for stopping only.
+// Capabilities are per thread in Linux: the calling thread drops its own,
+// then every other thread (one a sink's open() or a plugin's start() began)
+// is made to drop the same from a handler of a real-time signal
+// (SIGRTMIN+4) run on it, until /proc/self/task shows none holding more.
+// Throws netmon::Error if the kernel refuses, or if a thread has not dropped
+// within 2 s (it blocks that signal).
 void drop_capabilities();
 
 // Raises CAP_NET_ADMIN (effective) for the scope's life if drop_capabilities()

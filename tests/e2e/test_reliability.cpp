@@ -392,16 +392,16 @@ std::map<std::string, std::string> cap_sets(const fs::path& status) {
   return out;
 }
 
-TEST(Reliability, OnceAttachedOnlyCapNetAdminIsLeftAndNotEffective) {
-  NETMON_REQUIRE_ROOT();
-  VethPair v;
-  // netlink attach: the one path whose stop needs a capability (CAP_NET_ADMIN).
-  HostRun host({"--iface", v.host_if(), "--sink", "json", "--interval", "100ms", "-o", "tc_stats.attach=netlink"});
-  ASSERT_TRUE(host.wait_for(sample_of("flow_top_table", {}), 15s)) << host.stderr_text();
+// Checks every thread of pid holds what docs/RELIABILITY.md states once
+// everything is attached: nothing effective, inheritable or ambient, and
+// CAP_NET_ADMIN alone permitted and in the bounding set. Returns how many
+// threads there were.
+int expect_every_thread_dropped(pid_t pid) {
   const std::string net_admin = "0000000000001000";  // 1 << CAP_NET_ADMIN (12)
   int threads = 0;
-  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(host.process().pid()) + "/task")) {
+  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
     const auto caps = cap_sets(task.path() / "status");
+    if (caps.empty()) continue;  // the thread ended meanwhile
     ++threads;
     EXPECT_EQ(caps.at("CapEff"), "0000000000000000") << task.path();
     EXPECT_EQ(caps.at("CapPrm"), net_admin) << task.path();
@@ -409,13 +409,56 @@ TEST(Reliability, OnceAttachedOnlyCapNetAdminIsLeftAndNotEffective) {
     EXPECT_EQ(caps.at("CapInh"), "0000000000000000") << task.path();
     EXPECT_EQ(caps.at("CapAmb"), "0000000000000000") << task.path();
   }
-  EXPECT_GE(threads, 2);  // the main thread and the sink's
+  return threads;
+}
+
+TEST(Reliability, OnceAttachedOnlyCapNetAdminIsLeftAndNotEffective) {
+  NETMON_REQUIRE_ROOT();
+  VethPair v;
+  // netlink attach: the one path whose stop needs a capability (CAP_NET_ADMIN).
+  HostRun host({"--iface", v.host_if(), "--sink", "json", "--interval", "100ms", "-o", "tc_stats.attach=netlink"});
+  ASSERT_TRUE(host.wait_for(sample_of("flow_top_table", {}), 15s)) << host.stderr_text();
+  EXPECT_GE(expect_every_thread_dropped(host.process().pid()), 2);  // the main thread and the sink's
   // Collection still works without capabilities (maps are read through fds)...
   ASSERT_TRUE(host.wait_for(sample_of("flow_top_table", {}), 5s));
   // ...and stopping removes the netlink filters (CAP_NET_ADMIN raised for it).
   const auto st = host.stop(SIGTERM);
   ASSERT_TRUE(st);
   EXPECT_EQ(st->code, 0) << host.stderr_text();
+  netmon::test::expect_nothing_left(v.host_if());
+}
+
+// Threads a sink starts in open() and a plugin in start() exist before the
+// capability drop and were made with every capability netmon-host had: the
+// drop covers them too.
+TEST(Reliability, ThreadsStartedBeforeTheDropKeepNoCapabilityEither) {
+  NETMON_REQUIRE_ROOT();
+  VethPair v;
+  HostRun host({"--plugin-dir", kFixtures, "--plugins", "xdp_stats,thread_plugin", "--iface", v.host_if(), "--sink",
+                "json", "--sink", "thread_sink", "--interval", "100ms"});
+  ASSERT_TRUE(host.wait_for(sample_of("thread_plugin", {}), 15s)) << host.stderr_text();
+  // main, the two sinks' bus threads, and the fixtures' own two
+  EXPECT_GE(expect_every_thread_dropped(host.process().pid()), 5);
+  const auto st = host.stop(SIGTERM);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->code, 0) << host.stderr_text();
+  netmon::test::expect_nothing_left(v.host_if());
+}
+
+// A thread that blocks every signal cannot be made to drop: netmon-host
+// refuses to run with it, in one line, and leaves nothing attached.
+TEST(Reliability, AThreadThatCannotDropIsRefused) {
+  NETMON_REQUIRE_ROOT();
+  VethPair v;
+  const auto r = netmon::test::run(netmon::test::host_cmd({"--plugin-dir", kFixtures, "--iface", v.host_if(), "--sink",
+                                                            "blocking_sink", "--interval", "100ms", "--count", "3"}),
+                                   30s);
+  EXPECT_EQ(r.status.code, 1) << r.err;
+  std::vector<std::string> errors;
+  for (const auto& l : lines_of(r.err))
+    if (l.find(": error:") != std::string::npos) errors.push_back(l);
+  ASSERT_EQ(errors.size(), 1u) << r.err;
+  EXPECT_NE(errors[0].find("still holds capabilities after they were dropped"), std::string::npos) << errors[0];
   netmon::test::expect_nothing_left(v.host_if());
 }
 
