@@ -162,9 +162,10 @@ netmon_tc_link *netmon_tc_attach(const struct bpf_program *prog, uint32_t ifinde
 /* How the link is attached: NETMON_TC_TCX or NETMON_TC_NETLINK; -1 for NULL. */
 int netmon_tc_link_mode(const netmon_tc_link *link);
 
-/* Detaches and frees the link (a netlink attach also removes the clsact
- * qdisc it made, once empty). Never fails: a problem is logged. NULL is a
- * no-op. */
+/* Detaches and frees the link. Never fails: a problem is logged. NULL is a
+ * no-op. A netlink link that created the interface's clsact qdisc removes it
+ * if no filter is left on it: detach in the reverse order of attach (egress,
+ * then ingress, when ingress was attached first), so the creator goes last. */
 void netmon_tc_detach(netmon_tc_link *link);
 
 /* ---- per-CPU maps -------------------------------------------------------- */
