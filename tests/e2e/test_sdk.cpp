@@ -6,8 +6,13 @@
 //   NETMON_SDK_EXAMPLES  examples/' plugin directory
 //   NETMON_SDK_FIXTURES  tests/sdk/'s plugin directory
 //   NETMON_SDK_WORK      a scratch directory
+//   NETMON_SDK_CPROBE    the build directory of cprobe, a plugin the installed
+//                        netmon-new-plugin --lang c made (plugins/, test_cprobe)
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
@@ -221,7 +226,8 @@ class Sdk : public ::testing::Test {
     examples_ = env("NETMON_SDK_EXAMPLES");
     fixtures_ = env("NETMON_SDK_FIXTURES");
     work_ = env("NETMON_SDK_WORK");
-    if (prefix_.empty() || examples_.empty() || fixtures_.empty() || work_.empty()) {
+    cprobe_ = env("NETMON_SDK_CPROBE");
+    if (prefix_.empty() || examples_.empty() || fixtures_.empty() || work_.empty() || cprobe_.empty()) {
       if (netmon::test::in_ci()) FAIL() << "run through scripts/test-sdk.sh, which sets NETMON_SDK_*";
       GTEST_SKIP() << "run through scripts/test-sdk.sh, which sets NETMON_SDK_*";
     }
@@ -234,7 +240,7 @@ class Sdk : public ::testing::Test {
   }
   [[nodiscard]] std::string fixture(const std::string& name) const { return fixtures_ + "/libnetmon_" + name + ".so"; }
 
-  std::string prefix_, examples_, fixtures_, work_;
+  std::string prefix_, examples_, fixtures_, work_, cprobe_;
 };
 
 TEST_F(Sdk, ExamplePluginCountsExactlyAndExampleSinkWritesLineProtocol) {
@@ -502,6 +508,115 @@ TEST_F(Sdk, TheGuidesCommandBlocksRunAsWritten) {
       {src + "/scripts/doc-test.sh", src + "/docs/WRITING_PLUGINS.md", prefix_, dir}, 540s);
   EXPECT_EQ(r.status.code, 0) << r.out << r.err;
   EXPECT_NE(r.err.find("every block of"), std::string::npos) << r.err;
+}
+
+// ---- a plugin in C from the installed template -------------------------------
+
+// cprobe: netmon-new-plugin --lang c from the prefix, built against it alone
+// by scripts/test-sdk.sh. Its BPF test passes; under the installed host it
+// counts exactly what crossed a veth pair, in both attach modes, and leaves
+// nothing behind.
+TEST_F(Sdk, CTemplateCountsExactlyInBothAttachModes) {
+  auto r = netmon::test::run({cprobe_ + "/test_cprobe"}, 60s);
+  ASSERT_EQ(r.status.code, 0) << r.out << r.err;
+  for (const std::string mode : {"tcx", "netlink"}) {
+    SCOPED_TRACE("attach=" + mode);
+    VethPair v;
+    Subprocess p({prefix_ + "/bin/netmon-host", "--plugin-dir", cprobe_ + "/plugins", "--plugins", "cprobe", "--iface",
+                  v.host_if(), "--sink", "json", "--interval", "200ms", "-o", "cprobe.attach=" + mode});
+    const auto in = sample_of("cprobe", {{"ifname", v.host_if()}, {"direction", "ingress"}});
+    const auto out = sample_of("cprobe", {{"ifname", v.host_if()}, {"direction", "egress"}});
+    std::vector<nlohmann::json> seen;
+    ASSERT_TRUE(netmon::test::next_json(p, out, 15s, &seen)) << p.stderr_text();  // after its ingress sample
+    const auto base_in = *netmon::test::last_of(seen, in);
+    const auto base_out = *netmon::test::last_of(seen, out);
+    const auto k0 = netmon::test::if_counters(v);
+    constexpr std::uint64_t kDatagrams = 1000;
+    netmon::test::send_udp(v, kDatagrams, 100);
+    std::this_thread::sleep_for(300ms);
+    const auto k1 = netmon::test::if_counters(v);
+    ASSERT_NO_FATAL_FAILURE(stop_cleanly(p, seen));
+    const auto last_in = netmon::test::last_of(seen, in);
+    const auto last_out = netmon::test::last_of(seen, out);
+    ASSERT_TRUE(last_in && last_out);
+    const auto delta = [](const nlohmann::json& last, const nlohmann::json& base, const char* key) {
+      return netmon::test::field_u64(last, key) - netmon::test::field_u64(base, key);
+    };
+    // Exactly the datagrams sent (ARP is no UDP), and every packet and byte
+    // the kernel counted on the interface.
+    EXPECT_EQ(delta(*last_in, base_in, "udp"), kDatagrams) << last_in->dump();
+    EXPECT_EQ(delta(*last_out, base_out, "udp"), 0u) << last_out->dump();
+    EXPECT_GE(k1.rx_packets - k0.rx_packets, kDatagrams);
+    EXPECT_EQ(delta(*last_in, base_in, "packets"), k1.rx_packets - k0.rx_packets);
+    EXPECT_EQ(delta(*last_in, base_in, "bytes"), k1.rx_bytes - k0.rx_bytes);
+    EXPECT_EQ(delta(*last_out, base_out, "packets"), k1.tx_packets - k0.tx_packets);
+    EXPECT_EQ(delta(*last_out, base_out, "bytes"), k1.tx_bytes - k0.tx_bytes);
+    // Its log line, through the C API, with the host's prefix once.
+    EXPECT_NE(p.stderr_text().find("cprobe: attached to " + v.host_if() + " (" + mode + ")"), std::string::npos)
+        << p.stderr_text();
+    EXPECT_EQ(p.stderr_text().find("cprobe: cprobe:"), std::string::npos) << p.stderr_text();
+    for (const char* dir : {"ingress", "egress"})
+      EXPECT_TRUE(netmon::test::tc_filters(v.host_if(), dir).empty()) << dir << " filters are left";
+    netmon::test::expect_nothing_left(v.host_if());
+  }
+}
+
+// Its options, read through the C API, are refused in the C++ plugins' words.
+TEST_F(Sdk, CTemplateRefusesBadOptionsInTheStandardWords) {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"cprobe.attach=bogus", R"(option cprobe.attach: expected one of auto, tcx, netlink, got string "bogus")"},
+      {"cprobe.atach=tcx", "unknown option cprobe.atach (valid: cprobe.attach)"}};
+  for (const auto& [option, message] : cases) {
+    const auto r = netmon::test::run({prefix_ + "/bin/netmon-host", "--plugin-dir", cprobe_ + "/plugins", "--plugins",
+                                      "cprobe", "--iface", "lo", "--sink", "json", "--count", "1", "-o", option});
+    EXPECT_NE(r.status.code, 0) << option;
+    EXPECT_NE(r.err.find(message), std::string::npos) << option << ":\n" << r.err;
+  }
+  // The installed script names the prefix it belongs to.
+  const auto made = netmon::test::run({prefix_ + "/bin/netmon-new-plugin", "--lang", "c", "cother", work_ + "/cother"});
+  ASSERT_EQ(made.status.code, 0) << made.err;
+  EXPECT_NE(made.err.find("-DCMAKE_PREFIX_PATH=" + fs::canonical(prefix_).string() + " "), std::string::npos)
+      << made.err;
+  EXPECT_TRUE(fs::exists(work_ + "/cother/cother.c"));
+  EXPECT_TRUE(fs::exists(prefix_ + "/share/doc/netmon/examples/c_ifstats/c_ifstats.c"));
+}
+
+// start() failing on the second interface (someone else's filter holds the
+// plugin's netlink priority there) undoes the first: nothing of cprobe's is
+// left on either, and the foreign filter stays.
+TEST_F(Sdk, CTemplateUndoesAHalfDoneStart) {
+  VethPair first, second;
+  const bpf_insn insns[] = {{BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, -1}, {BPF_JMP | BPF_EXIT, 0, 0, 0, 0}};
+  const int prog = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "sdk_foreign", "GPL", insns, 2, nullptr);
+  ASSERT_GE(prog, 0) << std::strerror(errno);
+  LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = static_cast<int>(if_nametoindex(second.host_if().c_str())),
+              .attach_point = BPF_TC_INGRESS);
+  ASSERT_EQ(bpf_tc_hook_create(&hook), 0);
+  LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog, .handle = 1, .priority = 49310);
+  ASSERT_EQ(bpf_tc_attach(&hook, &opts), 0);
+  ::close(prog);  // the filter holds the program
+
+  const auto r = netmon::test::run({prefix_ + "/bin/netmon-host", "--plugin-dir", cprobe_ + "/plugins", "--plugins",
+                                    "cprobe", "--iface", first.host_if(), "--iface", second.host_if(), "--sink",
+                                    "json", "--count", "1", "-o", "cprobe.attach=netlink"});
+  EXPECT_NE(r.status.code, 0);
+  EXPECT_NE(r.err.find(second.host_if() + ": TC ingress priority 49310 is taken by another program ('sdk_foreign'"),
+            std::string::npos)
+      << r.err;
+  netmon::test::expect_nothing_left(first.host_if());
+  std::vector<std::string> filters;  // "... handle 0x1 <program> ..." lines
+  for (const auto& line : netmon::test::tc_filters(second.host_if(), "ingress"))
+    if (line.find(" handle ") != std::string::npos) filters.push_back(line);
+  ASSERT_EQ(filters.size(), 1u);
+  EXPECT_NE(filters[0].find("sdk_foreign"), std::string::npos) << filters[0];
+  EXPECT_TRUE(netmon::test::wait_no_programs_named("cprobe_in"));
+  EXPECT_TRUE(netmon::test::wait_no_programs_named("cprobe_out"));
+}
+
+// The C template drops an interface deleted while monitored, with one warning.
+TEST_F(Sdk, CTemplateDropsADeletedInterface) {
+  expect_deleted_interface_dropped({prefix_ + "/bin/netmon-host", "--plugin-dir", cprobe_ + "/plugins"}, {"cprobe"},
+                                   {"cprobe"});
 }
 
 }  // namespace

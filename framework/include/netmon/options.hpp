@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -85,14 +86,19 @@ class Options {
   }
 
   std::string choice(const std::string& key, std::initializer_list<const char*> allowed, const std::string& def) {
+    return choice(key, allowed.begin(), allowed.size(), def);
+  }
+
+  // The same over an array of n strings (the C API's form).
+  std::string choice(const std::string& key, const char* const* allowed, std::size_t n, const std::string& def) {
     std::string list;
-    for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+    for (std::size_t i = 0; i < n; ++i) list += (list.empty() ? "" : ", ") + std::string(allowed[i]);
     const nlohmann::json* v = take(key, "one of " + list);
     if (!v) return def;
     if (v->is_string()) {
       const auto s = v->get<std::string>();
-      for (const char* a : allowed)
-        if (s == a) return s;
+      for (std::size_t i = 0; i < n; ++i)
+        if (s == allowed[i]) return s;
     }
     throw Error(name(key) + ": expected one of " + list + ", got " + describe(*v));
   }
