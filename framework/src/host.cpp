@@ -182,7 +182,7 @@ int run_host(const HostConfig& cfg) {
   for (const auto& p : cfg.plugins) {
     auto lib = load_plugin_library(dir.resolve(p, LibraryKind::plugin));
     if (!names.insert(lib.desc.name).second)
-      throw Error("--plugins: plugin '" + std::string(lib.desc.name) + "' is listed twice");
+      throw UsageError("--plugins: plugin '" + std::string(lib.desc.name) + "' is listed twice");
     plugin_libs.push_back(std::move(lib));
   }
   std::vector<std::pair<SinkSpec, SinkLibrary>> sink_libs;
@@ -200,8 +200,8 @@ int run_host(const HostConfig& cfg) {
     std::string loaded;
     for (const auto& n : names) loaded += (loaded.empty() ? "" : ", ") + n;
     for (const auto& n : sink_names) loaded += (loaded.empty() ? "" : ", ") + n;
-    throw Error("options given for '" + name + "', but no plugin or sink of that name is loaded (loaded: " + loaded +
-                ")");
+    throw UsageError("options given for '" + name + "', but no plugin or sink of that name is loaded (loaded: " +
+                     loaded + ")");
   }
   const auto options_for = [&options](const std::string& name) {
     auto it = options.find(name);

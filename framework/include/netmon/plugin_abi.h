@@ -57,6 +57,7 @@ enum netmon_status {
 	NETMON_OK = 0,
 	NETMON_ERROR = -1,  /* failed: last_error() says why */
 	NETMON_CLOSED = 1,  /* sink only: its output is gone (reader closed the pipe); stop cleanly */
+	NETMON_USAGE = -2,  /* configure, open: an option or the target is refused as given (exit 2) */
 };
 
 /* Log levels for netmon_log_fn. */
@@ -151,7 +152,8 @@ typedef struct netmon_emitter {
  * create      required. Returns an instance, or NULL after writing a message
  *             into err (err_len bytes, NUL-terminated).
  * configure   required. options_json is a JSON object (text), "{}" when the user
- *             gave no options. Reject unknown keys and bad values.
+ *             gave no options. Reject unknown keys and bad values. Any failure
+ *             here is a refused option: netmon-host exits 2 (usage error).
  * start       required. Load and attach BPF programs. On failure leave nothing
  *             attached.
  * collect     required. Read maps, publish samples through out. Must not block
@@ -210,6 +212,8 @@ typedef struct netmon_sink_context {
  * create      required. Returns an instance or NULL with a message in err.
  * open        required. Open the output (file, socket). Called before any
  *             plugin starts, so a bad target fails before anything is attached.
+ *             NETMON_USAGE for a refused option or malformed target (netmon-host
+ *             exits 2), NETMON_ERROR for anything else (exit 1).
  * write       required. Render one batch. NETMON_CLOSED when the output is
  *             gone for good (EPIPE): the host stops cleanly with exit code 0.
  *             May block; the host queues batches for it and counts drops.

@@ -61,7 +61,7 @@ struct SinkAdapter {
   }
   static int open(void* p, const netmon_sink_context* ctx) noexcept {
     Instance* s = self(p);
-    return guarded(s->error, [&] {
+    return guarded_usage(s->error, [&] {
       SinkContext c;
       if (ctx->target) c.target = std::string(ctx->target);
       c.interval = std::chrono::nanoseconds(ctx->interval_ns);
