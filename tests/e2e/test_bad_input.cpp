@@ -117,6 +117,31 @@ std::vector<BadInput> bad_inputs() {
       {"plugin_dir_world_writable", {"--iface", "@IF", "--plugins", "@TMP/wwdir/libnetmon_xdp_stats.so"}, 1,
        {"refusing to load", "its directory", "world-writable"}},
       {"plugin_not_a_library", {"--iface", "@IF", "--plugins", "@TMP/text.so"}, 1, {"cannot load", "text.so"}},
+      // Options of a sink given more than once (--sink NAME twice): per
+      // instance, NAME#N; plain NAME is ambiguous then. All usage errors.
+      {"sink_option_ambiguous",
+       {"--plugin-dir", "@SINKS", "--iface", "@IF", "--sink", "linesink:@TMP/one.txt", "--sink",
+        "linesink:@TMP/two.txt", "-o", "linesink.prefix=x"},
+       2, {"options given for 'linesink' are ambiguous", "-o linesink#1.KEY=VALUE", "-o linesink#2.KEY=VALUE"}},
+      {"sink_option_ambiguous_in_config",
+       {"--plugin-dir", "@SINKS", "--iface", "@IF", "--sink", "linesink:@TMP/one.txt", "--sink",
+        "linesink:@TMP/two.txt", "--config", "@TMP/linesink.json"},
+       2, {"options given for 'linesink' are ambiguous", "linesink#2"}},
+      {"sink_instance_out_of_range",
+       {"--plugin-dir", "@SINKS", "--iface", "@IF", "--sink", "linesink:@TMP/one.txt", "--sink",
+        "linesink:@TMP/two.txt", "-o", "linesink#3.prefix=x"},
+       2, {"'linesink#3'", "given 2 times", "linesink#1 to linesink#2"}},
+      {"plugin_instance_number", {"--iface", "@IF", "-o", "xdp_stats#1.mode=generic"}, 2,
+       {"'xdp_stats#1'", "plugins are loaded once", "-o xdp_stats.KEY=VALUE"}},
+      {"instance_number_malformed", {"--iface", "@IF", "-o", "json#0.x=1"}, 2, {"'json#0' is not NAME or NAME#N"}},
+      {"sink_option_bad_value", {"--plugin-dir", "@SINKS", "--iface", "@IF", "--sink", "linesink", "-o", "linesink.only=3"},
+       2, {"option linesink.only: expected a string, got number 3"}},
+      {"sink_option_unknown", {"--iface", "@IF", "--sink", "json", "-o", "json.pretty=true"}, 2,
+       {"unknown option json.pretty", "it takes no options"}},
+      {"sink_path_unwritable_names_the_target",
+       {"--plugin-dir", "@SINKS", "--iface", "@IF", "--sink", "linesink:/nonexistent-dir/x.txt"}, 1,
+       {"sink linesink:/nonexistent-dir/x.txt: cannot open /nonexistent-dir/x.txt for writing",
+        "choose a writable path: --sink linesink:PATH"}},
       {"plugin_is_a_system_library", {"--iface", "@IF", "--plugins", NETMON_TEST_SYSTEM_LIBRARY}, 1,
        {"is not a netmon plugin", "NETMON_PLUGIN"}},
   };
@@ -150,6 +175,7 @@ class BadInputTest : public ::testing::TestWithParam<BadInput> {
     write(tmp_ + "/overflow.json", R"({"flow_top": {"top": 1e999}})");
     write(tmp_ + "/not_utf8.json", "{\"flow_top\": {\"sort\": \"\xff\xfe\"}}");
     write(tmp_ + "/keep.csv", "kept\n");
+    write(tmp_ + "/linesink.json", R"({"linesink": {"prefix": "x"}})");
     // A user's private directory: root without its capabilities cannot write there.
     fs::create_directories(tmp_ + "/private");
     if (::chown((tmp_ + "/private").c_str(), 65534, 65534) != 0) ADD_FAILURE() << "cannot chown " << tmp_ << "/private";
@@ -170,6 +196,7 @@ TEST_P(BadInputTest, OneClearLineNonZeroExitNothingAttached) {
   for (auto a : c.args) {
     if (a == "@IF") a = v.host_if();
     if (const auto at = a.find("@TMP"); at != std::string::npos) a.replace(at, 4, tmp_);
+    if (a == "@SINKS") a = NETMON_TEST_SINK_TEMPLATE_DIR;
     args.push_back(a);
   }
   netmon::test::RunResult r;
@@ -193,6 +220,34 @@ TEST_P(BadInputTest, OneClearLineNonZeroExitNothingAttached) {
   std::getline(array, a);
   EXPECT_EQ(k, "kept");
   EXPECT_EQ(a, "[1, 2]");
+}
+
+// A refused option value is named once, as the user wrote it: no "xdp_stats: "
+// (or "sink linesink: ") in front of a message that already names it.
+TEST(BadOptionValue, TheLineNamesThePluginOrSinkOnce) {
+  NETMON_REQUIRE_ROOT();
+  netmon::test::VethPair v;
+  const struct {
+    std::vector<std::string> args;
+    std::string line;
+  } cases[] = {
+      {{"--plugins", "xdp_stats", "-o", "xdp_stats.mode=turbo"},
+       "netmon-host: error: option xdp_stats.mode: expected one of auto, native, generic, got string \"turbo\""},
+      {{"--plugins", "flow_top", "-o", "flow_top.idle_timeout=soonish"},
+       "netmon-host: error: option flow_top.idle_timeout: 'soonish' is not a duration (use a duration such as 1s, "
+       "500ms, 2m)"},
+      {{"--plugins", "xdp_stats", "--plugin-dir", NETMON_TEST_SINK_TEMPLATE_DIR, "--sink", "linesink", "-o",
+        "linesink.only=3"},
+       "netmon-host: error: option linesink.only: expected a string, got number 3"},
+  };
+  for (const auto& c : cases) {
+    auto args = netmon::test::host_cmd({"--iface", v.host_if()});
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    const auto r = netmon::test::run(args, 20s);
+    EXPECT_EQ(r.status.code, 2) << r.err;
+    EXPECT_EQ(r.err, c.line + "\n");
+    EXPECT_EQ(netmon::test::xdp_prog_id(v.host_if()), 0u) << "something was left attached";
+  }
 }
 
 TEST(BadInputTable, HasAtLeastThirtyCases) { EXPECT_GE(bad_inputs().size(), 30u); }

@@ -30,7 +30,10 @@
 namespace netmon {
 
 struct SinkContext {
-  std::optional<std::string> target;  // "PATH" in --sink csv:PATH
+  // What follows the first ':' in --sink NAME:TARGET (a path for file sinks),
+  // or none. Options come separately, from -o NAME.key=value (or
+  // -o NAME#N.key=value for the Nth --sink NAME) and --config.
+  std::optional<std::string> target;
   std::chrono::nanoseconds interval{};
   Logger log;
   nlohmann::json options = nlohmann::json::object();  // read with netmon::Options
