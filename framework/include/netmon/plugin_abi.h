@@ -31,9 +31,20 @@
  * Threads
  *   - A plugin instance is driven from one thread (the host's scheduler):
  *     configure, start, collect and stop are never called concurrently.
- *   - A sink instance is driven from its own thread: open, write and close are
- *     called from that thread only, never concurrently.
+ *   - A sink instance is never called concurrently, but not from one thread:
+ *     open is called from the host's main thread (before any plugin starts),
+ *     write from the sink's own thread, and close from that thread, or from
+ *     the main thread when the run ends before the sink's thread started.
  *   - The host may call the log callback of a context from any thread.
+ *
+ * Messages
+ *   - netmon-host puts the library's name in front of what it shows: a
+ *     plugin's last_error() and log lines as "NAME: message", a sink's
+ *     last_error() as "sink NAME[:TARGET]: message" and its log lines as
+ *     "NAME: message". A message that already begins with "NAME:" or names
+ *     one of the library's options as "NAME.KEY" is shown as is. So don't
+ *     begin messages with your own name; do name an option as the user
+ *     writes it (-o NAME.KEY=VALUE).
  */
 #ifndef NETMON_PLUGIN_ABI_H
 #define NETMON_PLUGIN_ABI_H
@@ -192,7 +203,7 @@ typedef struct netmon_batch {
 	uint32_t n_samples;
 	int64_t timestamp_ns;  /* Unix time of the interval, ns */
 	uint64_t interval_ns;  /* nominal interval */
-	uint64_t sequence;     /* 0, 1, 2, ... per sink; gaps mean dropped batches */
+	uint64_t sequence;     /* 0, 1, 2, ... per run; a gap means batches dropped for this sink */
 	const netmon_sample *samples;
 } netmon_batch;
 
