@@ -161,8 +161,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
       "  netmon-host --iface eth0 --sink json --count 5 | jq -c '.fields'\n"
       "  netmon-host --iface eth0 --sink console --sink csv:/var/tmp/netmon.csv --duration 1m\n"
       "Exit status: 0 on a clean stop (signal, --duration, --count, reader gone). 2 on a usage error: a\n"
-      "malformed argument, -o or --config, or an option refused (unknown, bad value, ambiguous, or for\n"
-      "nothing loaded). 1 on any other error: a plugin, sink, interface or file that cannot be found or\n"
+      "malformed argument, -o or --config, a plugin listed twice, or an option refused (unknown, bad\n"
+      "value, ambiguous, or for nothing loaded). 1 on any other error: a plugin, sink, interface or file that cannot be found or\n"
       "used, missing privileges, a failed attach, or at run time (a sink failed, every plugin stopped,\n"
       "every monitored interface gone). SIGINT, SIGTERM and SIGHUP stop cleanly: every plugin detaches.");
 

@@ -437,7 +437,7 @@ TEST(Cli, HelpStatesTheExitCodesAndInstanceOptions) {
   const auto* e = std::get_if<CliExit>(&r);
   ASSERT_TRUE(e);
   EXPECT_THAT(e->output, HasSubstr("2 on a usage error"));
-  EXPECT_THAT(e->output, HasSubstr("an option refused (unknown, bad value, ambiguous"));
+  EXPECT_THAT(e->output, HasSubstr("a plugin listed twice, or an option refused (unknown, bad\nvalue, ambiguous"));
   EXPECT_THAT(e->output, HasSubstr("every monitored interface gone"));
   EXPECT_THAT(e->output, HasSubstr("NAME#N.KEY=VALUE for the Nth"));
 }
