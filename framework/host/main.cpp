@@ -6,6 +6,7 @@
 #include "host.hpp"
 #include "log.hpp"
 
+#include <netmon/error.hpp>
 #include <netmon/plugin_abi.h>
 
 #include <signal.h>
@@ -46,6 +47,9 @@ int main(int argc, char** argv) {
   int code = 1;
   try {
     code = cfg.list_plugins ? netmon::host::list_plugins(cfg) : netmon::host::run_host(cfg);
+  } catch (const netmon::UsageError& e) {  // an option refused, by the host or by a plugin or sink
+    spdlog::error("{}", e.what());
+    code = 2;
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
   }

@@ -37,7 +37,26 @@ void require_utf8(const std::string& s, const std::string& what) {
   }
 }
 
+// NAME, or NAME#N for the Nth --sink NAME: checked for shape only here (what
+// is loaded is known later, in run_host).
+void check_option_owner(const std::string& owner, const std::string& what) {
+  const auto hash = owner.find('#');
+  if (hash == std::string::npos) return;
+  const std::string number = owner.substr(hash + 1);
+  const bool digits = !number.empty() && number.size() <= 4 &&
+                      number.find_first_not_of("0123456789") == std::string::npos && number[0] != '0';
+  if (hash == 0 || !digits)
+    throw Error(what + ": '" + owner +
+                "' is not NAME or NAME#N (N, from 1, numbers the instances of a sink given more than once with --sink)");
+}
+
 }  // namespace
+
+OptionOwner split_option_owner(const std::string& owner) {
+  const auto hash = owner.find('#');
+  if (hash == std::string::npos) return {owner, 0};
+  return {owner.substr(0, hash), static_cast<unsigned>(std::stoul(owner.substr(hash + 1)))};
+}
 
 nlohmann::json parse_options_text(const std::string& text, const std::string& source) {
   nlohmann::json all;
@@ -52,6 +71,7 @@ nlohmann::json parse_options_text(const std::string& text, const std::string& so
     require_utf8(name, source);
     if (!value.is_object())
       throw Error(source + ": \"" + name + "\" must be an object of options, got " + value.type_name());
+    check_option_owner(name, source);
   }
   return all;
 }
@@ -65,6 +85,7 @@ nlohmann::json parse_option_arg(nlohmann::json all, const std::string& arg) {
   const std::string name = arg.substr(0, dot);
   const std::string key = arg.substr(dot + 1, eq - dot - 1);
   const std::string text = arg.substr(eq + 1);
+  check_option_owner(name, "-o '" + arg + "'");
   nlohmann::json value;
   try {
     value = nlohmann::json::parse(text);
@@ -120,7 +141,9 @@ CliResult parse_cli(int argc, const char* const* argv) {
   app.add_option("--count", count_text, "Stop after this many intervals");
   app.add_option("-s,--sink", sink_texts,
                  "Output: console, json, csv, NAME:PATH to write a file (csv:out.csv); repeatable (default: console)");
-  app.add_option("-o,--option", cfg.option_args, "Plugin or sink option NAME.KEY=VALUE, e.g. xdp_stats.mode=generic");
+  app.add_option("-o,--option", cfg.option_args,
+                 "Plugin or sink option NAME.KEY=VALUE, e.g. xdp_stats.mode=generic; NAME#N.KEY=VALUE for the Nth "
+                 "--sink NAME when it is given more than once");
   app.add_option("-c,--config", cfg.config_file, "JSON file of options: {\"xdp_stats\": {\"mode\": \"generic\"}}");
   app.add_option("--plugin-dir", cfg.plugin_dirs,
                  "Also look for plugins and sinks here, first; repeatable (then $NETMON_PLUGIN_DIR, then "
@@ -137,8 +160,11 @@ CliResult parse_cli(int argc, const char* const* argv) {
       "  netmon-host --iface eth0\n"
       "  netmon-host --iface eth0 --sink json --count 5 | jq -c '.fields'\n"
       "  netmon-host --iface eth0 --sink console --sink csv:/var/tmp/netmon.csv --duration 1m\n"
-      "Exit status: 0 on a clean stop (signal, --duration, --count, reader gone), 1 on a runtime error,\n"
-      "2 on a usage error. SIGINT, SIGTERM and SIGHUP stop cleanly: every plugin detaches.");
+      "Exit status: 0 on a clean stop (signal, --duration, --count, reader gone). 2 on a usage error: a\n"
+      "malformed argument, -o or --config, a plugin listed twice, or an option refused (unknown, bad\n"
+      "value, ambiguous, or for nothing loaded). 1 on any other error: a plugin, sink, interface or file that cannot be found or\n"
+      "used, missing privileges, a failed attach, or at run time (a sink failed, every plugin stopped,\n"
+      "every monitored interface gone). SIGINT, SIGTERM and SIGHUP stop cleanly: every plugin detaches.");
 
   try {
     app.parse(argc, argv);

@@ -52,8 +52,20 @@ std::chrono::nanoseconds parse_duration(const std::string& text, const std::stri
 // Parses "--sink NAME[:TARGET]".
 SinkSpec parse_sink(const std::string& text);
 
-// Merges a JSON config file's object (one object per plugin or sink name) and
-// the -o NAME.KEY=VALUE arguments (which win) into { name: { key: value } }.
+// Options are given per owner: NAME (a plugin, or a sink given once) or
+// NAME#N, the Nth (from 1) --sink NAME on the command line. run_host refuses
+// NAME for a sink given more than once (ambiguous) and NAME#N out of range
+// or naming a plugin.
+struct OptionOwner {
+  std::string name;
+  unsigned instance = 0;  // 0: none given
+};
+// Splits an owner parse_option_arg or parse_options_text accepted.
+OptionOwner split_option_owner(const std::string& owner);
+
+// Merges a JSON config file's object (one object per plugin or sink name, or
+// NAME#N) and the -o NAME.KEY=VALUE / NAME#N.KEY=VALUE arguments (which win)
+// into { owner: { key: value } }.
 // A VALUE that parses as JSON (20, true, "x", [..]) is taken as such, otherwise
 // as a string. Throws netmon::Error on a malformed argument or file.
 nlohmann::json collect_options(const std::optional<std::string>& config_file,

@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <deque>
 #include <iostream>
+#include <map>
 #include <set>
 
 namespace netmon::host {
@@ -182,30 +183,58 @@ int run_host(const HostConfig& cfg) {
   for (const auto& p : cfg.plugins) {
     auto lib = load_plugin_library(dir.resolve(p, LibraryKind::plugin));
     if (!names.insert(lib.desc.name).second)
-      throw Error("--plugins: plugin '" + std::string(lib.desc.name) + "' is listed twice");
+      throw UsageError("--plugins: plugin '" + std::string(lib.desc.name) + "' is listed twice");
     plugin_libs.push_back(std::move(lib));
   }
   std::vector<std::pair<SinkSpec, SinkLibrary>> sink_libs;
-  std::set<std::string> sink_names;
+  std::map<std::string, unsigned> sink_count;  // instances of each sink, by its name
+  std::vector<unsigned> sink_instance;          // each sink's number among its name's (1, 2, ...)
   for (const auto& s : cfg.sinks) {
     auto lib = load_sink_library(dir.resolve(s.name, LibraryKind::sink));
-    sink_names.insert(lib.desc.name);
+    sink_instance.push_back(++sink_count[lib.desc.name]);
     sink_libs.emplace_back(s, std::move(lib));
   }
 
-  // 2. Options: every -o / --config entry must name something loaded.
+  // 2. Options: every -o / --config entry must name something loaded, once.
+  // NAME is a plugin, or a sink given once; NAME#N the Nth --sink NAME.
   const nlohmann::json& options = cfg.options;
-  for (const auto& [name, value] : options.items()) {
-    if (names.count(name) || sink_names.count(name)) continue;
+  for (const auto& [owner, value] : options.items()) {
+    const OptionOwner o = split_option_owner(owner);
+    const auto count = sink_count.find(o.name);
+    if (names.count(o.name)) {
+      if (o.instance != 0)
+        throw UsageError("options given for '" + owner + "', but plugins are loaded once: write -o " + o.name +
+                         ".KEY=VALUE");
+      continue;
+    }
+    if (count != sink_count.end()) {
+      if (o.instance == 0 && count->second > 1)
+        throw UsageError("options given for '" + owner + "' are ambiguous: --sink " + o.name + " is given " +
+                         std::to_string(count->second) + " times; name the instance: -o " + o.name +
+                         "#1.KEY=VALUE ... -o " + o.name + "#" + std::to_string(count->second) + ".KEY=VALUE");
+      if (o.instance > count->second)
+        throw UsageError("options given for '" + owner + "', but --sink " + o.name + " is given " +
+                         (count->second == 1 ? "once (write -o " + o.name + ".KEY=VALUE)"
+                                             : std::to_string(count->second) + " times (instances " + o.name +
+                                                   "#1 to " + o.name + "#" + std::to_string(count->second) + ")"));
+      continue;
+    }
     std::string loaded;
     for (const auto& n : names) loaded += (loaded.empty() ? "" : ", ") + n;
-    for (const auto& n : sink_names) loaded += (loaded.empty() ? "" : ", ") + n;
-    throw Error("options given for '" + name + "', but no plugin or sink of that name is loaded (loaded: " + loaded +
-                ")");
+    for (const auto& [n, c] : sink_count) loaded += (loaded.empty() ? "" : ", ") + n;
+    throw UsageError("options given for '" + owner + "', but no plugin or sink of that name is loaded (loaded: " +
+                     loaded + ")");
   }
   const auto options_for = [&options](const std::string& name) {
     auto it = options.find(name);
     return it == options.end() ? std::string("{}") : it->dump();
+  };
+  // A sink instance's options: NAME's (given once), then NAME#N's over them.
+  const auto sink_options_for = [&options](const std::string& name, unsigned instance) {
+    nlohmann::json merged = nlohmann::json::object();
+    if (auto it = options.find(name); it != options.end()) merged.update(*it);
+    if (auto it = options.find(name + "#" + std::to_string(instance)); it != options.end()) merged.update(*it);
+    return merged.dump();
   };
 
   // 3. Interfaces and privileges.
@@ -217,9 +246,14 @@ int run_host(const HostConfig& cfg) {
   std::atomic<bool> reader_gone{false};
   std::atomic<bool> sink_failed{false};
   SampleBus bus;
-  for (auto& [spec, lib] : sink_libs) {
-    const std::string display = spec.target ? spec.name + ":" + *spec.target : spec.name;
-    const std::string sink_options = options_for(lib.desc.name);
+  for (std::size_t i = 0; i < sink_libs.size(); ++i) {
+    auto& [spec, lib] = sink_libs[i];
+    // A sink given more than once is told apart by its number: json#2.
+    const std::string numbered = sink_count[lib.desc.name] > 1
+                                     ? spec.name + "#" + std::to_string(sink_instance[i])
+                                     : spec.name;
+    const std::string display = spec.target ? numbered + ":" + *spec.target : numbered;
+    const std::string sink_options = sink_options_for(lib.desc.name, sink_instance[i]);
     auto inst = std::make_unique<SinkInstance>(std::move(lib), display);
     netmon_sink_context ctx{};
     ctx.struct_size = sizeof ctx;

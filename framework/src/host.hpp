@@ -14,7 +14,9 @@
 namespace netmon::host {
 
 // Returns the process exit code: 0 clean stop, 1 runtime error. Throws
-// netmon::Error for errors before the first collection.
+// netmon::Error for errors before the first collection: netmon::UsageError
+// (exit 2) for an option refused by the host, a plugin's configure() or a
+// sink's open().
 int run_host(const HostConfig& cfg);
 
 // Prints the plugins and sinks found (--list-plugins); returns the exit code.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "loader.hpp"
 
+#include "log.hpp"
+
 #include <netmon/error.hpp>
 
 #include <boost/dll/shared_library.hpp>
@@ -261,14 +263,19 @@ PluginInstance::~PluginInstance() {
   if (self_) lib_.desc.destroy(self_);
 }
 
-void PluginInstance::fail(const std::string& what) const {
+void PluginInstance::fail(const std::string& what, bool usage) const {
   const char* why = lib_.desc.last_error(self_);
-  if (!why || !*why) throw Error(name_ + ": " + what + " (the plugin gave no reason)");
-  throw Error(name_ + ": " + (what.empty() ? "" : what + ": ") + why);
+  std::string msg;
+  if (!why || !*why) msg = name_ + ": " + what + " (the plugin gave no reason)";
+  else if (what.empty()) msg = attribute(name_, name_, why);
+  else msg = name_ + ": " + what + ": " + why;
+  if (usage) throw UsageError(msg);
+  throw Error(msg);
 }
 
 void PluginInstance::configure(const std::string& options_json) {
-  if (lib_.desc.configure(self_, options_json.c_str()) != NETMON_OK) fail("");
+  // configure() is given nothing but options: any refusal is a usage error.
+  if (lib_.desc.configure(self_, options_json.c_str()) != NETMON_OK) fail("", true);
 }
 
 void PluginInstance::start(const netmon_start_context& ctx) {
@@ -317,14 +324,19 @@ SinkInstance::~SinkInstance() {
   if (self_) lib_.desc.destroy(self_);
 }
 
-void SinkInstance::fail(const std::string& what) const {
+void SinkInstance::fail(const std::string& what, bool usage) const {
   const char* why = lib_.desc.last_error(self_);
-  if (!why || !*why) throw Error("sink " + name_ + ": " + what + " (the sink gave no reason)");
-  throw Error("sink " + name_ + ": " + (what.empty() ? "" : what + ": ") + why);
+  std::string msg;
+  if (!why || !*why) msg = "sink " + name_ + ": " + what + " (the sink gave no reason)";
+  else if (what.empty()) msg = attribute(log_name_, "sink " + name_, why);
+  else msg = "sink " + name_ + ": " + what + ": " + why;
+  if (usage) throw UsageError(msg);
+  throw Error(msg);
 }
 
 void SinkInstance::open(const netmon_sink_context& ctx) {
-  if (lib_.desc.open(self_, &ctx) != NETMON_OK) fail("");
+  const int rc = lib_.desc.open(self_, &ctx);
+  if (rc != NETMON_OK) fail("", rc == NETMON_USAGE);
 }
 
 int SinkInstance::write(const Batch& batch) {
@@ -344,7 +356,7 @@ int SinkInstance::write(const Batch& batch) {
   b.sequence = batch.sequence;
   b.samples = samples.data();
   const int rc = lib_.desc.write(self_, &b);
-  if (rc == NETMON_ERROR) fail("write failed");
+  if (rc != NETMON_OK && rc != NETMON_CLOSED) fail("write failed");
   return rc == NETMON_CLOSED ? NETMON_CLOSED : NETMON_OK;
 }
 

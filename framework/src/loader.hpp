@@ -131,7 +131,7 @@ class PluginInstance {
   void stop() noexcept;
 
  private:
-  [[noreturn]] void fail(const std::string& what) const;
+  [[noreturn]] void fail(const std::string& what, bool usage = false) const;
   PluginLibrary lib_;  // declared first: destroyed last
   void* self_ = nullptr;
   std::string name_;
@@ -156,7 +156,7 @@ class SinkInstance {
   void close();
 
  private:
-  [[noreturn]] void fail(const std::string& what) const;
+  [[noreturn]] void fail(const std::string& what, bool usage = false) const;
   SinkLibrary lib_;
   void* self_ = nullptr;
   std::string name_;

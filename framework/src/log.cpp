@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "log.hpp"
 
+#include <cctype>
 #include <cstdarg>
 #include <cstdio>
 #include <string>
@@ -36,14 +37,27 @@ int libbpf_print(enum libbpf_print_level level, const char* fmt, va_list args) {
 
 void route_libbpf_logs() { libbpf_set_print(libbpf_print); }
 
+std::string attribute(const std::string& name, const std::string& label, const std::string& message) {
+  if (name.empty()) return message;
+  if (message.rfind(name + ":", 0) == 0) return message;
+  const std::string option = name + ".";
+  for (std::size_t at = message.find(option); at != std::string::npos; at = message.find(option, at + 1)) {
+    const bool starts_word = at == 0 || message[at - 1] == ' ' || message[at - 1] == '\'';
+    const std::size_t key = at + option.size();
+    const bool has_key = key < message.size() && (std::isalnum(static_cast<unsigned char>(message[key])) || message[key] == '_');
+    if (starts_word && has_key) return message;
+  }
+  return label + ": " + message;
+}
+
 void plugin_log(void* host_ctx, int level, const char* message) {
   const auto* who = static_cast<const std::string*>(host_ctx);
-  const std::string prefix = who ? *who + ": " : "";
+  const std::string text = who ? attribute(*who, *who, message ? message : "") : std::string(message ? message : "");
   switch (level) {
-    case NETMON_LOG_DEBUG: spdlog::debug("{}{}", prefix, message); break;
-    case NETMON_LOG_INFO: spdlog::info("{}{}", prefix, message); break;
-    case NETMON_LOG_WARN: spdlog::warn("{}{}", prefix, message); break;
-    default: spdlog::error("{}{}", prefix, message); break;
+    case NETMON_LOG_DEBUG: spdlog::debug("{}", text); break;
+    case NETMON_LOG_INFO: spdlog::info("{}", text); break;
+    case NETMON_LOG_WARN: spdlog::warn("{}", text); break;
+    default: spdlog::error("{}", text); break;
   }
 }
 

@@ -16,8 +16,14 @@ void setup_logging(const std::string& level);
 // and reports itself, at debug), the rest at debug.
 void route_libbpf_logs();
 
+// A plugin's or sink's message as the host shows it (the rule in
+// plugin_abi.h): "LABEL: message", unless the message already names the
+// library: begins with "NAME:" or names one of its options as "NAME.KEY".
+// LABEL is what the host calls it: the plugin's name, "sink csv:out.csv".
+std::string attribute(const std::string& name, const std::string& label, const std::string& message);
+
 // The netmon_log_fn given to plugins and sinks; host_ctx is a `const std::string*`
-// naming the plugin, which prefixes every message.
+// naming the plugin, which prefixes every message (by attribute()).
 void plugin_log(void* host_ctx, int level, const char* message);
 
 }  // namespace netmon::host

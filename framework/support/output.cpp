@@ -18,6 +18,11 @@ Output::~Output() {
 }
 
 void Output::open(const std::optional<std::string>& target, const std::string& sink_name) {
+  open(target, sink_name, "--sink " + sink_name + ":PATH");
+}
+
+void Output::open(const std::optional<std::string>& target, const std::string& sink_name,
+                  const std::string& given_as) {
   close();
   if (!target || target->empty() || *target == "-") {
     fd_ = STDOUT_FILENO;
@@ -29,7 +34,7 @@ void Output::open(const std::optional<std::string>& target, const std::string& s
   fd_ = ::open(target->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0)
     throw Error(errno_message("cannot open " + *target + " for writing", errno) +
-                " (choose a writable path: --sink " + sink_name + ":PATH)");
+                " (choose a writable path: " + (given_as.empty() ? "--sink " + sink_name + ":PATH" : given_as) + ")");
   owned_ = true;
 }
 

@@ -51,11 +51,11 @@ std::vector<BadInput> bad_inputs() {
       {"ready_file_in_a_users_directory", {"--iface", "@IF", "--ready-file", "@TMP/private/ready"}, 1,
        {"--ready-file", "drops its privileges", "could not remove", "directory root owns"}},
       {"ready_file_empty", {"--iface", "@IF", "--ready-file", ""}, 1, {"--ready-file", "name a file"}},
-      {"bad_plugin_option", {"--iface", "@IF", "-o", "xdp_stats.mode=turbo"}, 1,
+      {"bad_plugin_option", {"--iface", "@IF", "-o", "xdp_stats.mode=turbo"}, 2,
        {"xdp_stats.mode", "auto, native, generic", "turbo"}},
-      {"unknown_plugin_option", {"--iface", "@IF", "-o", "xdp_stats.speed=3"}, 1,
+      {"unknown_plugin_option", {"--iface", "@IF", "-o", "xdp_stats.speed=3"}, 2,
        {"unknown option xdp_stats.speed", "xdp_stats.mode"}},
-      {"option_for_unloaded_plugin", {"--plugins", "xdp_stats", "--iface", "@IF", "-o", "flow_top.top=3"}, 1,
+      {"option_for_unloaded_plugin", {"--plugins", "xdp_stats", "--iface", "@IF", "-o", "flow_top.top=3"}, 2,
        {"'flow_top'", "loaded"}},
       {"plugin_is_a_sink", {"--plugins", "json", "--iface", "@IF"}, 1, {"is a netmon sink, not a plugin"}},
       {"no_privileges", {"--iface", "@IF"}, 1, {"CAP_BPF", "CAP_NET_ADMIN", "root"},
@@ -65,15 +65,15 @@ std::vector<BadInput> bad_inputs() {
       {"no_cap_bpf", {"--iface", "@IF"}, 1, {"missing capability CAP_BPF,", "root"},
        "capsh --drop=cap_bpf,cap_sys_admin -- -c 'exec \"$0\" \"$@\"' "},
       // Plugin options: wrong types, out of range, huge, not UTF-8.
-      {"option_not_an_integer", {"--iface", "@IF", "-o", "flow_top.top=abc"}, 1,
+      {"option_not_an_integer", {"--iface", "@IF", "-o", "flow_top.top=abc"}, 2,
        {"option flow_top.top", "expected an integer from 1 to 1000", "abc"}},
-      {"option_out_of_range", {"--iface", "@IF", "-o", "flow_top.top=1000000"}, 1,
+      {"option_out_of_range", {"--iface", "@IF", "-o", "flow_top.top=1000000"}, 2,
        {"option flow_top.top", "out of range (1 to 1000)"}},
-      {"option_huge_number", {"--iface", "@IF", "-o", "flow_top.table_size=99999999999999999999"}, 1,
+      {"option_huge_number", {"--iface", "@IF", "-o", "flow_top.table_size=99999999999999999999"}, 2,
        {"option flow_top.table_size", "expected an integer"}},
-      {"option_wrong_type_for_choice", {"--iface", "@IF", "-o", "xdp_stats.mode=3"}, 1,
+      {"option_wrong_type_for_choice", {"--iface", "@IF", "-o", "xdp_stats.mode=3"}, 2,
        {"option xdp_stats.mode", "expected one of auto, native, generic", "number 3"}},
-      {"option_bad_duration", {"--iface", "@IF", "-o", "flow_top.idle_timeout=soonish"}, 1,
+      {"option_bad_duration", {"--iface", "@IF", "-o", "flow_top.idle_timeout=soonish"}, 2,
        {"flow_top.idle_timeout", "'soonish'", "1s, 500ms"}},
       {"option_not_utf8", {"--iface", "@IF", "-o", "flow_top.sort=\xff\xfe"}, 2, {"-o", "not valid UTF-8"}},
       {"option_malformed", {"--iface", "@IF", "-o", "novalue"}, 2, {"expected NAME.KEY=VALUE"}},
@@ -87,11 +87,11 @@ std::vector<BadInput> bad_inputs() {
        {"array.json", "expected a JSON object with one object per plugin, got array"}},
       {"config_entry_not_object", {"--iface", "@IF", "--config", "@TMP/entry_string.json"}, 2,
        {"\"flow_top\" must be an object of options, got string"}},
-      {"config_wrong_type", {"--iface", "@IF", "--config", "@TMP/wrong_type.json"}, 1,
+      {"config_wrong_type", {"--iface", "@IF", "--config", "@TMP/wrong_type.json"}, 2,
        {"option flow_top.top", "expected an integer", "string \"many\""}},
-      {"config_unknown_key", {"--iface", "@IF", "--config", "@TMP/unknown_key.json"}, 1,
+      {"config_unknown_key", {"--iface", "@IF", "--config", "@TMP/unknown_key.json"}, 2,
        {"unknown option flow_top.colour", "flow_top.top"}},
-      {"config_huge_number", {"--iface", "@IF", "--config", "@TMP/huge.json"}, 1,
+      {"config_huge_number", {"--iface", "@IF", "--config", "@TMP/huge.json"}, 2,
        {"option flow_top.table_size", "expected an integer"}},
       {"config_invalid_json", {"--iface", "@IF", "--config", "@TMP/invalid.json"}, 2, {"invalid.json", "not valid JSON"}},
       {"config_not_utf8", {"--iface", "@IF", "--config", "@TMP/not_utf8.json"}, 2, {"not_utf8.json", "not valid JSON"}},
@@ -103,7 +103,7 @@ std::vector<BadInput> bad_inputs() {
       {"duration_negative", {"--iface", "@IF", "--duration", "-5s"}, 2, {"--duration"}},
       {"log_level_unknown", {"--iface", "@IF", "--log-level", "loud"}, 2, {"--log-level", "loud"}},
       {"no_plugins", {"--iface", "@IF", "--plugins", ","}, 2, {"--plugins", "no plugin named"}},
-      {"plugin_twice", {"--iface", "@IF", "--plugins", "xdp_stats,xdp_stats"}, 1, {"'xdp_stats' is listed twice"}},
+      {"plugin_twice", {"--iface", "@IF", "--plugins", "xdp_stats,xdp_stats"}, 2, {"'xdp_stats' is listed twice"}},
       {"interface_name_too_long", {"--iface", "nmt-this-name-is-too-long"}, 1, {"not a valid interface name"}},
       {"interface_name_not_utf8", {"--iface", "\xff\xfe"}, 1, {"does not exist"}},
       {"plugin_dir_missing", {"--iface", "@IF", "--plugin-dir", "@TMP/nowhere"}, 1, {"--plugin-dir", "no such directory"}},
@@ -117,6 +117,31 @@ std::vector<BadInput> bad_inputs() {
       {"plugin_dir_world_writable", {"--iface", "@IF", "--plugins", "@TMP/wwdir/libnetmon_xdp_stats.so"}, 1,
        {"refusing to load", "its directory", "world-writable"}},
       {"plugin_not_a_library", {"--iface", "@IF", "--plugins", "@TMP/text.so"}, 1, {"cannot load", "text.so"}},
+      // Options of a sink given more than once (--sink NAME twice): per
+      // instance, NAME#N; plain NAME is ambiguous then. All usage errors.
+      {"sink_option_ambiguous",
+       {"--plugin-dir", "@SINKS", "--iface", "@IF", "--sink", "linesink:@TMP/one.txt", "--sink",
+        "linesink:@TMP/two.txt", "-o", "linesink.prefix=x"},
+       2, {"options given for 'linesink' are ambiguous", "-o linesink#1.KEY=VALUE", "-o linesink#2.KEY=VALUE"}},
+      {"sink_option_ambiguous_in_config",
+       {"--plugin-dir", "@SINKS", "--iface", "@IF", "--sink", "linesink:@TMP/one.txt", "--sink",
+        "linesink:@TMP/two.txt", "--config", "@TMP/linesink.json"},
+       2, {"options given for 'linesink' are ambiguous", "linesink#2"}},
+      {"sink_instance_out_of_range",
+       {"--plugin-dir", "@SINKS", "--iface", "@IF", "--sink", "linesink:@TMP/one.txt", "--sink",
+        "linesink:@TMP/two.txt", "-o", "linesink#3.prefix=x"},
+       2, {"'linesink#3'", "given 2 times", "linesink#1 to linesink#2"}},
+      {"plugin_instance_number", {"--iface", "@IF", "-o", "xdp_stats#1.mode=generic"}, 2,
+       {"'xdp_stats#1'", "plugins are loaded once", "-o xdp_stats.KEY=VALUE"}},
+      {"instance_number_malformed", {"--iface", "@IF", "-o", "json#0.x=1"}, 2, {"'json#0' is not NAME or NAME#N"}},
+      {"sink_option_bad_value", {"--plugin-dir", "@SINKS", "--iface", "@IF", "--sink", "linesink", "-o", "linesink.only=3"},
+       2, {"option linesink.only: expected a string, got number 3"}},
+      {"sink_option_unknown", {"--iface", "@IF", "--sink", "json", "-o", "json.pretty=true"}, 2,
+       {"unknown option json.pretty", "it takes no options"}},
+      {"sink_path_unwritable_names_the_target",
+       {"--plugin-dir", "@SINKS", "--iface", "@IF", "--sink", "linesink:/nonexistent-dir/x.txt"}, 1,
+       {"sink linesink:/nonexistent-dir/x.txt: cannot open /nonexistent-dir/x.txt for writing",
+        "choose a writable path: --sink linesink:PATH"}},
       {"plugin_is_a_system_library", {"--iface", "@IF", "--plugins", NETMON_TEST_SYSTEM_LIBRARY}, 1,
        {"is not a netmon plugin", "NETMON_PLUGIN"}},
   };
@@ -150,6 +175,7 @@ class BadInputTest : public ::testing::TestWithParam<BadInput> {
     write(tmp_ + "/overflow.json", R"({"flow_top": {"top": 1e999}})");
     write(tmp_ + "/not_utf8.json", "{\"flow_top\": {\"sort\": \"\xff\xfe\"}}");
     write(tmp_ + "/keep.csv", "kept\n");
+    write(tmp_ + "/linesink.json", R"({"linesink": {"prefix": "x"}})");
     // A user's private directory: root without its capabilities cannot write there.
     fs::create_directories(tmp_ + "/private");
     if (::chown((tmp_ + "/private").c_str(), 65534, 65534) != 0) ADD_FAILURE() << "cannot chown " << tmp_ << "/private";
@@ -170,6 +196,7 @@ TEST_P(BadInputTest, OneClearLineNonZeroExitNothingAttached) {
   for (auto a : c.args) {
     if (a == "@IF") a = v.host_if();
     if (const auto at = a.find("@TMP"); at != std::string::npos) a.replace(at, 4, tmp_);
+    if (a == "@SINKS") a = NETMON_TEST_SINK_TEMPLATE_DIR;
     args.push_back(a);
   }
   netmon::test::RunResult r;
@@ -193,6 +220,34 @@ TEST_P(BadInputTest, OneClearLineNonZeroExitNothingAttached) {
   std::getline(array, a);
   EXPECT_EQ(k, "kept");
   EXPECT_EQ(a, "[1, 2]");
+}
+
+// A refused option value is named once, as the user wrote it: no "xdp_stats: "
+// (or "sink linesink: ") in front of a message that already names it.
+TEST(BadOptionValue, TheLineNamesThePluginOrSinkOnce) {
+  NETMON_REQUIRE_ROOT();
+  netmon::test::VethPair v;
+  const struct {
+    std::vector<std::string> args;
+    std::string line;
+  } cases[] = {
+      {{"--plugins", "xdp_stats", "-o", "xdp_stats.mode=turbo"},
+       "netmon-host: error: option xdp_stats.mode: expected one of auto, native, generic, got string \"turbo\""},
+      {{"--plugins", "flow_top", "-o", "flow_top.idle_timeout=soonish"},
+       "netmon-host: error: option flow_top.idle_timeout: 'soonish' is not a duration (use a duration such as 1s, "
+       "500ms, 2m)"},
+      {{"--plugins", "xdp_stats", "--plugin-dir", NETMON_TEST_SINK_TEMPLATE_DIR, "--sink", "linesink", "-o",
+        "linesink.only=3"},
+       "netmon-host: error: option linesink.only: expected a string, got number 3"},
+  };
+  for (const auto& c : cases) {
+    auto args = netmon::test::host_cmd({"--iface", v.host_if()});
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    const auto r = netmon::test::run(args, 20s);
+    EXPECT_EQ(r.status.code, 2) << r.err;
+    EXPECT_EQ(r.err, c.line + "\n");
+    EXPECT_EQ(netmon::test::xdp_prog_id(v.host_if()), 0u) << "something was left attached";
+  }
 }
 
 TEST(BadInputTable, HasAtLeastThirtyCases) { EXPECT_GE(bad_inputs().size(), 30u); }

@@ -3,8 +3,12 @@
 // from a namespace, JSON read back; after the stop nothing of ours remains.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -182,6 +186,80 @@ TEST(E2eXdp, SamplesDocumentEveryMeasurementAndField) {
       EXPECT_NE(doc.str().find("`" + key + "`"), std::string::npos) << m << ": field " << key << " is not documented";
   }
   EXPECT_GT(samples, 20);
+}
+
+// The sink template's lines ([PREFIX]TIMESTAMP MEASUREMENT key=value ...),
+// split: "head" is the first word (prefix and timestamp), then the
+// measurement, then every key=value.
+struct SinkLine {
+  std::string head;
+  std::string measurement;
+  std::map<std::string, std::string> kv;
+};
+
+std::vector<SinkLine> sink_lines(const std::string& path) {
+  std::vector<SinkLine> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    SinkLine l;
+    words >> l.head >> l.measurement;
+    for (std::string w; words >> w;)
+      if (const auto eq = w.find('='); eq != std::string::npos) l.kv[w.substr(0, eq)] = w.substr(eq + 1);
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+// Two instances of one sink (--sink linesink:A --sink linesink:B), each with
+// options of its own (-o linesink#N.KEY=VALUE): each writes what its own
+// options say, and the host tells them apart (linesink#1, linesink#2).
+TEST(E2eXdp, TwoInstancesOfOneSinkTakeTheirOwnOptions) {
+  NETMON_REQUIRE_ROOT();
+  VethPair v;
+  const std::string dir = "/tmp/netmon-two-sinks-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string a = dir + "/a.txt", b = dir + "/b.txt";
+  Subprocess host(host_cmd({"--plugin-dir", NETMON_TEST_SINK_TEMPLATE_DIR, "--plugins", "xdp_stats", "--iface",
+                            v.host_if(), "--interval", "200ms", "--sink", "json", "--sink", "linesink:" + a, "--sink",
+                            "linesink:" + b, "-o", "linesink#1.only=xdp_stats_class", "-o",
+                            "linesink#2.only=netmon_host_sink", "-o", "linesink#2.prefix=two:"}));
+  const auto udp = sample_of("xdp_stats_class", {{"ifname", v.host_if()}, {"l3", "ipv4"}, {"l4", "udp"}});
+  ASSERT_TRUE(next_json(host, udp, 10s)) << host.stderr_text();
+  constexpr std::uint64_t kSent = 1000;
+  netmon::test::send_udp(v, kSent, kPayload);
+  host.signal(SIGINT);
+  while (host.read_line(10s)) {
+  }
+  const auto status = host.wait(10s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->code, 0) << host.stderr_text();
+
+  // Instance 1: only xdp_stats_class, no prefix; every UDP packet counted.
+  const auto one = sink_lines(a);
+  std::vector<std::uint64_t> udp_packets;
+  for (const auto& l : one) {
+    EXPECT_EQ(l.measurement, "xdp_stats_class") << l.head;
+    EXPECT_EQ(l.head.find("two:"), std::string::npos) << l.head;
+    if (l.kv.count("ifname") && l.kv.at("ifname") == v.host_if() && l.kv.count("l3") && l.kv.at("l3") == "ipv4" &&
+        l.kv.count("l4") && l.kv.at("l4") == "udp")
+      udp_packets.push_back(std::stoull(l.kv.at("packets")));
+  }
+  ASSERT_GE(udp_packets.size(), 2u) << "too few ipv4/udp lines in " << a;
+  EXPECT_EQ(udp_packets.back() - udp_packets.front(), kSent);
+
+  // Instance 2: only netmon_host_sink, every line prefixed; it names all three sinks.
+  const auto two = sink_lines(b);
+  ASSERT_FALSE(two.empty()) << "nothing in " << b;
+  std::set<std::string> sinks;
+  for (const auto& l : two) {
+    EXPECT_EQ(l.head.rfind("two:", 0), 0u) << l.head;
+    EXPECT_EQ(l.measurement, "netmon_host_sink") << l.head;
+    if (l.kv.count("sink")) sinks.insert(l.kv.at("sink"));
+  }
+  EXPECT_EQ(sinks, (std::set<std::string>{"json", "linesink#1:" + a, "linesink#2:" + b}));
+  std::filesystem::remove_all(dir);
+  expect_nothing_left(v);
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 //   NETMON_SDK_WORK      a scratch directory
 //   NETMON_SDK_CPROBE    the build directory of cprobe, a plugin the installed
 //                        netmon-new-plugin --lang c made (plugins/, test_cprobe)
+//   NETMON_SDK_SINK_TEMPLATE  the plugin directory of a sink made by the
+//                        installed netmon-new-plugin --sink linesink
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -26,7 +28,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -479,6 +483,69 @@ TEST_F(Sdk, TemplateBuildsTestsAndLoads) {
   SCOPED_TRACE("the template with an interface deleted while monitored");
   expect_deleted_interface_dropped({prefix_ + "/bin/netmon-host", "--plugin-dir", dir + "/build/plugins"},
                                    {"my_probe"}, {"my_probe"});
+}
+
+// The sink template's lines ([PREFIX]TIMESTAMP MEASUREMENT key=value ...):
+// the ipv4/udp packet counts of `ifname`, in order, and every line's first word.
+struct TemplateSinkFile {
+  std::vector<std::uint64_t> udp_packets;
+  std::vector<std::string> heads;
+  std::set<std::string> measurements;
+};
+
+TemplateSinkFile read_template_sink(const std::string& path, const std::string& ifname) {
+  TemplateSinkFile f;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string head, measurement;
+    words >> head >> measurement;
+    f.heads.push_back(head);
+    f.measurements.insert(measurement);
+    std::map<std::string, std::string> kv;
+    for (std::string w; words >> w;)
+      if (const auto eq = w.find('='); eq != std::string::npos) kv[w.substr(0, eq)] = w.substr(eq + 1);
+    if (measurement == "xdp_stats_class" && kv["ifname"] == ifname && kv["l3"] == "ipv4" && kv["l4"] == "udp")
+      f.udp_packets.push_back(std::stoull(kv["packets"]));
+  }
+  return f;
+}
+
+// From netmon-new-plugin --sink to two running instances of that sink, built
+// against the installed SDK alone: each instance takes its own options
+// (-o linesink#2.KEY=VALUE) and each counts every packet sent, exactly.
+TEST_F(Sdk, SinkTemplateRunsTwiceWithOptionsPerInstance) {
+  const std::string sinks = env("NETMON_SDK_SINK_TEMPLATE");
+  if (sinks.empty()) {
+    if (netmon::test::in_ci()) FAIL() << "run through scripts/test-sdk.sh, which sets NETMON_SDK_SINK_TEMPLATE";
+    GTEST_SKIP() << "run through scripts/test-sdk.sh, which sets NETMON_SDK_SINK_TEMPLATE";
+  }
+  ASSERT_TRUE(fs::exists(sinks + "/libnetmon_linesink.so")) << sinks;
+  VethPair v;
+  const std::string a = work_ + "/linesink-1.txt", b = work_ + "/linesink-2.txt";
+  Subprocess p({prefix_ + "/bin/netmon-host", "--plugin-dir", sinks, "--plugins", "xdp_stats", "--iface", v.host_if(),
+                "--interval", "200ms", "--sink", "json", "--sink", "linesink:" + a, "--sink", "linesink:" + b, "-o",
+                "linesink#1.only=xdp_stats_class", "-o", "linesink#2.only=xdp_stats_class", "-o",
+                "linesink#2.prefix=second|"});
+  const auto udp = sample_of("xdp_stats_class", {{"ifname", v.host_if()}, {"l3", "ipv4"}, {"l4", "udp"}});
+  std::vector<nlohmann::json> seen;
+  ASSERT_TRUE(netmon::test::next_json(p, udp, 15s, &seen)) << p.stderr_text();
+  constexpr std::uint64_t kSent = 777;
+  netmon::test::send_udp(v, kSent, 64);
+  ASSERT_NO_FATAL_FAILURE(stop_cleanly(p, seen));
+
+  const auto one = read_template_sink(a, v.host_if());
+  const auto two = read_template_sink(b, v.host_if());
+  for (const auto* f : {&one, &two}) {
+    ASSERT_GE(f->udp_packets.size(), 2u) << "too few ipv4/udp lines";
+    EXPECT_EQ(f->udp_packets.back() - f->udp_packets.front(), kSent);
+    EXPECT_EQ(f->measurements, std::set<std::string>{"xdp_stats_class"});
+  }
+  // The same batches reached both: as many lines in each.
+  EXPECT_EQ(one.heads.size(), two.heads.size());
+  for (const auto& h : one.heads) EXPECT_EQ(h.find("second|"), std::string::npos) << h;
+  for (const auto& h : two.heads) EXPECT_EQ(h.rfind("second|", 0), 0u) << h;
+  netmon::test::expect_nothing_left(v.host_if());
 }
 
 // The pkg-config file is enough for a plugin in C: no CMake at all.

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 // netmon-host's command line (framework/src/cli.hpp): parse_cli,
-// parse_duration, parse_sink and collect_options.
+// parse_duration, parse_sink and collect_options; how run_host checks the
+// options' owners; how the host names a plugin in its messages.
 #include "cli.hpp"
+#include "host.hpp"
+#include "log.hpp"
 
 #include <netmon/error.hpp>
 
@@ -390,4 +393,113 @@ TEST(CollectOptions, ConfigIsADirectory) {
   TempDir tmp;
   const auto msg = error_of<Error>([&] { collect_options(tmp.path().string(), {}); });
   EXPECT_THAT(msg, HasSubstr(tmp.path().string()));
+}
+
+// Per-instance options: NAME#N names the Nth --sink NAME.
+TEST(CollectOptions, InstanceNumbersAreKeptPerInstance) {
+  TempDir tmp;
+  const auto path = (tmp / "netmon.json").string();
+  write_file(path, R"({"json#1": {"a": 1}, "json#2": {"a": 2}})");
+  const json all = collect_options(path, {"json#2.a=3", "json#10.b=x", "csv.c=true"});
+  EXPECT_EQ(all["json#1"]["a"], 1);
+  EXPECT_EQ(all["json#2"]["a"], 3);  // -o wins over the file, per instance
+  EXPECT_EQ(all["json#10"]["b"], "x");
+  EXPECT_EQ(all["csv"]["c"], true);
+  EXPECT_FALSE(all.contains("json"));
+  EXPECT_EQ(all.size(), 4u);
+  const auto o = netmon::host::split_option_owner("json#12");
+  EXPECT_EQ(o.name, "json");
+  EXPECT_EQ(o.instance, 12u);
+  EXPECT_EQ(netmon::host::split_option_owner("json").instance, 0u);
+}
+
+TEST(CollectOptions, MalformedInstanceNumbersRefused) {
+  for (const char* bad : {"json#0.a=1", "json#.a=1", "#2.a=1", "json#01.a=1", "json#x.a=1", "json#2#3.a=1",
+                          "json#-1.a=1", "json#99999.a=1"}) {
+    const auto msg = error_of<Error>([&] { collect_options(std::nullopt, {bad}); });
+    EXPECT_THAT(msg, HasSubstr("-o '" + std::string(bad) + "'")) << bad;
+    EXPECT_THAT(msg, HasSubstr("is not NAME or NAME#N")) << bad;
+  }
+  const auto msg = error_of<Error>([] { netmon::host::parse_options_text(R"({"json#0": {}})", "--config x.json"); });
+  EXPECT_THAT(msg, HasSubstr("--config x.json: 'json#0' is not NAME or NAME#N"));
+}
+
+TEST(Cli, MalformedInstanceNumberIsAUsageError) {
+  const auto r = parse({"-o", "json#0.a=1"});
+  const auto* e = std::get_if<CliExit>(&r);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code, 2);
+  EXPECT_THAT(e->output, StartsWith("netmon-host: -o 'json#0.a=1': 'json#0' is not NAME or NAME#N"));
+}
+
+TEST(Cli, HelpStatesTheExitCodesAndInstanceOptions) {
+  const auto r = parse({"--help"});
+  const auto* e = std::get_if<CliExit>(&r);
+  ASSERT_TRUE(e);
+  EXPECT_THAT(e->output, HasSubstr("2 on a usage error"));
+  EXPECT_THAT(e->output, HasSubstr("a plugin listed twice, or an option refused (unknown, bad\nvalue, ambiguous"));
+  EXPECT_THAT(e->output, HasSubstr("every monitored interface gone"));
+  EXPECT_THAT(e->output, HasSubstr("NAME#N.KEY=VALUE for the Nth"));
+}
+
+// run_host checks every option's owner against what is loaded before it
+// touches an interface: these fail there, as usage errors, without root.
+namespace {
+HostConfig two_json_sinks(const json& options) {
+  HostConfig cfg;
+  cfg.plugins.clear();
+  cfg.plugin_dirs = {NETMON_TEST_FIXTURE_DIR, NETMON_TEST_PLUGIN_DIR};
+  cfg.sinks = {{"json", std::nullopt}, {"json", std::string("/dev/null")}};
+  cfg.options = options;
+  return cfg;
+}
+}  // namespace
+
+TEST(RunHostOptions, SinkNameGivenTwiceIsAmbiguous) {
+  const auto msg = error_of<netmon::UsageError>(
+      [] { netmon::host::run_host(two_json_sinks(json::parse(R"({"json": {"pretty": true}})"))); });
+  EXPECT_EQ(msg,
+            "options given for 'json' are ambiguous: --sink json is given 2 times; name the instance: "
+            "-o json#1.KEY=VALUE ... -o json#2.KEY=VALUE");
+}
+
+TEST(RunHostOptions, InstanceOutOfRangeRefused) {
+  const auto msg =
+      error_of<netmon::UsageError>([] { netmon::host::run_host(two_json_sinks(json::parse(R"({"json#3": {}})"))); });
+  EXPECT_EQ(msg, "options given for 'json#3', but --sink json is given 2 times (instances json#1 to json#2)");
+  auto cfg = two_json_sinks(json::parse(R"({"json#2": {}})"));
+  cfg.sinks.pop_back();
+  const auto once = error_of<netmon::UsageError>([&] { netmon::host::run_host(cfg); });
+  EXPECT_EQ(once, "options given for 'json#2', but --sink json is given once (write -o json.KEY=VALUE)");
+}
+
+TEST(RunHostOptions, PluginInstanceNumberRefused) {
+  auto cfg = two_json_sinks(json::parse(R"({"good#1": {}})"));
+  cfg.plugins = {"good"};
+  const auto msg = error_of<netmon::UsageError>([&] { netmon::host::run_host(cfg); });
+  EXPECT_EQ(msg, "options given for 'good#1', but plugins are loaded once: write -o good.KEY=VALUE");
+}
+
+TEST(RunHostOptions, OptionsForNothingLoadedAreAUsageError) {
+  const auto msg =
+      error_of<netmon::UsageError>([] { netmon::host::run_host(two_json_sinks(json::parse(R"({"csv": {}})"))); });
+  EXPECT_THAT(msg, HasSubstr("options given for 'csv', but no plugin or sink of that name is loaded (loaded: json)"));
+}
+
+// The host names a plugin or sink once in what it shows of it (plugin_abi.h).
+TEST(Messages, TheHostNamesThePluginOnce) {
+  using netmon::host::attribute;
+  EXPECT_EQ(attribute("xdp_stats", "xdp_stats", "cannot attach"), "xdp_stats: cannot attach");
+  EXPECT_EQ(attribute("xdp_stats", "xdp_stats", "xdp_stats: cannot attach"), "xdp_stats: cannot attach");
+  EXPECT_EQ(attribute("xdp_stats", "xdp_stats", "option xdp_stats.mode: expected one of auto"),
+            "option xdp_stats.mode: expected one of auto");
+  EXPECT_EQ(attribute("flow_top", "flow_top", "unknown option flow_top.colour (valid: flow_top.top)"),
+            "unknown option flow_top.colour (valid: flow_top.top)");
+  EXPECT_EQ(attribute("json", "sink json:out.json", "cannot open out.json for writing: Permission denied"),
+            "sink json:out.json: cannot open out.json for writing: Permission denied");
+  // Not its name: a file name, another plugin's option, a longer name.
+  EXPECT_EQ(attribute("xdp", "xdp", "cannot read /lib/xdp.so"), "xdp: cannot read /lib/xdp.so");
+  EXPECT_EQ(attribute("xdp", "xdp", "option xdp_stats.mode is odd"), "xdp: option xdp_stats.mode is odd");
+  EXPECT_EQ(attribute("xdp", "xdp", "xdp_stats: busy"), "xdp: xdp_stats: busy");
+  EXPECT_EQ(attribute("xdp", "xdp", "version xdp. is odd"), "xdp: version xdp. is odd");
 }

@@ -144,6 +144,6 @@ TEST(Options, NonObjectIsRefused) {
   for (const char* text : {"[1,2]", "5", "\"s\"", "null"}) {
     const json j = json::parse(text);
     const auto msg = error_of<Error>([&] { Options o(j, "csv"); });
-    EXPECT_THAT(msg, HasSubstr("csv: options must be a JSON object, got")) << text;
+    EXPECT_THAT(msg, HasSubstr("options of csv must be a JSON object, got")) << text;
   }
 }

@@ -9,6 +9,7 @@
 #include "loader.hpp"
 
 #include <netmon/error.hpp>
+#include <netmon/output.hpp>
 #include <netmon/plugin_abi.h>
 
 #include <gtest/gtest.h>
@@ -327,6 +328,44 @@ TEST(JsonSink, OpenInMissingDirectoryNamesThePath) {
 TEST(JsonSink, UnknownOptionIsRefused) {
   const auto msg = error_of<Error>([] { run_sink("json", {}, R"({"pretty": true})"); });
   EXPECT_THAT(msg, HasSubstr("unknown option json.pretty"));
+}
+
+// A refused option is a usage error (exit 2), shown as the sink wrote it: it
+// names the option (json.pretty), so the host puts no "sink json: " in front.
+// An unwritable path is not a usage error.
+TEST(JsonSink, RefusedOptionIsAUsageErrorNamedOnce) {
+  const auto msg = error_of<netmon::UsageError>([] { run_sink("json", {}, R"({"pretty": true})"); });
+  EXPECT_EQ(msg, "unknown option json.pretty (it takes no options)");
+  SinkInstance sink(load_sink_library(kPluginDir / "libnetmon_json.so"), "json:/nonexistent-dir/x");
+  netmon_sink_context ctx{};
+  ctx.struct_size = sizeof ctx;
+  ctx.target = "/nonexistent-dir/x";
+  ctx.options_json = "{}";
+  try {
+    sink.open(ctx);
+    ADD_FAILURE() << "open succeeded";
+  } catch (const netmon::UsageError& e) {
+    ADD_FAILURE() << "an unwritable path is no usage error: " << e.what();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "sink json:/nonexistent-dir/x: cannot open /nonexistent-dir/x for writing: No such file or directory "
+              "(choose a writable path: --sink json:PATH)");
+  }
+}
+
+// The fix names where the path came from: the target, or an option.
+TEST(Output, OpenFailureNamesWhereThePathWasGiven) {
+  TempDir tmp;
+  const std::string path = (tmp / "no" / "out.txt").string();
+  netmon::Output out;
+  EXPECT_EQ(error_of<Error>([&] { out.open(path, "my_sink"); }),
+            "cannot open " + path + " for writing: No such file or directory (choose a writable path: --sink my_sink:PATH)");
+  const auto msg = error_of<Error>([&] { out.open(path, "my_sink", "-o my_sink.path=PATH"); });
+  EXPECT_EQ(msg, "cannot open " + path + " for writing: No such file or directory (choose a writable path: -o "
+                 "my_sink.path=PATH)");
+  EXPECT_THAT(msg, Not(HasSubstr("--sink")));
+  out.open(std::string("-"), "my_sink", "-o my_sink.path=PATH");
+  EXPECT_EQ(out.describe(), "stdout");
 }
 
 // ---- csv ----------------------------------------------------------------------

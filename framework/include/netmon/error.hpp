@@ -23,6 +23,14 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The user's input is wrong: an option (or a sink's target) is refused as
+// given. netmon::Options throws it; the SDK turns it into NETMON_USAGE from
+// configure() and open(), and netmon-host then exits 2, as for a bad flag.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
 // "<what>: <strerror(err)>" for a positive or negative errno value.
 inline std::string errno_message(const std::string& what, int err) {
   if (err < 0) err = -err;

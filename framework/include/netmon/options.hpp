@@ -7,8 +7,10 @@
 //   sort_ = opts.choice("sort", {"packets", "bytes", "rate"}, "packets");
 //   opts.finish();  // throws on any key not read above, listing the valid ones
 //
-// Every failure throws netmon::Error with a message that names the option as
-// the user writes it (flow_top.top), what was wrong, and what is accepted.
+// Every failure throws netmon::UsageError (a netmon::Error) with a message
+// that names the option as the user writes it (flow_top.top), what was wrong,
+// and what is accepted. As the message names the owner, netmon-host shows it
+// without adding "flow_top: " in front (see the message rule in plugin_abi.h).
 #pragma once
 
 #include <netmon/duration.hpp>
@@ -30,7 +32,7 @@ namespace netmon {
 class Options {
  public:
   Options(const nlohmann::json& object, std::string owner) : json_(object), owner_(std::move(owner)) {
-    if (!json_.is_object()) throw Error(owner_ + ": options must be a JSON object, got " + type_of(json_));
+    if (!json_.is_object()) throw UsageError("options of " + owner_ + " must be a JSON object, got " + type_of(json_));
   }
 
   std::int64_t integer(const std::string& key, std::int64_t def, std::int64_t min,
@@ -45,7 +47,7 @@ class Options {
     } else if (v->is_number_integer()) {
       n = v->get<std::int64_t>();
     } else {
-      throw Error(name(key) + ": expected an integer from " + std::to_string(min) + " to " + std::to_string(max) +
+      throw UsageError(name(key) + ": expected an integer from " + std::to_string(min) + " to " + std::to_string(max) +
                   ", got " + describe(*v));
     }
     if (n < min || n > max) out_of_range(key, std::to_string(n), min, max);
@@ -59,14 +61,20 @@ class Options {
     if (!v) return def;
     std::chrono::nanoseconds d{};
     if (v->is_string()) {
-      d = parse_duration(v->get<std::string>(), "option " + owner_ + "." + key);
+      try {
+        d = parse_duration(v->get<std::string>(), "option " + owner_ + "." + key);
+      } catch (const UsageError&) {
+        throw;
+      } catch (const Error& e) {
+        throw UsageError(e.what());
+      }
     } else if (v->is_number() && v->get<double>() > 0 && v->get<double>() < 1e9) {
       d = std::chrono::nanoseconds(static_cast<std::int64_t>(v->get<double>() * 1e9));
     } else {
-      throw Error(name(key) + ": expected a duration such as 30s or 500ms, got " + describe(*v));
+      throw UsageError(name(key) + ": expected a duration such as 30s or 500ms, got " + describe(*v));
     }
     if (d < min || d > max)
-      throw Error(name(key) + ": " + v->dump() + " is out of range (" + duration_text(min) + " to " +
+      throw UsageError(name(key) + ": " + v->dump() + " is out of range (" + duration_text(min) + " to " +
                   duration_text(max) + ")");
     return d;
   }
@@ -74,14 +82,14 @@ class Options {
   bool boolean(const std::string& key, bool def) {
     const nlohmann::json* v = take(key, "true or false");
     if (!v) return def;
-    if (!v->is_boolean()) throw Error(name(key) + ": expected true or false, got " + describe(*v));
+    if (!v->is_boolean()) throw UsageError(name(key) + ": expected true or false, got " + describe(*v));
     return v->get<bool>();
   }
 
   std::string string(const std::string& key, const std::string& def) {
     const nlohmann::json* v = take(key, "a string");
     if (!v) return def;
-    if (!v->is_string()) throw Error(name(key) + ": expected a string, got " + describe(*v));
+    if (!v->is_string()) throw UsageError(name(key) + ": expected a string, got " + describe(*v));
     return v->get<std::string>();
   }
 
@@ -100,7 +108,7 @@ class Options {
       for (std::size_t i = 0; i < n; ++i)
         if (s == allowed[i]) return s;
     }
-    throw Error(name(key) + ": expected one of " + list + ", got " + describe(*v));
+    throw UsageError(name(key) + ": expected one of " + list + ", got " + describe(*v));
   }
 
   // Throws if the object holds a key that was not read.
@@ -109,7 +117,7 @@ class Options {
       if (read_.count(key)) continue;
       std::string valid;
       for (const auto& k : known_) valid += (valid.empty() ? "" : ", ") + owner_ + "." + k;
-      throw Error("unknown option " + owner_ + "." + key + (valid.empty() ? " (it takes no options)" : " (valid: " + valid + ")"));
+      throw UsageError("unknown option " + owner_ + "." + key + (valid.empty() ? " (it takes no options)" : " (valid: " + valid + ")"));
     }
   }
 
@@ -126,7 +134,7 @@ class Options {
   }
   [[noreturn]] void out_of_range(const std::string& key, const std::string& got, std::int64_t min,
                                  std::int64_t max) const {
-    throw Error(name(key) + ": " + got + " is out of range (" + std::to_string(min) + " to " + std::to_string(max) +
+    throw UsageError(name(key) + ": " + got + " is out of range (" + std::to_string(min) + " to " + std::to_string(max) +
                 ")");
   }
   [[nodiscard]] std::string name(const std::string& key) const { return "option " + owner_ + "." + key; }

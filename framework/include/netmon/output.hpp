@@ -20,7 +20,10 @@ class Output {
 
   // No target, "" or "-": stdout. Otherwise the file is created or truncated.
   // Throws netmon::Error naming the path and the fix if it cannot be opened.
+  // The fix names where the path was given: "--sink NAME:PATH", or, for a
+  // path read from an option, `given_as` (e.g. "-o my_sink.path=PATH").
   void open(const std::optional<std::string>& target, const std::string& sink_name);
+  void open(const std::optional<std::string>& target, const std::string& sink_name, const std::string& given_as);
   // Writes all of data. False when the reader has gone away (EPIPE).
   [[nodiscard]] bool write(std::string_view data);
   void close();

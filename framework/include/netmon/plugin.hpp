@@ -14,9 +14,15 @@
 // its message; nothing C++ crosses into the host.
 //
 // Threading: configure, start, collect and stop are called from the host's
-// scheduler thread, one at a time. collect must not block for long (it delays
+// main thread, one at a time. collect must not block for long (it delays
 // every plugin's collection). stop must not throw and must leave nothing
 // attached; it is also called when another plugin failed to start.
+//
+// Messages: the host shows an exception's message (and a Logger line) as
+// "my_plugin: message"; don't put your plugin's name in front yourself. A
+// message that already begins with "my_plugin:" or names one of its options
+// as "my_plugin.key" (every netmon::Options message does) is shown as is.
+// Any failure of configure() is a refused option: netmon-host exits 2.
 #pragma once
 
 #include <netmon/error.hpp>
@@ -93,6 +99,25 @@ int guarded(std::string& err, F&& f) noexcept {
   return NETMON_ERROR;
 }
 
+// As guarded, for configure() and open(): a netmon::UsageError (a refused
+// option) becomes NETMON_USAGE, so that netmon-host exits 2.
+template <class F>
+int guarded_usage(std::string& err, F&& f) noexcept {
+  try {
+    f();
+    err.clear();
+    return NETMON_OK;
+  } catch (const UsageError& e) {
+    err = e.what();
+    return NETMON_USAGE;
+  } catch (const std::exception& e) {
+    err = e.what();
+  } catch (...) {
+    err = "unknown exception";
+  }
+  return NETMON_ERROR;
+}
+
 // Makes an Instance and runs init on it; any exception becomes a NULL return
 // with its message in err (the create() contract of plugin_abi.h).
 template <class Instance, class Init>
@@ -138,7 +163,7 @@ struct PluginAdapter {
   }
   static int configure(void* p, const char* options_json) noexcept {
     Instance* s = self(p);
-    return guarded(s->error, [&] {
+    return guarded_usage(s->error, [&] {
       nlohmann::json options = nlohmann::json::parse(options_json ? options_json : "{}");
       s->plugin->configure(options);
     });

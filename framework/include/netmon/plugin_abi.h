@@ -31,9 +31,20 @@
  * Threads
  *   - A plugin instance is driven from one thread (the host's scheduler):
  *     configure, start, collect and stop are never called concurrently.
- *   - A sink instance is driven from its own thread: open, write and close are
- *     called from that thread only, never concurrently.
+ *   - A sink instance is never called concurrently, but not from one thread:
+ *     open is called from the host's main thread (before any plugin starts),
+ *     write from the sink's own thread, and close from that thread, or from
+ *     the main thread when the run ends before the sink's thread started.
  *   - The host may call the log callback of a context from any thread.
+ *
+ * Messages
+ *   - netmon-host puts the library's name in front of what it shows: a
+ *     plugin's last_error() and log lines as "NAME: message", a sink's
+ *     last_error() as "sink NAME[:TARGET]: message" and its log lines as
+ *     "NAME: message". A message that already begins with "NAME:" or names
+ *     one of the library's options as "NAME.KEY" is shown as is. So don't
+ *     begin messages with your own name; do name an option as the user
+ *     writes it (-o NAME.KEY=VALUE).
  */
 #ifndef NETMON_PLUGIN_ABI_H
 #define NETMON_PLUGIN_ABI_H
@@ -57,6 +68,7 @@ enum netmon_status {
 	NETMON_OK = 0,
 	NETMON_ERROR = -1,  /* failed: last_error() says why */
 	NETMON_CLOSED = 1,  /* sink only: its output is gone (reader closed the pipe); stop cleanly */
+	NETMON_USAGE = -2,  /* configure, open: an option or the target is refused as given (exit 2) */
 };
 
 /* Log levels for netmon_log_fn. */
@@ -151,7 +163,8 @@ typedef struct netmon_emitter {
  * create      required. Returns an instance, or NULL after writing a message
  *             into err (err_len bytes, NUL-terminated).
  * configure   required. options_json is a JSON object (text), "{}" when the user
- *             gave no options. Reject unknown keys and bad values.
+ *             gave no options. Reject unknown keys and bad values. Any failure
+ *             here is a refused option: netmon-host exits 2 (usage error).
  * start       required. Load and attach BPF programs. On failure leave nothing
  *             attached.
  * collect     required. Read maps, publish samples through out. Must not block
@@ -190,7 +203,7 @@ typedef struct netmon_batch {
 	uint32_t n_samples;
 	int64_t timestamp_ns;  /* Unix time of the interval, ns */
 	uint64_t interval_ns;  /* nominal interval */
-	uint64_t sequence;     /* 0, 1, 2, ... per sink; gaps mean dropped batches */
+	uint64_t sequence;     /* 0, 1, 2, ... per run; a gap means batches dropped for this sink */
 	const netmon_sample *samples;
 } netmon_batch;
 
@@ -210,6 +223,8 @@ typedef struct netmon_sink_context {
  * create      required. Returns an instance or NULL with a message in err.
  * open        required. Open the output (file, socket). Called before any
  *             plugin starts, so a bad target fails before anything is attached.
+ *             NETMON_USAGE for a refused option or malformed target (netmon-host
+ *             exits 2), NETMON_ERROR for anything else (exit 1).
  * write       required. Render one batch. NETMON_CLOSED when the output is
  *             gone for good (EPIPE): the host stops cleanly with exit code 0.
  *             May block; the host queues batches for it and counts drops.

@@ -8,12 +8,27 @@
 //   };
 //   NETMON_SINK(MySink, "my_sink", "1.0.0", "Where it writes")
 //
-// Threading: a sink instance lives on its own thread; open, write and close
-// are called from it, one at a time. write may block (a slow pipe, a slow
-// disk): the host queues batches for the sink and counts what it must drop,
-// and collection and the other sinks go on. Throw netmon::Error on failure;
-// return WriteResult::closed when the reader has gone away (EPIPE), and the
-// host shuts down cleanly with exit code 0.
+// Threading: never two calls at once, but not all on one thread. open() runs
+// on netmon-host's main thread, before any plugin starts (so a bad target or
+// option fails before anything is attached). write() runs on the sink's own
+// thread, one batch at a time. close() runs on that thread at the end, or on
+// the main thread if the run ended before the sink's thread started.
+//
+// write() may block (a slow pipe, a slow disk or network): each sink has a
+// queue of 16 batches; when it is full the oldest queued batch is dropped and
+// counted (netmon_host_sink.dropped_batches), and collection and the other
+// sinks go on. At the end a sink gets 2 s to deliver what is queued; one still
+// blocked then is abandoned. Return WriteResult::closed when the reader has
+// gone away (EPIPE): the host stops cleanly with exit code 0. Throw
+// netmon::Error on any other failure: this sink is stopped, the others go on,
+// and netmon-host exits 1 at the end. Throw netmon::UsageError from open()
+// (netmon::Options does) for a refused option or target: exit 2.
+//
+// Messages: the host shows an exception's message as "sink my_sink: message"
+// (with ":TARGET" when one was given) and a Logger line as "my_sink: message";
+// don't put the sink's name in front yourself. A message that names one of
+// its options as "my_sink.key" (every netmon::Options message does) is shown
+// as is.
 #pragma once
 
 #include <netmon/error.hpp>
@@ -30,7 +45,10 @@
 namespace netmon {
 
 struct SinkContext {
-  std::optional<std::string> target;  // "PATH" in --sink csv:PATH
+  // What follows the first ':' in --sink NAME:TARGET (a path for file sinks),
+  // or none. Options come separately, from -o NAME.key=value (or
+  // -o NAME#N.key=value for the Nth --sink NAME) and --config.
+  std::optional<std::string> target;
   std::chrono::nanoseconds interval{};
   Logger log;
   nlohmann::json options = nlohmann::json::object();  // read with netmon::Options
@@ -61,7 +79,7 @@ struct SinkAdapter {
   }
   static int open(void* p, const netmon_sink_context* ctx) noexcept {
     Instance* s = self(p);
-    return guarded(s->error, [&] {
+    return guarded_usage(s->error, [&] {
       SinkContext c;
       if (ctx->target) c.target = std::string(ctx->target);
       c.interval = std::chrono::nanoseconds(ctx->interval_ns);
