@@ -83,7 +83,7 @@ TEST(COptions, MessagesNameTheOptionAndWhatIsAccepted) {
   EXPECT_STREQ(msg,
                "unknown option probe.tpo (valid: probe.top, probe.sort, probe.verbose, probe.window, probe.label)");
   ASSERT_EQ(c_api_probe_configure("[1]", &c, msg, sizeof msg), -1);
-  EXPECT_STREQ(msg, "probe: options must be a JSON object, got array");
+  EXPECT_STREQ(msg, "options of probe must be a JSON object, got array");
 }
 
 TEST(COptions, TheFirstFailureSticksAndLaterReadersGiveTheirDefault) {
