@@ -115,6 +115,9 @@ struct LivePlugin {
   std::string name;
   std::unique_ptr<PluginInstance> instance;
   bool started = false;
+  // Self-metrics: how long its last collect() took, how many threw.
+  std::uint64_t collect_duration_us = 0;
+  std::uint64_t collect_errors = 0;
 };
 
 // Stops every started plugin in reverse order on every path out of run_host.
@@ -323,13 +326,17 @@ int run_host(const HostConfig& cfg) {
     for (auto& p : plugins) {
       if (!p.started) continue;
       std::vector<Sample> samples;
+      const auto p0 = SteadyClock::now();
       try {
         p.instance->collect(now, [&samples](Sample&& s) { samples.push_back(std::move(s)); });
       } catch (const std::exception& e) {
         spdlog::error("{} (this plugin is stopped and detached; the others go on)", e.what());
+        ++p.collect_errors;
         StopGuard::stop(p);
         continue;
       }
+      p.collect_duration_us = static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - p0).count());
       ++running;
       rates.apply(p.name, samples, now);
       std::move(samples.begin(), samples.end(), std::back_inserter(batch->samples));
@@ -340,7 +347,16 @@ int run_host(const HostConfig& cfg) {
                        .gauge("collect_duration_us", static_cast<std::uint64_t>(
                                                          std::chrono::duration_cast<std::chrono::microseconds>(
                                                              SteadyClock::now() - t0)
-                                                             .count())));
+                                                             .count()))
+                       .text("version", NETMON_VERSION)
+                       .text("abi", fmt::format("{}.{}", NETMON_ABI_MAJOR, NETMON_ABI_MINOR)));
+    // Every plugin loaded, also one stopped by a failed collect (up 0).
+    for (const auto& p : plugins)
+      self.push_back(Sample("netmon_host_plugin")
+                         .tag("plugin", p.name)
+                         .gauge("up", p.started ? 1 : 0)
+                         .gauge("collect_duration_us", p.collect_duration_us)
+                         .counter("collect_errors", p.collect_errors));
     for (const auto& s : bus.sinks())
       self.push_back(Sample("netmon_host_sink")
                          .tag("sink", s->name())

@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -63,6 +64,20 @@ TEST(Reliability, APluginWhoseCollectThrowsIsStoppedAloneAndTheOthersGoOn) {
   EXPECT_EQ(fixture, 2);  // it published twice, then threw
   EXPECT_EQ(xdp, 8);      // the others kept collecting, every interval
   EXPECT_EQ(tc, 16);
+  // The host's self-metrics say so: the failed plugin is down with one
+  // collect error, the others up with none.
+  const auto self = [&](const std::string& plugin) {
+    std::optional<nlohmann::json> last;
+    for (const auto& j : samples)
+      if (j["measurement"] == "netmon_host_plugin" && j["tags"]["plugin"] == plugin) last = j;
+    return last;
+  };
+  const auto failed = self("collect_throws"), xdp_self = self("xdp_stats");
+  ASSERT_TRUE(failed && xdp_self) << r.out;
+  EXPECT_EQ((*failed)["fields"]["up"], 0);
+  EXPECT_EQ((*failed)["fields"]["collect_errors"], 1);
+  EXPECT_EQ((*xdp_self)["fields"]["up"], 1);
+  EXPECT_EQ((*xdp_self)["fields"]["collect_errors"], 0);
   std::vector<std::string> errors;
   for (const auto& l : lines_of(r.err))
     if (l.find(": error:") != std::string::npos) errors.push_back(l);
