@@ -18,6 +18,11 @@
 // every plugin's collection). stop must not throw and must leave nothing
 // attached; it is also called when another plugin failed to start.
 //
+// Privileges: configure and start run with netmon-host's privileges (load
+// and attach there); collect runs after every capability is dropped, in every
+// thread (a thread start() began too: don't block SIGRTMIN+4 in it), and stop
+// with CAP_NET_ADMIN alone.
+//
 // Messages: the host shows an exception's message (and a Logger line) as
 // "my_plugin: message"; don't put your plugin's name in front yourself. A
 // message that already begins with "my_plugin:" or names one of its options

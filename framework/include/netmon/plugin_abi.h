@@ -37,6 +37,23 @@
  *     the main thread when the run ends before the sink's thread started.
  *   - The host may call the log callback of a context from any thread.
  *
+ * Privileges
+ *   - create, configure and start (plugins) and create and open (sinks) run
+ *     with netmon-host's privileges: root, or CAP_BPF and CAP_NET_ADMIN.
+ *     Load, attach, bind and open what needs them there.
+ *   - Once every plugin is attached, netmon-host drops every capability in
+ *     every thread of the process: nothing effective, inheritable or
+ *     ambient; CAP_NET_ADMIN alone permitted and in the bounding set;
+ *     no_new_privs set. collect and stop (plugins) and write and close
+ *     (sinks) run after that, without capabilities (stop runs with
+ *     CAP_NET_ADMIN raised on the main thread, to remove netlink filters).
+ *   - A thread a library starts before the drop (in start or open) holds
+ *     what netmon-host held; the host makes it drop with a handler of the
+ *     real-time signal SIGRTMIN+4 run on that thread, and checks every
+ *     thread in /proc/self/task. Don't block that signal in such a thread:
+ *     netmon-host refuses to run with a thread it could not make drop. A
+ *     thread started after the drop inherits the dropped sets.
+ *
  * Messages
  *   - netmon-host puts the library's name in front of what it shows: a
  *     plugin's last_error() and log lines as "NAME: message", a sink's

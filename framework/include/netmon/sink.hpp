@@ -14,6 +14,11 @@
 // thread, one batch at a time. close() runs on that thread at the end, or on
 // the main thread if the run ended before the sink's thread started.
 //
+// Privileges: open() runs with netmon-host's privileges (bind a low port,
+// open a root-owned file there); write() and close() run after every
+// capability is dropped. A thread open() starts (a listener) is made to drop
+// them too, through the signal SIGRTMIN+4: don't block it there.
+//
 // write() may block (a slow pipe, a slow disk or network): each sink has a
 // queue of 16 batches; when it is full the oldest queued batch is dropped and
 // counted (netmon_host_sink.dropped_batches), and collection and the other
