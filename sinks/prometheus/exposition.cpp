@@ -151,24 +151,32 @@ class Renderer final : public SeriesSink {
       ++type_conflicts_;
       return;
     }
+    // A counter cannot go below zero (nor be NaN): a plugin's mistake, left out.
+    if (spec.type == MetricType::counter && ((value.kind == Number::Kind::i64 && value.i < 0) ||
+                                             (value.kind == Number::Kind::f64 && !(value.d >= 0)))) {
+      ++type_conflicts_;
+      return;
+    }
     if (series_ >= cap_) {
       ++over_limit_;
       return;
     }
 
-    // Labels sorted by name (as Prometheus keeps them), the first of a name kept.
+    // Labels sorted by name (as Prometheus keeps them), the first of a name
+    // kept; an empty value is no label (so Prometheus reads it).
     std::stable_sort(labels.begin(), labels.end(), [](const Label& a, const Label& b) { return a.name < b.name; });
     labels_buf_.clear();
-    std::string_view previous;
+    const std::string_view* previous = nullptr;
     bool first = true;
     for (const auto& l : labels) {
-      if (!first && l.name == previous) continue;
+      if (previous && l.name == *previous) continue;
+      previous = &l.name;
+      if (l.value.empty()) continue;  // still the first of its name: a later one does not replace it
       labels_buf_ += first ? '{' : ',';
       labels_buf_ += l.name;
       labels_buf_ += "=\"";
       append_escaped(labels_buf_, l.value, true);
       labels_buf_ += '"';
-      previous = l.name;
       first = false;
     }
     if (!first) labels_buf_ += '}';

@@ -251,10 +251,9 @@ bool valid_label_name(std::string_view s) {
 
 std::string sanitize_metric_name(std::string_view s) {
   std::string out(s);
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const char c = out[i];
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
-    if (!ok) out[i] = '_';
+  for (char& c : out) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9');
+    if (!ok) c = '_';
   }
   if (out.empty()) out = "_";
   return out;

@@ -64,8 +64,9 @@ class Mapper {
   std::vector<Label> labels_;
 };
 
-// [a-zA-Z_:][a-zA-Z0-9_:]* with every other character (and ':', which is for
-// recording rules) replaced by '_'.
+// A part of a metric name that follows the netmon_ prefix (a measurement or a
+// field name): every character but [a-zA-Z0-9_] replaced by '_' (':' too: it
+// is for recording rules). Empty becomes "_".
 std::string sanitize_metric_name(std::string_view s);
 // [a-zA-Z_][a-zA-Z0-9_]*, no leading "__" (reserved): invalid characters
 // become '_', a leading digit gets a '_' before it, leading underscores

@@ -466,7 +466,8 @@ TEST(PrometheusMapping, GenericRule) {
 
 TEST(PrometheusMapping, NamesAreSanitized) {
   EXPECT_EQ(netmon::prometheus::sanitize_metric_name("a.b-c d:e"), "a_b_c_d_e");
-  EXPECT_EQ(netmon::prometheus::sanitize_metric_name("9lives"), "_lives");
+  EXPECT_EQ(netmon::prometheus::sanitize_metric_name("9lives"), "9lives");  // follows netmon_
+  EXPECT_EQ(netmon::prometheus::sanitize_metric_name(""), "_");
   EXPECT_EQ(netmon::prometheus::sanitize_label_name("9zone"), "_9zone");
   EXPECT_EQ(netmon::prometheus::sanitize_label_name("__meta"), "_meta");
   EXPECT_EQ(netmon::prometheus::sanitize_label_name("a-b"), "a_b");
@@ -506,6 +507,31 @@ TEST(PrometheusMapping, DuplicateLabelSetsAreEmittedOnce) {
   EXPECT_THAT(s->text, Not(HasSubstr("} 2\n")));
   EXPECT_TRUE(has_line(s->text, "netmon_prometheus_skipped_series{reason=\"duplicate\"} 1"));
   EXPECT_EQ(s->series, 2 + netmon::prometheus::kSelfSeries);
+}
+
+TEST(PrometheusMapping, AnEmptyLabelValueIsNoLabel) {
+  // Prometheus reads l="" as no label l: these two are one series.
+  Batch b;
+  b.samples.push_back(Sample("m").tag("a", "1").tag("b", "").gauge("g", 1));
+  b.samples.push_back(Sample("m").tag("a", "1").gauge("g", 2));
+  b.samples.push_back(Sample("m").tag("c", "").gauge("h", 3));
+  b.samples.push_back(Sample("netmon_host").text("version", "0.2.0"));  // no abi
+  const auto s = render(b);
+  EXPECT_TRUE(has_line(s->text, "netmon_m_g{a=\"1\"} 1"));
+  EXPECT_TRUE(has_line(s->text, "netmon_m_h 3"));
+  EXPECT_TRUE(has_line(s->text, "netmon_build_info{version=\"0.2.0\"} 1"));
+  EXPECT_TRUE(has_line(s->text, "netmon_prometheus_skipped_series{reason=\"duplicate\"} 1"));
+}
+
+TEST(PrometheusMapping, NegativeCountersAreLeftOut) {
+  Batch b;  // a plugin that publishes a standard measurement with the wrong types
+  b.samples.push_back(Sample("xdp_stats_class").tag("ifname", "x").gauge_i("packets", -1).gauge_f("bytes", std::nan("")));
+  b.samples.push_back(Sample("xdp_stats_class").tag("ifname", "y").gauge_i("packets", 5).gauge_f("bytes", 2.5));
+  const auto s = render(b);
+  EXPECT_TRUE(has_line(s->text, "netmon_xdp_packets_total{ifname=\"y\"} 5"));
+  EXPECT_TRUE(has_line(s->text, "netmon_xdp_bytes_total{ifname=\"y\"} 2.5"));
+  EXPECT_THAT(s->text, Not(HasSubstr("ifname=\"x\"")));
+  EXPECT_TRUE(has_line(s->text, "netmon_prometheus_skipped_series{reason=\"type_conflict\"} 2"));
 }
 
 TEST(PrometheusMapping, FamiliesAreGroupedAndSorted) {
