@@ -28,6 +28,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <map>
+#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -253,6 +255,70 @@ bool have_promtool() {
   return false;
 }
 
+// Checks an OpenMetrics 1.0 exposition against the rules of its ABNF and of
+// its metric types that apply here; returns what breaks them, or "".
+std::string openmetrics_violations(const std::string& om) {
+  static const std::regex kMeta(R"(# (HELP|TYPE|UNIT) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*))");
+  static const std::regex kSample(
+      R"(([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\n"])*")(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\n"])*")*\})? ([^ ]+))");
+  static const std::regex kNumber(R"([+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|NaN|[+-]Inf)");
+  static const std::regex kHelp(R"(([^"\\\n]|\\[\\n"])*)");
+  if (!om.ends_with("# EOF\n")) return "no # EOF at the end";
+  std::string err;
+  std::set<std::string> done;      // families already closed
+  std::string family, type, unit;  // the current family
+  std::set<std::string> seen;      // its label sets
+  bool samples = false;
+  std::size_t pos = 0;
+  const std::string body = om.substr(0, om.size() - 6);
+  while (pos < body.size()) {
+    const std::size_t nl = body.find('\n', pos);
+    if (nl == std::string::npos) return "a line without newline";
+    const std::string line = body.substr(pos, nl - pos);
+    pos = nl + 1;
+    std::smatch m;
+    if (line.starts_with("#")) {
+      if (!std::regex_match(line, m, kMeta)) return "bad metadata line: " + line;
+      const std::string name = m[2];
+      if (name != family) {
+        if (!family.empty()) done.insert(family);
+        if (done.count(name)) return "family twice: " + name;
+        family = name;
+        type.clear();
+        unit.clear();
+        seen.clear();
+        samples = false;
+      } else if (samples) {
+        return "metadata after samples: " + line;
+      }
+      if (m[1] == "TYPE") {
+        type = m[3];
+        if (type != "counter" && type != "gauge" && type != "info") return "type " + type;
+        if ((type == "counter" && name.ends_with("_total")) || (type == "info" && name.ends_with("_info")))
+          return "family name with its type's suffix: " + name;
+      } else if (m[1] == "UNIT") {
+        unit = m[3];
+        if (!name.ends_with("_" + unit)) return "unit not a suffix of " + name;
+      } else {
+        const std::string help = m[3];
+        if (!std::regex_match(help, kHelp)) return "bad help: " + line;
+      }
+      continue;
+    }
+    if (!std::regex_match(line, m, kSample)) return "bad sample line: " + line;
+    if (type.empty()) return "sample before TYPE: " + line;
+    samples = true;
+    const std::string name = m[1], value = m[m.size() - 1];
+    const std::string want = type == "counter" ? family + "_total" : type == "info" ? family + "_info" : family;
+    if (name != want) return "sample " + name + " in family " + family;
+    if (!std::regex_match(value, kNumber)) return "bad value: " + line;
+    if (type == "info" && value != "1") return "info value not 1: " + line;
+    if (type == "counter" && (value.starts_with("-") || value == "NaN")) return "bad counter value: " + line;
+    if (!seen.insert(m[2]).second) return "label set twice: " + line;
+  }
+  return err;
+}
+
 // ---- golden files ------------------------------------------------------------
 
 TEST(PrometheusExposition, TextMatchesGolden) {
@@ -298,6 +364,17 @@ TEST(PrometheusExposition, BothFormatsHoldTheSameSampleLines) {
   EXPECT_EQ(s->openmetrics.find("# EOF"), s->openmetrics.size() - 6);  // once, at the end
   EXPECT_THAT(s->text, Not(HasSubstr("# EOF")));
   EXPECT_THAT(s->text, Not(HasSubstr("# UNIT")));
+}
+
+TEST(PrometheusExposition, OpenMetricsFollowsItsGrammar) {
+  EXPECT_EQ(openmetrics_violations(read_file(kGoldenDir / "sample.openmetrics.txt")), "");
+  EXPECT_EQ(openmetrics_violations(render(netmon::unit::standard_batch(2, 100, 2))->openmetrics), "");
+  // The checker catches what it should.
+  EXPECT_NE(openmetrics_violations("# TYPE a_total counter\na_total 1\n# EOF\n"), "");
+  EXPECT_NE(openmetrics_violations("# TYPE a gauge\na{x=\"1\"} 1\na{x=\"1\"} 2\n# EOF\n"), "");
+  EXPECT_NE(openmetrics_violations("# TYPE a_bytes gauge\n# UNIT a_bytes seconds\na_bytes 1\n# EOF\n"), "");
+  EXPECT_NE(openmetrics_violations("# TYPE a gauge\na 1\n"), "");
+  EXPECT_EQ(openmetrics_violations("# HELP a x \\\"q\\\"\n# TYPE a counter\na_total 1\n# EOF\n"), "");
 }
 
 TEST(PrometheusExposition, CountersAreFamiliesWithoutTotalInOpenMetrics) {
