@@ -28,8 +28,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
-#include <map>
-#include <regex>
 #include <set>
 #include <string>
 #include <vector>
@@ -255,68 +253,138 @@ bool have_promtool() {
   return false;
 }
 
+bool name_char(char c, bool first, bool colon) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (colon && c == ':') ||
+         (!first && c >= '0' && c <= '9');
+}
+
+// Takes a metric name (colon: true) or a label name off the front of s.
+bool take_name(std::string_view& s, bool colon, std::string* out = nullptr) {
+  std::size_t n = 0;
+  while (n < s.size() && name_char(s[n], n == 0, colon)) ++n;
+  if (n == 0) return false;
+  if (out) *out = std::string(s.substr(0, n));
+  s.remove_prefix(n);
+  return true;
+}
+
+// Takes an escaped string (no raw '"', '\' or newline; escapes \\ \n \") up
+// to `end` (not taken) or the end of s.
+bool take_escaped(std::string_view& s, char end) {
+  while (!s.empty() && s.front() != end) {
+    if (s.front() == '"' || s.front() == '\n') return false;
+    if (s.front() == '\\') {
+      if (s.size() < 2 || (s[1] != '\\' && s[1] != 'n' && s[1] != '"')) return false;
+      s.remove_prefix(1);
+    }
+    s.remove_prefix(1);
+  }
+  return true;
+}
+
+bool is_number(std::string_view s) {
+  if (s == "NaN" || s == "+Inf" || s == "-Inf") return true;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.remove_prefix(1);
+  std::size_t digits = 0;
+  auto take_digits = [&s] {
+    std::size_t n = 0;
+    while (n < s.size() && s[n] >= '0' && s[n] <= '9') ++n;
+    s.remove_prefix(n);
+    return n;
+  };
+  digits += take_digits();
+  if (!s.empty() && s[0] == '.') {
+    s.remove_prefix(1);
+    digits += take_digits();
+  }
+  if (digits == 0) return false;
+  if (!s.empty() && (s[0] == 'e' || s[0] == 'E')) {
+    s.remove_prefix(1);
+    if (!s.empty() && (s[0] == '+' || s[0] == '-')) s.remove_prefix(1);
+    if (take_digits() == 0) return false;
+  }
+  return s.empty();
+}
+
 // Checks an OpenMetrics 1.0 exposition against the rules of its ABNF and of
 // its metric types that apply here; returns what breaks them, or "".
 std::string openmetrics_violations(const std::string& om) {
-  static const std::regex kMeta(R"(# (HELP|TYPE|UNIT) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*))");
-  static const std::regex kSample(
-      R"(([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\n"])*")(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\n"])*")*\})? ([^ ]+))");
-  static const std::regex kNumber(R"([+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|NaN|[+-]Inf)");
-  static const std::regex kHelp(R"(([^"\\\n]|\\[\\n"])*)");
   if (!om.ends_with("# EOF\n")) return "no # EOF at the end";
-  std::string err;
   std::set<std::string> done;      // families already closed
-  std::string family, type, unit;  // the current family
+  std::string family, type;        // the current family
   std::set<std::string> seen;      // its label sets
   bool samples = false;
-  std::size_t pos = 0;
-  const std::string body = om.substr(0, om.size() - 6);
-  while (pos < body.size()) {
-    const std::size_t nl = body.find('\n', pos);
-    if (nl == std::string::npos) return "a line without newline";
-    const std::string line = body.substr(pos, nl - pos);
-    pos = nl + 1;
-    std::smatch m;
-    if (line.starts_with("#")) {
-      if (!std::regex_match(line, m, kMeta)) return "bad metadata line: " + line;
-      const std::string name = m[2];
+  std::string_view rest(om.data(), om.size() - 6);
+  while (!rest.empty()) {
+    const std::size_t nl = rest.find('\n');
+    if (nl == std::string_view::npos) return "a line without newline";
+    const std::string line(rest.substr(0, nl));
+    rest.remove_prefix(nl + 1);
+    std::string_view l = line;
+    if (l.starts_with("#")) {
+      std::string keyword, name;
+      for (const char* k : {"# HELP ", "# TYPE ", "# UNIT "})
+        if (l.starts_with(k)) keyword = std::string(k).substr(2, 4);
+      if (keyword.empty()) return "bad metadata line: " + line;
+      l.remove_prefix(7);
+      if (!take_name(l, true, &name) || !l.starts_with(" ")) return "bad metadata line: " + line;
+      l.remove_prefix(1);
       if (name != family) {
         if (!family.empty()) done.insert(family);
         if (done.count(name)) return "family twice: " + name;
         family = name;
         type.clear();
-        unit.clear();
         seen.clear();
         samples = false;
       } else if (samples) {
         return "metadata after samples: " + line;
       }
-      if (m[1] == "TYPE") {
-        type = m[3];
+      const std::string value(l);
+      if (keyword == "TYPE") {
+        type = value;
         if (type != "counter" && type != "gauge" && type != "info") return "type " + type;
         if ((type == "counter" && name.ends_with("_total")) || (type == "info" && name.ends_with("_info")))
           return "family name with its type's suffix: " + name;
-      } else if (m[1] == "UNIT") {
-        unit = m[3];
-        if (!name.ends_with("_" + unit)) return "unit not a suffix of " + name;
-      } else {
-        const std::string help = m[3];
-        if (!std::regex_match(help, kHelp)) return "bad help: " + line;
+      } else if (keyword == "UNIT") {
+        if (!name.ends_with("_" + value)) return "unit not a suffix of " + name;
+      } else if (!take_escaped(l, '\n')) {
+        return "bad help: " + line;
       }
       continue;
     }
-    if (!std::regex_match(line, m, kSample)) return "bad sample line: " + line;
+    std::string name;
+    if (!take_name(l, true, &name)) return "bad sample line: " + line;
+    const std::string_view labels_start = l;
+    if (l.starts_with("{")) {
+      l.remove_prefix(1);
+      while (true) {
+        if (!take_name(l, false) || !l.starts_with("=\"")) return "bad label: " + line;
+        l.remove_prefix(2);
+        if (!take_escaped(l, '"') || !l.starts_with("\"")) return "bad label value: " + line;
+        l.remove_prefix(1);
+        if (l.starts_with(",")) {
+          l.remove_prefix(1);
+          continue;
+        }
+        if (!l.starts_with("}")) return "bad label set: " + line;
+        l.remove_prefix(1);
+        break;
+      }
+    }
+    const std::string label_set(labels_start.substr(0, labels_start.size() - l.size()));
+    if (!l.starts_with(" ")) return "bad sample line: " + line;
+    l.remove_prefix(1);
+    const std::string value(l);
     if (type.empty()) return "sample before TYPE: " + line;
     samples = true;
-    const std::string name = m[1], value = m[m.size() - 1];
     const std::string want = type == "counter" ? family + "_total" : type == "info" ? family + "_info" : family;
     if (name != want) return "sample " + name + " in family " + family;
-    if (!std::regex_match(value, kNumber)) return "bad value: " + line;
+    if (!is_number(value)) return "bad value: " + line;
     if (type == "info" && value != "1") return "info value not 1: " + line;
     if (type == "counter" && (value.starts_with("-") || value == "NaN")) return "bad counter value: " + line;
-    if (!seen.insert(m[2]).second) return "label set twice: " + line;
+    if (!seen.insert(label_set).second) return "label set twice: " + line;
   }
-  return err;
+  return "";
 }
 
 // ---- golden files ------------------------------------------------------------
@@ -374,6 +442,9 @@ TEST(PrometheusExposition, OpenMetricsFollowsItsGrammar) {
   EXPECT_NE(openmetrics_violations("# TYPE a gauge\na{x=\"1\"} 1\na{x=\"1\"} 2\n# EOF\n"), "");
   EXPECT_NE(openmetrics_violations("# TYPE a_bytes gauge\n# UNIT a_bytes seconds\na_bytes 1\n# EOF\n"), "");
   EXPECT_NE(openmetrics_violations("# TYPE a gauge\na 1\n"), "");
+  EXPECT_NE(openmetrics_violations("# TYPE a gauge\na{x=\"\\q\"} 1\n# EOF\n"), "");
+  EXPECT_NE(openmetrics_violations("# TYPE a gauge\na 1 2\n# EOF\n"), "");
+  EXPECT_NE(openmetrics_violations("# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\n# HELP a x\n# EOF\n"), "");
   EXPECT_EQ(openmetrics_violations("# HELP a x \\\"q\\\"\n# TYPE a counter\na_total 1\n# EOF\n"), "");
 }
 
