@@ -10,6 +10,7 @@ packages=(
   libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libbenchmark-dev libcap-dev
   libcap2-bin iproute2 iputils-ping jq procps
+  libcpp-httplib-dev libssl-dev libcrypt-dev openssl curl prometheus
 )
 
 missing=()
