@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "serve.hpp"
 
+#include "connections.hpp"
+
 #include <netmon/error.hpp>
 
 #include <arpa/inet.h>
 #include <crypt.h>
 #include <dirent.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -33,9 +36,8 @@ const char* const kAddressFix =
     "; give a numeric ADDRESS:PORT, e.g. --sink prometheus:127.0.0.1:9464, --sink prometheus:[::1]:9464 or "
     "--sink prometheus:0.0.0.0:9464";
 
-[[noreturn]] void bad_address(const std::string& target, const std::string& why) {
-  throw Error("--sink prometheus:" + target + ": " + why + kAddressFix);
-}
+// The host prefixes the message with "sink prometheus:TARGET: ".
+[[noreturn]] void bad_address(const std::string&, const std::string& why) { throw Error(why + kAddressFix); }
 
 }  // namespace
 
@@ -240,36 +242,16 @@ class BoundedPool final : public httplib::TaskQueue {
       fn();  // serves one connection, then closes it
     }
   }
+
   std::shared_ptr<PoolState> st_;
   std::vector<std::thread> threads_;
 };
 
-// Shuts down (both ways) every connected TCP socket of this process whose
-// local port is `port`: the connections the server accepted. A thread
-// blocked reading one of them returns at once. Used when stopping, so that a
-// client that trickles bytes cannot hold a thread, and the host's exit, for
-// ever.
+// Shuts down (both ways) every connection the server accepted: a thread
+// blocked reading one returns at once. Used when stopping, so that a client
+// that trickles bytes cannot hold a thread, and the host's exit, for ever.
 void shutdown_connections(int port) {
-  DIR* d = ::opendir("/proc/self/fd");
-  if (!d) return;
-  while (const dirent* e = ::readdir(d)) {
-    char* end = nullptr;
-    const long fd = std::strtol(e->d_name, &end, 10);
-    if (!end || *end || fd < 0 || fd == ::dirfd(d)) continue;
-    struct stat st {};
-    if (::fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
-    int listening = 0;
-    socklen_t len = sizeof listening;
-    if (::getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening) continue;
-    sockaddr_storage addr{};
-    socklen_t alen = sizeof addr;
-    if (::getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
-    int local = -1;
-    if (addr.ss_family == AF_INET) local = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-    if (addr.ss_family == AF_INET6) local = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
-    if (local == port) ::shutdown(static_cast<int>(fd), SHUT_RDWR);
-  }
-  ::closedir(d);
+  for (const auto& c : connections_on_port(port)) ::shutdown(c.fd, SHUT_RDWR);
 }
 
 std::string read_check(const std::string& path, const std::string& option, const std::string& what) {
@@ -286,15 +268,29 @@ struct MetricsServer::Impl {
   std::shared_ptr<PoolState> pool = std::make_shared<PoolState>();
   std::thread listener;
   std::atomic<bool> listener_done{false};
+  // The janitor: ends connections the library would keep (see SERVING.md).
+  std::thread janitor;
+  std::mutex janitor_mu;
+  std::condition_variable janitor_cv;
+  bool janitor_stop = false;
   BasicAuth auth;
   Logger log;
   std::string retry_after;
   bool stopped = false;
+  std::atomic<std::uint64_t> cut{0};
 };
 
 MetricsServer::MetricsServer(const ServerConfig& cfg, Logger log) : impl_(std::make_unique<Impl>()) {
   Impl& im = *impl_;
   im.log = log;
+  // The library buffers a request header line whole (up to 8 kB once read,
+  // but a client may send far more before a line end, within what the
+  // janitor allows). glibc would serve such a buffer, once one of its size
+  // has been freed, from the serving thread's arena and keep it there: a
+  // burst of 1 MB headers left 3 MB in each of the 8 threads' arenas for
+  // good. A fixed threshold keeps large buffers in mmap, returned on free
+  // (glibc's default before its dynamic adjustment; process-wide).
+  ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   im.auth = BasicAuth(cfg.basic_auth_users);
   im.pool->max_pending = cfg.max_pending;
   im.retry_after = std::to_string(std::max<long long>(
@@ -394,7 +390,7 @@ MetricsServer::MetricsServer(const ServerConfig& cfg, Logger log) : impl_(std::m
     if (err == EADDRINUSE) fix = "another program listens there: stop it, or choose another port";
     if (err == EADDRNOTAVAIL) fix = "no interface has that address: choose one of this host's addresses";
     if (err == EACCES) fix = "choose a port from 1024 up";
-    throw Error("--sink prometheus:" + a.text() + ": cannot listen: " + why + "; " + fix);
+    throw Error("cannot listen on " + a.text() + ": " + why + "; " + fix);
   }
 
   // The listener: started here, before the host drops its capabilities, and
@@ -405,6 +401,43 @@ MetricsServer::MetricsServer(const ServerConfig& cfg, Logger log) : impl_(std::m
     impl_->svr->listen_after_bind();
     impl_->listener_done = true;
   });
+  im.janitor = std::thread([this, cfg] {
+    ::pthread_setname_np(::pthread_self(), "prom-janitor");
+    janitor(cfg);
+  });
+}
+
+// Every 100 ms: a connection that got no byte of response within
+// header_deadline of being accepted (a slowloris, or a silent client), that
+// is older than max_connection_age, or that sent more than max_received bytes
+// is shut down; the thread serving it returns at once.
+void MetricsServer::janitor(const ServerConfig& cfg) {
+  using Clock = std::chrono::steady_clock;
+  std::map<std::uint64_t, Clock::time_point> first_seen;  // by socket inode
+  std::unique_lock<std::mutex> lock(impl_->janitor_mu);
+  while (!impl_->janitor_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return impl_->janitor_stop; })) {
+    const auto now = Clock::now();
+    std::map<std::uint64_t, Clock::time_point> seen;
+    for (const auto& c : connections_on_port(port_)) {
+      const auto it = first_seen.find(c.inode);
+      const auto since = it == first_seen.end() ? now : it->second;
+      seen.emplace(c.inode, since);
+      const auto age = now - since;
+      const char* why = nullptr;
+      if (c.received > cfg.max_received)
+        why = "sent too much";
+      else if (c.sent == 0 && age > cfg.header_deadline)
+        why = "sent no whole request in time";
+      else if (age > cfg.max_connection_age)
+        why = "is too old";
+      if (why) {
+        ::shutdown(c.fd, SHUT_RDWR);
+        ++impl_->cut;
+        impl_->log.debug(std::string("ended a connection that ") + why);
+      }
+    }
+    first_seen = std::move(seen);
+  }
 }
 
 void MetricsServer::stop() {
@@ -429,7 +462,15 @@ void MetricsServer::stop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (im.listener.joinable()) im.listener.join();
+  {
+    std::lock_guard<std::mutex> lock(im.janitor_mu);
+    im.janitor_stop = true;
+  }
+  im.janitor_cv.notify_all();
+  if (im.janitor.joinable()) im.janitor.join();
 }
+
+std::uint64_t MetricsServer::connections_ended() const { return impl_->cut; }
 
 MetricsServer::~MetricsServer() { stop(); }
 

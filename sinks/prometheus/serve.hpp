@@ -71,7 +71,11 @@ struct ServerConfig {
   std::chrono::seconds read_timeout{5};
   std::chrono::seconds write_timeout{5};
   std::chrono::seconds keep_alive_timeout{5};
-  std::size_t keep_alive_max = 10;  // requests per connection
+  std::size_t keep_alive_max = 5;  // requests per connection
+  // Enforced from outside the library (it has no such limits of its own):
+  std::chrono::seconds header_deadline{10};     // no response byte by then: ended
+  std::chrono::seconds max_connection_age{60};  // ended at that age
+  std::uint64_t max_received = 64 * 1024;       // bytes from one client: ended beyond
   std::size_t payload_max = 4096;   // request body bytes
   std::chrono::nanoseconds interval{std::chrono::seconds(1)};  // for Retry-After before the first scrape
 };
@@ -94,9 +98,12 @@ class MetricsServer {
   [[nodiscard]] int port() const { return port_; }
   // Stops listening, ends every connection, joins every thread. Idempotent.
   void stop();
+  // How many connections the limits ended so far.
+  [[nodiscard]] std::uint64_t connections_ended() const;
 
  private:
   struct Impl;
+  void janitor(const ServerConfig& cfg);
   std::unique_ptr<Impl> impl_;
   std::atomic<std::shared_ptr<const Scrape>> current_;
   int port_ = 0;
