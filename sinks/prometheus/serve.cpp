@@ -431,8 +431,8 @@ void MetricsServer::janitor(const ServerConfig& cfg) {
       else if (age > cfg.max_connection_age)
         why = "is too old";
       if (why) {
+        ++impl_->cut;  // first: the client may look as soon as it is shut down
         ::shutdown(c.fd, SHUT_RDWR);
-        ++impl_->cut;
         impl_->log.debug(std::string("ended a connection that ") + why);
       }
     }
