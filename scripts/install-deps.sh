@@ -10,7 +10,8 @@ packages=(
   libboost-dev libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libbenchmark-dev libcap-dev
   libcap2-bin iproute2 iputils-ping jq procps
-  prometheus  # promtool: the Prometheus sink's tests check its output and alert rules
+  libcpp-httplib-dev libssl-dev libcrypt-dev openssl curl
+  prometheus  # the Prometheus sink's tests: a real server, promtool for its output and alert rules
 )
 
 missing=()

@@ -2,6 +2,8 @@
 // Every bad input: one clear line on stderr naming the problem (and the fix),
 // a non-zero exit, and nothing attached to the interface.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -144,6 +146,25 @@ std::vector<BadInput> bad_inputs() {
         "choose a writable path: --sink linesink:PATH"}},
       {"plugin_is_a_system_library", {"--iface", "@IF", "--plugins", NETMON_TEST_SYSTEM_LIBRARY}, 1,
        {"is not a netmon plugin", "NETMON_PLUGIN"}},
+      // The prometheus sink: its address, port, certificate and hashes.
+      {"prometheus_port_in_use", {"--iface", "@IF", "--sink", "prometheus:127.0.0.1:@PORT"}, 1,
+       {"sink prometheus:127.0.0.1:", "cannot listen on 127.0.0.1:", "Address already in use", "choose another port"}},
+      {"prometheus_unparseable_address", {"--iface", "@IF", "--sink", "prometheus:localhost:9464"}, 1,
+       {"sink prometheus:localhost:9464: 'localhost' is not a numeric IPv4 address", "--sink prometheus:127.0.0.1:9464"}},
+      {"prometheus_ipv6_without_brackets", {"--iface", "@IF", "--sink", "prometheus:::1:9464"}, 1,
+       {"sink prometheus:::1:9464: an IPv6 address goes in brackets", "[::1]:9464"}},
+      {"prometheus_missing_certificate",
+       {"--iface", "@IF", "--sink", "prometheus:127.0.0.1:@PORT2", "-o", "prometheus.tls_cert_file=@TMP/nope.pem", "-o",
+        "prometheus.tls_key_file=@TMP/nope.key"},
+       1, {"prometheus.tls_cert_file", "nope.pem", "No such file or directory", "readable PEM file"}},
+      {"prometheus_unloadable_certificate",
+       {"--iface", "@IF", "--sink", "prometheus:127.0.0.1:@PORT2", "-o", "prometheus.tls_cert_file=@TMP/text.so", "-o",
+        "prometheus.tls_key_file=@TMP/text.so"},
+       1, {"prometheus.tls_cert_file", "text.so", "cannot load them as a PEM certificate", "matching pair"}},
+      {"prometheus_bad_bcrypt_hash",
+       {"--iface", "@IF", "--sink", "prometheus:127.0.0.1:@PORT2", "-o",
+        "prometheus.basic_auth_users={\"alice\": \"$2y$10$tooshort\"}"},
+       1, {"prometheus.basic_auth_users", "'alice'", "not a bcrypt hash", "htpasswd -nbB alice"}},
   };
 }
 
@@ -180,13 +201,39 @@ class BadInputTest : public ::testing::TestWithParam<BadInput> {
     fs::create_directories(tmp_ + "/private");
     if (::chown((tmp_ + "/private").c_str(), 65534, 65534) != 0) ADD_FAILURE() << "cannot chown " << tmp_ << "/private";
     fs::permissions(tmp_ + "/private", fs::perms::owner_all, fs::perm_options::replace);
+    listen_on_a_port();
   }
   static void TearDownTestSuite() {
     if (!tmp_.empty()) std::filesystem::remove_all(tmp_);
+    if (busy_fd_ >= 0) ::close(busy_fd_);
+    busy_fd_ = -1;
+  }
+  // A port this process listens on (busy_port_, "@PORT") and one nobody
+  // listens on ("@PORT2").
+  static void listen_on_a_port() {
+    const auto bound = [](bool keep, int* port) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      socklen_t len = sizeof a;
+      if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 1) != 0 ||
+          ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+        ADD_FAILURE() << "cannot listen on 127.0.0.1";
+      *port = ntohs(a.sin_port);
+      if (!keep) ::close(fd);
+      return keep ? fd : -1;
+    };
+    busy_fd_ = bound(true, &busy_port_);
+    bound(false, &free_port_);
   }
   static std::string tmp_;
+  static int busy_fd_, busy_port_, free_port_;
 };
 std::string BadInputTest::tmp_;
+int BadInputTest::busy_fd_ = -1;
+int BadInputTest::busy_port_ = 0;
+int BadInputTest::free_port_ = 0;
 
 TEST_P(BadInputTest, OneClearLineNonZeroExitNothingAttached) {
   NETMON_REQUIRE_ROOT();
@@ -197,6 +244,8 @@ TEST_P(BadInputTest, OneClearLineNonZeroExitNothingAttached) {
     if (a == "@IF") a = v.host_if();
     if (const auto at = a.find("@TMP"); at != std::string::npos) a.replace(at, 4, tmp_);
     if (a == "@SINKS") a = NETMON_TEST_SINK_TEMPLATE_DIR;
+    if (const auto at = a.find("@PORT2"); at != std::string::npos) a.replace(at, 6, std::to_string(free_port_));
+    if (const auto at = a.find("@PORT"); at != std::string::npos) a.replace(at, 5, std::to_string(busy_port_));
     args.push_back(a);
   }
   netmon::test::RunResult r;

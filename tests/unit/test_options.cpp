@@ -147,3 +147,19 @@ TEST(Options, NonObjectIsRefused) {
     EXPECT_THAT(msg, HasSubstr("options of csv must be a JSON object, got")) << text;
   }
 }
+
+TEST(Options, StringMapReadsAnObjectOfStrings) {
+  Options o(json{{"users", {{"alice", "h1"}, {"bob", "h2"}}}}, "prometheus");
+  const auto m = o.string_map("users");
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m.at("alice"), "h1");
+  EXPECT_EQ(m.at("bob"), "h2");
+  EXPECT_TRUE(Options(json::object(), "prometheus").string_map("users").empty());
+}
+
+TEST(Options, StringMapRefusesOtherShapes) {
+  EXPECT_THAT(error_of([] { Options(json{{"users", "alice"}}, "prometheus").string_map("users"); }),
+              HasSubstr("option prometheus.users: expected an object of strings"));
+  EXPECT_THAT(error_of([] { Options(json{{"users", {{"alice", 3}}}}, "prometheus").string_map("users"); }),
+              HasSubstr("option prometheus.users: the value of \"alice\" must be a string, got number 3"));
+}

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -109,6 +110,21 @@ class Options {
         if (s == allowed[i]) return s;
     }
     throw UsageError(name(key) + ": expected one of " + list + ", got " + describe(*v));
+  }
+
+  // An object whose values are all strings, e.g. {"alice": "$2y$10$..."}; an
+  // empty map when absent.
+  std::map<std::string, std::string> string_map(const std::string& key) {
+    const nlohmann::json* v = take(key, "an object of strings");
+    if (!v) return {};
+    if (!v->is_object())
+      throw Error(name(key) + ": expected an object of strings such as {\"name\": \"value\"}, got " + describe(*v));
+    std::map<std::string, std::string> out;
+    for (const auto& [k, value] : v->items()) {
+      if (!value.is_string()) throw Error(name(key) + ": the value of \"" + k + "\" must be a string, got " + describe(value));
+      out[k] = value.get<std::string>();
+    }
+    return out;
   }
 
   // Throws if the object holds a key that was not read.
