@@ -178,7 +178,12 @@ ServerConfig local_config() {
 netmon::Batch batch_of(std::uint64_t sequence, std::size_t samples) {
   netmon::Batch b;
   b.sequence = sequence;
-  for (std::size_t i = 0; i < samples; ++i) b.samples.emplace_back("m" + std::to_string(i % 7));
+  // Distinct series (a label each), and values that differ from one
+  // collection to the next, so that every collection renders differently.
+  for (std::size_t i = 0; i < samples; ++i)
+    b.samples.push_back(netmon::Sample("m" + std::to_string(i % 7))
+                            .tag("series", "collection-test-series-" + std::to_string(i))
+                            .counter("events", sequence * 1000 + i));
   return b;
 }
 
