@@ -37,18 +37,6 @@ using netmon::test::VethPair;
 
 constexpr auto kInterval = 200ms;
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 // A TCP connection to 127.0.0.1:port; -1 if it cannot be made. nonblocking:
 // do not wait for the handshake (the listen backlog may be full).
 int connect_to(int port, bool nonblocking = false) {
@@ -174,7 +162,7 @@ std::vector<std::string> host_args(const VethPair& v, int port, std::vector<std:
 TEST(Prometheus, ServesMetricsWhileCollectingWithoutPrivileges) {
   NETMON_REQUIRE_ROOT();
   VethPair v;
-  const int port = free_port();
+  const int port = netmon::test::free_loopback_port();
   HostRun host(host_args(v, port));
   ASSERT_TRUE(host.wait_for(sample_of("xdp_stats", {}), 15s)) << host.stderr_text();
   ASSERT_TRUE(host.wait_for(sample_of("xdp_stats", {}), 5s)) << "a second collection";
@@ -214,7 +202,7 @@ TEST(Prometheus, ServesMetricsWhileCollectingWithoutPrivileges) {
 TEST(Prometheus, ANonLoopbackAddressIsLoggedAsSuch) {
   NETMON_REQUIRE_ROOT();
   VethPair v;
-  const int port = free_port();
+  const int port = netmon::test::free_loopback_port();
   HostRun host({"--iface", v.host_if(), "--plugins", "xdp_stats", "--sink", "json", "--sink",
                 "prometheus:0.0.0.0:" + std::to_string(port), "--interval", "200ms"});
   ASSERT_TRUE(host.wait_for(sample_of("xdp_stats", {}), 15s)) << host.stderr_text();
@@ -252,7 +240,7 @@ TEST(Prometheus, TlsAndBasicAuth) {
   const std::string hash = bcrypt("correct horse");
   ASSERT_EQ(hash.substr(0, 7), "$2b$10$");
   VethPair v;
-  const int port = free_port();
+  const int port = netmon::test::free_loopback_port();
   HostRun host(host_args(v, port,
                          {"-o", "prometheus.tls_cert_file=" + dir + "/cert.pem", "-o",
                           "prometheus.tls_key_file=" + dir + "/key.pem", "-o",
@@ -298,7 +286,7 @@ void slowloris(int port, int connections, std::chrono::milliseconds every, std::
 TEST(Prometheus, AbuseNeitherGrowsMemoryNorDelaysCollection) {
   NETMON_REQUIRE_ROOT();
   VethPair v;
-  const int port = free_port();
+  const int port = netmon::test::free_loopback_port();
   HostRun host(host_args(v, port));
   ASSERT_TRUE(host.wait_for(sample_of("xdp_stats", {}), 15s)) << host.stderr_text();
   const pid_t pid = host.process().pid();

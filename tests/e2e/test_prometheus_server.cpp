@@ -37,20 +37,6 @@ using netmon::test::VethPair;
 const char* const kPrometheus = "/usr/bin/prometheus";
 const char* const kPromtool = "/usr/bin/promtool";
 
-// A port on 127.0.0.1 that was free a moment ago.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    return -1;
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 std::string temp_dir(const std::string& what) {
   std::string tmpl = (fs::temp_directory_path() / ("netmon-" + what + ".XXXXXX")).string();
   return ::mkdtemp(tmpl.data()) ? tmpl : "";
@@ -76,7 +62,7 @@ std::optional<std::string> curl(const std::vector<std::string>& args) {
 class PrometheusServer {
  public:
   // scrape_configs: the YAML list under scrape_configs:, indented by two.
-  explicit PrometheusServer(const std::string& scrape_configs) : dir_(temp_dir("prometheus")), port_(free_port()) {
+  explicit PrometheusServer(const std::string& scrape_configs) : dir_(temp_dir("prometheus")), port_(netmon::test::free_loopback_port()) {
     write_file(fs::path(dir_) / "prometheus.yml",
                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n" +
                    scrape_configs);
@@ -195,7 +181,7 @@ class PrometheusServerTest : public ::testing::Test {
 
 TEST_F(PrometheusServerTest, ARealServerStoresExactCountsAndPromtoolFindsNothingToSay) {
   VethPair v;
-  const int port = free_port();
+  const int port = netmon::test::free_loopback_port();
   const std::string addr = "127.0.0.1:" + std::to_string(port);
   HostRun host({"--iface", v.host_if(), "--sink", "json", "--sink", "prometheus:" + addr, "--interval", "500ms"});
   ASSERT_TRUE(host.wait_for(sample_of("tc_stats", {}), 15s)) << host.stderr_text();
@@ -239,7 +225,7 @@ TEST_F(PrometheusServerTest, OverTlsWithBasicAuthAndAWrongPasswordLeavesTheTarge
   ASSERT_TRUE(hash && hash[0] == '$') << "bcrypt is not available";
 
   VethPair v;
-  const std::string addr = "127.0.0.1:" + std::to_string(free_port());
+  const std::string addr = "127.0.0.1:" + std::to_string(netmon::test::free_loopback_port());
   HostRun host({"--iface", v.host_if(), "--sink", "json", "--sink", "prometheus:" + addr, "--interval", "500ms", "-o",
                 "prometheus.tls_cert_file=" + cert, "-o", "prometheus.tls_key_file=" + key, "-o",
                 "prometheus.basic_auth_users={\"prom\":\"" + std::string(hash) + "\"}"});

@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -85,9 +87,26 @@ TEST(Load, ThirtySecondsAtFullRateCountedExactly) {
 TEST(Load, AMillionFlowsThroughATableOf65536) {
   NETMON_REQUIRE_ROOT();
   VethPair v;
-  HostRun host({"--iface", v.host_if(), "--sink", "json", "--interval", "1s", "-o", "flow_top.top=3"});
+  // Scraped by the prometheus sink too: its series must not follow the flows.
+  const std::string metrics = "127.0.0.1:" + std::to_string(netmon::test::free_loopback_port());
+  HostRun host({"--iface", v.host_if(), "--sink", "json", "--sink", "prometheus:" + metrics, "--interval", "1s", "-o",
+                "flow_top.top=3"});
   ASSERT_TRUE(host.wait_for(sample_of("flow_top_table", {}), 20s)) << host.stderr_text();
   const std::uint64_t rss_before = netmon::test::rss_kb(host.process().pid());
+  std::atomic<bool> churning{true};
+  std::size_t scrapes = 0, max_series = 0;
+  std::thread scraper([&] {
+    while (churning) {
+      const auto r = netmon::test::run({"/usr/bin/curl", "-sS", "--max-time", "5", "http://" + metrics + "/metrics"}, 10s);
+      if (r.status.code == 0) {
+        std::size_t series = 0;
+        for (const auto& line : netmon::test::lines_of(r.out)) series += !line.empty() && line[0] != '#';
+        max_series = std::max(max_series, series);
+        ++scrapes;
+      }
+      std::this_thread::sleep_for(300ms);
+    }
+  });
 
   // Three heavy flows, steady, while a million light ones (one datagram each) go through.
   constexpr std::uint64_t kHeavy = 10000;
@@ -100,6 +119,8 @@ TEST(Load, AMillionFlowsThroughATableOf65536) {
     heavy.join();
     return report;
   });
+  churning = false;
+  scraper.join();
   EXPECT_EQ(light.value("sent", 0ull), 1000000u);
   // Two intervals more: the table read after the last packet.
   ASSERT_TRUE(host.wait_for(sample_of("flow_top_table", {}), 5s));
@@ -119,6 +140,14 @@ TEST(Load, AMillionFlowsThroughATableOf65536) {
   EXPECT_LE(entries, 65536u);
   EXPECT_GT(evicted, 100000u) << "the LRU must have pushed flows out";
   EXPECT_LE(failures, 1000000u);
+  // sinks/prometheus/README.md: 6 + 3·plugins + 2·sinks + 22·xdp_ifaces +
+  // 44·tc_ifaces + 2·top + 13 series, whatever the traffic.
+  const std::size_t bound = 6 + 3 * 3 + 2 * 2 + 22 * 1 + 44 * 1 + 2 * 3 + 13;
+  std::cout << "[ load     ] prometheus: " << scrapes << " scrapes during the million flows, at most " << max_series
+            << " series (bound " << bound << ")\n";
+  EXPECT_GE(scrapes, 5u);
+  EXPECT_LE(max_series, bound);
+  EXPECT_GT(max_series, bound - 2 * 3 - 10) << "the scrape must hold the standard set";
 #if defined(__SANITIZE_ADDRESS__)
   const std::uint64_t bound_kb = 1024 * 1024;  // AddressSanitizer's shadow and quarantine
 #else

@@ -42,4 +42,8 @@ class VethPair {
   bool removed_ = false;
 };
 
+// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and
+// released), for a server a test starts; -1 if none could be had.
+int free_loopback_port();
+
 }  // namespace netmon::test
