@@ -91,7 +91,7 @@ std::vector<Sample> collect_all(PluginInstance& p, std::int64_t now_ns) {
 
 TEST(Loader, FixturesAreBuilt) {
   for (const char* name : {"good", "cplugin", "abi_major", "abi_minor", "older_desc", "short_desc", "no_name",
-                           "notaplugin", "create_fails", "start_throws"})
+                           "notaplugin", "create_fails", "start_throws", "abi11_plugin", "event_plugin"})
     EXPECT_TRUE(fs::is_regular_file(fixture(name))) << fixture(name);
 }
 
@@ -266,6 +266,34 @@ TEST(Loader, OldestDescriptorSizeIsAccepted) {
   p.start(sc.ctx);
   EXPECT_EQ(collect_all(p, 5).size(), 1u);
   p.stop();
+}
+
+TEST(Loader, AnAbi11PluginLoadsAndItsShorterSamplesAreSnapshots) {
+  // Built for ABI 1.1: its sample's struct_size ends before `kind`, and the
+  // bytes after it (0x5a, a kind no one defines) are not the plugin's.
+  auto lib = load_plugin_library(fixture("abi11_plugin"));
+  EXPECT_EQ(lib.abi.minor, 1u);
+  PluginInstance p(std::move(lib));
+  p.configure("{}");
+  StartCtx sc;
+  p.start(sc.ctx);
+  const auto got = collect_all(p, 7);
+  p.stop();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].measurement, "cplugin");
+  EXPECT_FALSE(got[0].is_event());
+  EXPECT_EQ(got[0].u64("calls"), 1u);
+}
+
+TEST(Loader, AnAbi12PluginsEventSampleArrivesAsAnEvent) {
+  PluginInstance p(load_plugin_library(fixture("event_plugin")));
+  p.configure("{}");
+  StartCtx sc;
+  p.start(sc.ctx);
+  const auto got = collect_all(p, 7);
+  p.stop();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0].is_event());
 }
 
 TEST(Loader, DescriptorSmallerThanMinimumIsRefused) {
