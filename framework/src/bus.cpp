@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "bus.hpp"
 
+#include <algorithm>
 #include <exception>
+#include <iterator>
 
 namespace {
 std::atomic<bool> g_sinks_left_running{false};
@@ -9,8 +11,21 @@ std::atomic<bool> g_sinks_left_running{false};
 
 namespace netmon::host {
 
-SinkRunner::SinkRunner(std::unique_ptr<SinkPort> sink, std::size_t capacity, SinkEndedFn on_end)
-    : sink_(std::move(sink)), name_(sink_->name()), capacity_(capacity ? capacity : 1), on_end_(std::move(on_end)) {}
+namespace {
+std::size_t count_events(const Batch& b) {
+  std::size_t n = 0;
+  for (const auto& s : b.samples) n += s.is_event() ? 1 : 0;
+  return n;
+}
+}  // namespace
+
+SinkRunner::SinkRunner(std::unique_ptr<SinkPort> sink, std::size_t capacity, SinkEndedFn on_end,
+                       std::size_t event_bound)
+    : sink_(std::move(sink)),
+      name_(sink_->name()),
+      capacity_(capacity ? capacity : 1),
+      on_end_(std::move(on_end)),
+      event_bound_(event_bound) {}
 
 SinkRunner::~SinkRunner() { finish(); }
 
@@ -29,17 +44,74 @@ bool SinkRunner::offer(std::shared_ptr<const Batch> batch) {
   {
     std::lock_guard lock(mu_);
     if (state_.load() != SinkState::running || finishing_) return false;  // ended: not a drop
+    Entry e;
+    e.events = count_events(*batch);
+    e.batch = std::move(batch);
+    queued_events_ += e.events;
+    queue_.push_back(std::move(e));
     // Full: the oldest queued batch makes way. Counters are cumulative, so
     // the newest batch carries the most; a slow sink catches up on it (and
     // the last batch of a run, the final totals, is never the one lost).
-    if (queue_.size() >= capacity_) {
-      queue_.pop_front();
+    // Its events are not superseded by anything: they go on, in front of the
+    // next batch's, until there are more than the bound.
+    if (queue_.size() > capacity_) {
+      drop_front();
       dropped_.fetch_add(1);
     }
-    queue_.push_back(std::move(batch));
+    if (queued_events_ > event_bound_) drop_oldest_events(queued_events_ - event_bound_);
   }
   cv_.notify_one();
   return true;
+}
+
+void SinkRunner::drop_front() {
+  Entry old = std::move(queue_.front());
+  queue_.pop_front();
+  Entry& next = queue_.front();
+  std::deque<Sample> moved = std::move(old.carried);
+  std::size_t seen = 0;
+  for (const auto& s : old.batch->samples) {
+    if (!s.is_event() || seen++ < old.skip) continue;
+    Sample c = s;
+    if (c.timestamp_ns == 0) c.timestamp_ns = old.batch->timestamp_ns;  // its own interval's time
+    moved.push_back(std::move(c));
+  }
+  for (auto& s : next.carried) moved.push_back(std::move(s));
+  next.carried = std::move(moved);
+  next.events += old.events;
+}
+
+void SinkRunner::drop_oldest_events(std::size_t n) {
+  queued_events_ -= n;
+  lost_events_.fetch_add(n);
+  for (auto& e : queue_) {
+    if (n == 0) break;
+    const std::size_t from_carried = std::min(n, e.carried.size());
+    e.carried.erase(e.carried.begin(), e.carried.begin() + static_cast<std::ptrdiff_t>(from_carried));
+    const std::size_t from_own = std::min(n - from_carried, e.events - from_carried);
+    e.skip += from_own;
+    e.events -= from_carried + from_own;
+    n -= from_carried + from_own;
+  }
+}
+
+std::shared_ptr<const Batch> SinkRunner::materialize(Entry& e) {
+  if (e.carried.empty() && e.skip == 0) return std::move(e.batch);
+  auto b = std::make_shared<Batch>();
+  b->timestamp_ns = e.batch->timestamp_ns;
+  b->interval_ns = e.batch->interval_ns;
+  b->sequence = e.batch->sequence;
+  b->samples.reserve(e.carried.size() + e.batch->samples.size());
+  std::move(e.carried.begin(), e.carried.end(), std::back_inserter(b->samples));
+  std::size_t seen = 0;
+  for (const auto& s : e.batch->samples)
+    if (!s.is_event() || seen++ >= e.skip) b->samples.push_back(s);
+  return b;
+}
+
+std::size_t SinkRunner::queued_events() const {
+  std::lock_guard lock(mu_);
+  return queued_events_;
 }
 
 bool SinkRunner::thread_done() const {
@@ -68,6 +140,7 @@ bool SinkRunner::finish(std::chrono::steady_clock::time_point deadline) {
     if (!done_) {
       done_ = true;
       queue_.clear();
+      queued_events_ = 0;
       lock.unlock();
       if (close_sink()) state_.store(SinkState::closed);
     }
@@ -109,8 +182,11 @@ void SinkRunner::run() {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [this] { return finishing_ || !queue_.empty(); });
       if (queue_.empty()) break;  // finishing and drained
-      batch = std::move(queue_.front());
+      Entry e = std::move(queue_.front());
       queue_.pop_front();
+      queued_events_ -= e.events;
+      lock.unlock();
+      batch = materialize(e);
     }
     int rc = 0;
     try {
@@ -128,6 +204,7 @@ void SinkRunner::run() {
         std::lock_guard lock(mu_);
         dropped_.fetch_add(queue_.size());
         queue_.clear();
+        queued_events_ = 0;
       }
       state_.store(SinkState::closed);
       notify_end(SinkState::closed, {});
@@ -144,6 +221,7 @@ void SinkRunner::run() {
       std::lock_guard lock(mu_);
       dropped_.fetch_add(queue_.size());
       queue_.clear();
+      queued_events_ = 0;
     }
     state_.store(SinkState::failed);
     try {
@@ -158,7 +236,7 @@ void SinkRunner::run() {
 }
 
 void SampleBus::add_sink(std::unique_ptr<SinkPort> sink, SinkEndedFn on_end) {
-  sinks_.push_back(std::make_unique<SinkRunner>(std::move(sink), capacity_, std::move(on_end)));
+  sinks_.push_back(std::make_unique<SinkRunner>(std::move(sink), capacity_, std::move(on_end), event_bound_));
   abandoned_.push_back(false);
 }
 

@@ -5,8 +5,13 @@
 // never delays collection or the other sinks. publish() never blocks: when a
 // sink's queue is full its oldest queued batch is dropped and counted, so a
 // sink that falls behind skips to the newest totals (and always ends on the
-// run's final batch). Each
-// sink sees batches in publish order. Threads start with start(), so that the
+// run's final batch). Each sink sees batches in publish order.
+//
+// Snapshots and events: dropping a batch drops its snapshots only. Its event
+// samples (Sample::is_event()) move to the front of the next queued batch, so
+// the sink still gets each event once and in order. Only when more than
+// event_bound events are queued for one sink are the oldest of them dropped,
+// each one counted (lost_events()). Threads start with start(), so that the
 // host can drop its capabilities first (they are per thread). At the end,
 // finish() gives the sinks until a deadline to deliver what is queued; a sink
 // still blocked then (a pipe nobody reads) is abandoned, not waited for.
@@ -45,7 +50,11 @@ using SinkEndedFn = std::function<void(const std::string& sink, SinkState state,
 
 class SinkRunner {
  public:
-  SinkRunner(std::unique_ptr<SinkPort> sink, std::size_t capacity, SinkEndedFn on_end);
+  SinkRunner(std::unique_ptr<SinkPort> sink, std::size_t capacity, SinkEndedFn on_end,
+             std::size_t event_bound = kEventBound);
+
+  // Events queued per sink before the oldest are dropped (plugin_abi.h).
+  static constexpr std::size_t kEventBound = NETMON_EVENT_QUEUE_BOUND;
   ~SinkRunner();
   SinkRunner(const SinkRunner&) = delete;
   SinkRunner& operator=(const SinkRunner&) = delete;
@@ -53,8 +62,9 @@ class SinkRunner {
   // Starts the sink's thread.
   void start();
   // Never blocks. Queues the batch; when the queue is full the oldest queued
-  // batch is dropped (and counted) to make room. False when the sink has
-  // ended (not a drop).
+  // batch is dropped (and counted) to make room, its events carried into the
+  // next one; past the event bound the oldest events are dropped (and
+  // counted). False when the sink has ended (not a drop).
   bool offer(std::shared_ptr<const Batch> batch);
   // Tells the thread to deliver what is queued, close the sink and return.
   void request_finish();
@@ -70,13 +80,32 @@ class SinkRunner {
   [[nodiscard]] const std::string& name() const { return name_; }
   [[nodiscard]] std::uint64_t dropped() const { return dropped_.load(); }
   [[nodiscard]] std::uint64_t delivered() const { return delivered_.load(); }
+  // Event samples dropped past the event bound.
+  [[nodiscard]] std::uint64_t lost_events() const { return lost_events_.load(); }
   [[nodiscard]] std::size_t queued() const;
+  // Event samples queued (carried ones included).
+  [[nodiscard]] std::size_t queued_events() const;
   [[nodiscard]] SinkState state() const { return state_.load(); }
   // Whether the sink's thread has returned (or never started and finish() ran).
   [[nodiscard]] bool thread_done() const;
 
  private:
+  // A queued batch, with the events of dropped batches carried in front of
+  // its own and the first `skip` of its own events dropped past the bound.
+  struct Entry {
+    std::shared_ptr<const Batch> batch;
+    std::deque<Sample> carried;
+    std::size_t skip = 0;
+    std::size_t events = 0;  // events this entry will deliver
+  };
+
   void run();
+  // Drops the front entry's snapshots, moving its events into the next entry.
+  void drop_front();  // mu_ held, queue_.size() >= 2
+  // Drops the n oldest queued events.
+  void drop_oldest_events(std::size_t n);  // mu_ held
+  // The batch the sink is given for an entry.
+  static std::shared_ptr<const Batch> materialize(Entry& e);
   // Closes the sink; false (and the failure reported) if that throws.
   bool close_sink();
   void notify_end(SinkState state, const std::string& error);
@@ -88,18 +117,22 @@ class SinkRunner {
   SinkEndedFn on_end_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::shared_ptr<const Batch>> queue_;
+  std::size_t event_bound_;
+  std::deque<Entry> queue_;
+  std::size_t queued_events_ = 0;  // guarded by mu_
   bool finishing_ = false;
   bool done_ = false;  // the thread has returned (guarded by mu_)
   std::atomic<SinkState> state_{SinkState::running};
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> delivered_{0};
+  std::atomic<std::uint64_t> lost_events_{0};
   std::thread thread_;
 };
 
 class SampleBus {
  public:
-  explicit SampleBus(std::size_t queue_capacity = 16) : capacity_(queue_capacity) {}
+  explicit SampleBus(std::size_t queue_capacity = 16, std::size_t event_bound = SinkRunner::kEventBound)
+      : capacity_(queue_capacity), event_bound_(event_bound) {}
   ~SampleBus();
   SampleBus(const SampleBus&) = delete;
   SampleBus& operator=(const SampleBus&) = delete;
@@ -121,6 +154,7 @@ class SampleBus {
 
  private:
   std::size_t capacity_;
+  std::size_t event_bound_;
   std::vector<std::unique_ptr<SinkRunner>> sinks_;
   std::vector<bool> abandoned_;
 };

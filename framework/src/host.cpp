@@ -315,6 +315,23 @@ int run_host(const HostConfig& cfg) {
   RateTracker rates(realtime_ns());
   std::uint64_t sequence = 0;
   int exit_code = 0;
+  // Events lost for a sink are reported when they first are, then at most
+  // once a minute while the count grows (and in full at exit).
+  std::vector<std::uint64_t> lost_reported(bus.sinks().size(), 0);
+  std::vector<SteadyClock::time_point> lost_reported_at(bus.sinks().size());
+  const auto warn_lost_events = [&] {
+    for (std::size_t i = 0; i < bus.sinks().size(); ++i) {
+      const auto& s = *bus.sinks()[i];
+      const std::uint64_t lost = s.lost_events();
+      if (lost == lost_reported[i]) continue;
+      const auto now = SteadyClock::now();
+      if (lost_reported[i] != 0 && now - lost_reported_at[i] < std::chrono::minutes(1)) continue;
+      spdlog::warn("sink {} cannot keep up: {} event record(s) lost so far (more than {} were queued for it)",
+                   s.name(), lost, SinkRunner::kEventBound);
+      lost_reported[i] = lost;
+      lost_reported_at[i] = now;
+    }
+  };
   const auto collect_all = [&] {
     const std::int64_t now = realtime_ns();
     const auto t0 = SteadyClock::now();
@@ -361,11 +378,13 @@ int run_host(const HostConfig& cfg) {
       self.push_back(Sample("netmon_host_sink")
                          .tag("sink", s->name())
                          .counter("dropped_batches", s->dropped())
-                         .counter("delivered_batches", s->delivered()));
+                         .counter("delivered_batches", s->delivered())
+                         .counter("lost_events", s->lost_events()));
     rates.apply("netmon", self, now);
     std::move(self.begin(), self.end(), std::back_inserter(batch->samples));
     rates.end_interval(now);
     bus.publish(std::move(batch));
+    warn_lost_events();
     return running;
   };
 
@@ -423,6 +442,8 @@ int run_host(const HostConfig& cfg) {
     if (std::find(blocked.begin(), blocked.end(), s->name()) != blocked.end())
       spdlog::warn("sink {} is blocked writing; {} batch(es) not delivered", s->name(), s->queued() + 1);
     if (s->dropped() > 0) spdlog::warn("sink {} dropped {} batch(es): it could not keep up", s->name(), s->dropped());
+    if (s->lost_events() > 0)
+      spdlog::warn("sink {} lost {} event record(s): it could not keep up", s->name(), s->lost_events());
   }
   if (sink_failed) exit_code = 1;
   return exit_code;

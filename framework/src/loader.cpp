@@ -339,18 +339,26 @@ void SinkInstance::open(const netmon_sink_context& ctx) {
   if (rc != NETMON_OK) fail("", rc == NETMON_USAGE);
 }
 
-int SinkInstance::write(const Batch& batch) {
-  std::vector<SampleView> views;
-  views.reserve(batch.samples.size());
-  std::vector<netmon_sample> samples;
-  samples.reserve(batch.samples.size());
-  for (const auto& s : batch.samples) {
-    views.emplace_back(s);
-    samples.push_back(*views.back().get());
+CSampleArray::CSampleArray(const std::vector<Sample>& samples, unsigned abi_minor)
+    : stride_(abi_minor >= 2 ? sizeof(netmon_sample) : NETMON_SAMPLE_SIZE_1_0),
+      n_(static_cast<std::uint32_t>(samples.size())) {
+  views_.reserve(samples.size());
+  // Whole netmon_sample elements, for alignment; only n_ * stride_ bytes used.
+  storage_.resize((samples.size() * stride_ + sizeof(netmon_sample) - 1) / sizeof(netmon_sample));
+  auto* bytes = reinterpret_cast<unsigned char*>(storage_.data());
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    views_.emplace_back(samples[i]);
+    netmon_sample c = *views_.back().get();
+    c.struct_size = static_cast<std::uint32_t>(stride_);
+    std::memcpy(bytes + i * stride_, &c, stride_);
   }
+}
+
+int SinkInstance::write(const Batch& batch) {
+  const CSampleArray samples(batch.samples, lib_.abi.minor);
   netmon_batch b{};
   b.struct_size = sizeof b;
-  b.n_samples = static_cast<std::uint32_t>(samples.size());
+  b.n_samples = samples.size();
   b.timestamp_ns = batch.timestamp_ns;
   b.interval_ns = batch.interval_ns;
   b.sequence = batch.sequence;

@@ -69,6 +69,24 @@ struct SinkLibrary {
   AbiVersion abi;
 };
 
+// A batch's samples as the C array a sink built for ABI 1.<abi_minor>
+// indexes: elements of that minor's netmon_sample size (NETMON_SAMPLE_SIZE_1_0
+// before 1.2), each with that struct_size. Points into `samples`: keep them
+// alive and unchanged while the array is used.
+class CSampleArray {
+ public:
+  CSampleArray(const std::vector<Sample>& samples, unsigned abi_minor);
+  [[nodiscard]] const netmon_sample* data() const { return storage_.data(); }
+  [[nodiscard]] std::uint32_t size() const { return n_; }
+  [[nodiscard]] std::size_t stride() const { return stride_; }
+
+ private:
+  std::vector<SampleView> views_;
+  std::vector<netmon_sample> storage_;  // n_ * stride_ bytes used
+  std::size_t stride_;
+  std::uint32_t n_;
+};
+
 PluginLibrary load_plugin_library(const std::filesystem::path& path);
 SinkLibrary load_sink_library(const std::filesystem::path& path);
 

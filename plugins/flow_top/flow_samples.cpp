@@ -112,6 +112,7 @@ std::vector<Sample> build_samples(const CollectResult& r, const TableInfo& table
   if (opts.finished) {
     for (const EndedFlow& e : r.ended) {
       Sample s("flow_top_end");
+      s.event();  // each ended flow is reported once: never superseded, never dropped for a snapshot
       flow_tags(s, e.key, opts);
       s.tag("reason", to_string(e.reason)).gauge("packets", e.value.packets).gauge("bytes", e.value.bytes);
       time_fields(s, e.value, opts);

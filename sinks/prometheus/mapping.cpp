@@ -98,6 +98,9 @@ constexpr FamilySpec kSinkDropped =
            "Intervals the sink lost because it could not keep up.");
 constexpr FamilySpec kSinkDelivered = family("netmon_sink_delivered_batches_total", "netmon_sink_delivered_batches",
                                              C, Unit::none, "Intervals the sink has written.");
+constexpr FamilySpec kSinkLostEvents =
+    family("netmon_sink_lost_events_total", "netmon_sink_lost_events", C, Unit::none,
+           "Event records the sink lost because more than 65536 were queued for it.");
 
 // ---- the rules --------------------------------------------------------------
 
@@ -169,7 +172,8 @@ constexpr FieldRule kHostPluginRules[] = {val("up", kPluginUp),
                                           val("collect_duration_us", kPluginCollectDuration, 1e6),
                                           val("collect_errors", kPluginCollectErrors)};
 constexpr FieldRule kHostSinkRules[] = {val("dropped_batches", kSinkDropped),
-                                        val("delivered_batches", kSinkDelivered)};
+                                        val("delivered_batches", kSinkDelivered),
+                                        val("lost_events", kSinkLostEvents)};
 
 constexpr MeasurementRule kRules[] = {
     {"xdp_stats", kDropIfindex, kXdpStatsRules},

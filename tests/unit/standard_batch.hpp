@@ -156,8 +156,10 @@ inline Batch standard_batch(std::size_t interfaces, std::size_t top, std::size_t
                             .tag("sink", i == 0 ? "prometheus" : "json:/var/log/netmon-" + std::to_string(i) + ".jsonl")
                             .counter("dropped_batches", 0)
                             .counter("delivered_batches", 40)
+                            .counter("lost_events", 0)
                             .gauge_f("dropped_batches_per_sec", 0.0)
-                            .gauge_f("delivered_batches_per_sec", 1.0));
+                            .gauge_f("delivered_batches_per_sec", 1.0)
+                            .gauge_f("lost_events_per_sec", 0.0));
   return b;
 }
 
@@ -165,7 +167,7 @@ inline Batch standard_batch(std::size_t interfaces, std::size_t top, std::size_t
 // sinks/prometheus/README.md, "How many series".
 constexpr std::size_t standard_series(std::size_t interfaces, std::size_t top, std::size_t plugins,
                                       std::size_t sinks) {
-  return 6 + 3 * plugins + 2 * sinks + 66 * interfaces + 2 * top + 13;
+  return 6 + 3 * plugins + 3 * sinks + 66 * interfaces + 2 * top + 13;
 }
 
 }  // namespace netmon::unit

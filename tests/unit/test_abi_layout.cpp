@@ -17,7 +17,7 @@ static_assert(sizeof(void*) == 8, "the pinned layout is for LP64 targets");
 TEST(AbiLayout, VersionIsTheOneThisTableDescribes) {
   // Bumping the version means adding its members to the tables below.
   EXPECT_EQ(NETMON_ABI_MAJOR, 1);
-  EXPECT_EQ(NETMON_ABI_MINOR, 1);
+  EXPECT_EQ(NETMON_ABI_MINOR, 2);
 }
 
 TEST(AbiLayout, PluginDescriptor) {
@@ -71,7 +71,11 @@ TEST(AbiLayout, DataPassedToLibraries) {
   EXPECT_EQ(offsetof(netmon_sample, tags), 24u);
   EXPECT_EQ(offsetof(netmon_sample, fields), 32u);
   EXPECT_EQ(offsetof(netmon_sample, n_fields), 40u);
-  EXPECT_EQ(sizeof(netmon_sample), 48u);
+  EXPECT_EQ(NETMON_SAMPLE_SIZE_1_0, 48u);  // the 1.0 and 1.1 sample: forever accepted
+  // ABI 1.2
+  EXPECT_EQ(offsetof(netmon_sample, kind), 48u);
+  EXPECT_EQ(offsetof(netmon_sample, reserved2), 52u);
+  EXPECT_EQ(sizeof(netmon_sample), 56u);
   EXPECT_EQ(offsetof(netmon_interface, ifindex), 0u);
   EXPECT_EQ(offsetof(netmon_interface, name), 8u);
   EXPECT_EQ(offsetof(netmon_start_context, n_interfaces), 4u);
@@ -101,6 +105,9 @@ TEST(AbiLayout, DataPassedToLibraries) {
   EXPECT_EQ(NETMON_FIELD_STRING, 6);
   EXPECT_EQ(NETMON_LOG_DEBUG, 1);
   EXPECT_EQ(NETMON_LOG_ERROR, 4);
+  EXPECT_EQ(NETMON_SAMPLE_SNAPSHOT, 0);
+  EXPECT_EQ(NETMON_SAMPLE_EVENT, 1);
+  EXPECT_EQ(NETMON_EVENT_QUEUE_BOUND, 65536);
 }
 
 // NETMON_HAS_MEMBER reads struct_size as the host does: an ABI 1.0
@@ -117,6 +124,10 @@ TEST(AbiLayout, HasMemberFollowsTheStructSize) {
   EXPECT_FALSE(NETMON_HAS_MEMBER(netmon_sample, &s, n_fields));
   s.struct_size += sizeof s.n_fields;
   EXPECT_TRUE(NETMON_HAS_MEMBER(netmon_sample, &s, n_fields));
+  s.struct_size = static_cast<std::uint32_t>(NETMON_SAMPLE_SIZE_1_0);
+  EXPECT_FALSE(NETMON_HAS_MEMBER(netmon_sample, &s, kind));
+  s.struct_size = sizeof s;
+  EXPECT_TRUE(NETMON_HAS_MEMBER(netmon_sample, &s, kind));
 }
 
 }  // namespace

@@ -37,6 +37,9 @@ struct Record {
   std::condition_variable cv;
   std::vector<std::uint64_t> sequences;
   std::vector<const Batch*> addresses;
+  std::vector<std::uint64_t> events;     // "id" of every event sample, in the order written
+  std::vector<std::int64_t> event_times;  // their timestamp_ns
+  std::vector<std::uint64_t> snapshots;  // "n" of every snapshot sample
   int closes = 0;
   bool in_write = false;
   bool released = true;  // gate: write waits while false
@@ -95,6 +98,14 @@ class TestSink final : public SinkPort {
       std::lock_guard lock(rec_->mu);
       rec_->sequences.push_back(batch.sequence);
       rec_->addresses.push_back(&batch);
+      for (const auto& smp : batch.samples) {
+        if (smp.is_event()) {
+          rec_->events.push_back(smp.u64("id").value_or(~0ull));
+          rec_->event_times.push_back(smp.timestamp_ns);
+        } else {
+          rec_->snapshots.push_back(smp.u64("n").value_or(~0ull));
+        }
+      }
     }
     if (b_.closed_at && *b_.closed_at == n) return NETMON_CLOSED;
     return NETMON_OK;
@@ -121,6 +132,18 @@ std::shared_ptr<const Batch> batch(std::uint64_t seq) {
   b->timestamp_ns = static_cast<std::int64_t>(seq) * 1'000'000'000;
   b->interval_ns = 1'000'000'000;
   b->samples.push_back(netmon::Sample("m").counter("n", seq));
+  return b;
+}
+
+// A batch with one snapshot ("m", n = seq) and k events ("ev", id = seq * k
+// + j, timestamp 0: the interval's time), the events after the snapshot.
+std::shared_ptr<const Batch> event_batch(std::uint64_t seq, std::uint64_t k) {
+  auto b = std::make_shared<Batch>();
+  b->sequence = seq;
+  b->timestamp_ns = static_cast<std::int64_t>(seq) * 1'000'000'000;
+  b->interval_ns = 1'000'000'000;
+  b->samples.push_back(netmon::Sample("m").counter("n", seq));
+  for (std::uint64_t j = 0; j < k; ++j) b->samples.push_back(netmon::Sample("ev").event().gauge("id", seq * k + j));
   return b;
 }
 
@@ -494,4 +517,160 @@ TEST(Bus, DestructorFinishes) {
   }
   EXPECT_EQ(rec->seqs(), iota(0, 5));
   EXPECT_EQ(rec->close_count(), 1);
+}
+
+// ---- snapshots and events --------------------------------------------------
+
+namespace {
+
+struct StalledRun {
+  std::shared_ptr<Record> rec = std::make_shared<Record>();
+  std::unique_ptr<SampleBus> bus;
+};
+
+// A sink blocked in its write of batch 0 while batches 1..n-1 (k events each)
+// are published; the bus is returned before the sink is released.
+StalledRun stall(std::size_t capacity, std::size_t bound, std::uint64_t batches, std::uint64_t k) {
+  StalledRun r;
+  r.bus = std::make_unique<SampleBus>(capacity, bound);
+  TestSink::Behaviour gated;
+  gated.gated = true;
+  r.bus->add_sink(std::make_unique<TestSink>("stalled", r.rec, gated), nullptr);
+  r.bus->start();
+  r.bus->publish(event_batch(0, k));
+  EXPECT_TRUE(r.rec->wait_in_write());
+  for (std::uint64_t i = 1; i < batches; ++i) EXPECT_EQ(r.bus->publish(event_batch(i, k)), 1u);
+  return r;
+}
+
+}  // namespace
+
+TEST(BusEvents, AStalledSinkLosesNoEventBelowTheBound) {
+  constexpr std::uint64_t kBatches = 100, kEvents = 5;
+  auto r = stall(4, 1000, kBatches, kEvents);
+  const auto& sink = *r.bus->sinks()[0];
+  // Snapshots went as before: the oldest 95 batches dropped, the newest 4 kept;
+  // their 475 events stayed queued.
+  EXPECT_EQ(sink.dropped(), kBatches - 1 - 4);
+  EXPECT_EQ(sink.queued(), 4u);
+  EXPECT_EQ(sink.queued_events(), (kBatches - 1) * kEvents);
+  EXPECT_EQ(sink.lost_events(), 0u);
+
+  r.rec->release();
+  r.bus->finish();
+  EXPECT_EQ(r.rec->seqs(), (std::vector<std::uint64_t>{0, 96, 97, 98, 99}));
+  EXPECT_EQ(r.rec->snapshots, (std::vector<std::uint64_t>{0, 96, 97, 98, 99}));
+  // Every event exactly once, in order, each with its own interval's time.
+  EXPECT_EQ(r.rec->events, iota(0, kBatches * kEvents));
+  ASSERT_EQ(r.rec->event_times.size(), kBatches * kEvents);
+  for (std::uint64_t id = 0; id < kBatches * kEvents; ++id) {
+    const auto seq = id / kEvents;
+    // Carried events get their interval's time; those of delivered batches keep 0.
+    const std::int64_t want = (seq == 0 || seq >= 96) ? 0 : static_cast<std::int64_t>(seq) * 1'000'000'000;
+    ASSERT_EQ(r.rec->event_times[id], want) << "event " << id;
+  }
+  EXPECT_EQ(sink.lost_events(), 0u);
+  EXPECT_EQ(sink.delivered(), 5u);
+  EXPECT_EQ(sink.dropped(), 95u);
+}
+
+TEST(BusEvents, AboveTheBoundExactlyTheOldestExcessIsLostAndCounted) {
+  constexpr std::uint64_t kBatches = 100, kEvents = 5;
+  constexpr std::size_t kBound = 100;
+  auto r = stall(4, kBound, kBatches, kEvents);
+  const auto& sink = *r.bus->sinks()[0];
+  const std::uint64_t queued_total = (kBatches - 1) * kEvents;  // 495 behind the blocked write
+  EXPECT_EQ(sink.queued_events(), kBound);
+  EXPECT_EQ(sink.lost_events(), queued_total - kBound);
+
+  r.rec->release();
+  r.bus->finish();
+  // Batch 0's events (being written when the sink stalled), then the newest 100.
+  std::vector<std::uint64_t> want = iota(0, kEvents);
+  for (auto id : iota(kBatches * kEvents - kBound, kBatches * kEvents)) want.push_back(id);
+  EXPECT_EQ(r.rec->events, want);
+  EXPECT_EQ(sink.lost_events(), 395u);
+  EXPECT_EQ(r.rec->events.size() + sink.lost_events(), kBatches * kEvents);
+  EXPECT_EQ(r.rec->snapshots, (std::vector<std::uint64_t>{0, 96, 97, 98, 99}));
+  EXPECT_EQ(sink.dropped(), 95u);
+}
+
+TEST(BusEvents, PastTheBoundEventsOfAQueuedBatchGoButItsSnapshotStays) {
+  // No batch is dropped (capacity 4, 3 queued), but 9 events exceed the
+  // bound of 7: the two oldest queued events (ids 3 and 4, batch 1's) go.
+  auto r = stall(4, 7, 4, 3);
+  const auto& sink = *r.bus->sinks()[0];
+  EXPECT_EQ(sink.dropped(), 0u);
+  EXPECT_EQ(sink.lost_events(), 2u);
+  EXPECT_EQ(sink.queued_events(), 7u);
+  r.rec->release();
+  r.bus->finish();
+  EXPECT_EQ(r.rec->seqs(), iota(0, 4));
+  EXPECT_EQ(r.rec->snapshots, iota(0, 4));
+  EXPECT_EQ(r.rec->events, (std::vector<std::uint64_t>{0, 1, 2, 5, 6, 7, 8, 9, 10, 11}));
+}
+
+TEST(BusEvents, ABatchWithMoreEventsThanTheBoundKeepsItsNewest) {
+  SampleBus bus(2, 4);
+  auto rec = std::make_shared<Record>();
+  TestSink::Behaviour gated;
+  gated.gated = true;
+  bus.add_sink(std::make_unique<TestSink>("s", rec, gated), nullptr);
+  bus.start();
+  bus.publish(event_batch(0, 0));
+  ASSERT_TRUE(rec->wait_in_write());
+  bus.publish(event_batch(1, 10));  // ids 10..19
+  EXPECT_EQ(bus.sinks()[0]->lost_events(), 6u);
+  rec->release();
+  bus.finish();
+  EXPECT_EQ(rec->events, iota(16, 20));
+  EXPECT_EQ(rec->snapshots, iota(0, 2));
+}
+
+TEST(BusEvents, ASinkThatKeepsUpGetsTheBatchItselfEventsIncluded) {
+  SampleBus bus(4, 8);
+  auto rec = std::make_shared<Record>();
+  bus.add_sink(std::make_unique<TestSink>("s", rec, TestSink::Behaviour{}), nullptr);
+  bus.start();
+  std::vector<std::shared_ptr<const Batch>> sent;
+  for (std::uint64_t i = 0; i < 10; ++i) {
+    sent.push_back(event_batch(i, 3));
+    bus.publish(sent.back());
+    for (int k = 0; k < 500 && bus.sinks()[0]->queued() > 0; ++k) std::this_thread::sleep_for(1ms);
+  }
+  bus.finish();
+  EXPECT_EQ(rec->events, iota(0, 30));
+  ASSERT_EQ(rec->addresses.size(), sent.size());
+  for (std::size_t k = 0; k < sent.size(); ++k) EXPECT_EQ(rec->addresses[k], sent[k].get()) << "no copy for " << k;
+  EXPECT_EQ(bus.sinks()[0]->lost_events(), 0u);
+  EXPECT_EQ(bus.sinks()[0]->queued_events(), 0u);
+}
+
+TEST(BusEvents, UnderLoadEveryEventIsDeliveredOnceInOrderOrCountedLost) {
+  // Timing decides which batches drop; the invariants hold whatever it is.
+  for (const std::size_t bound : {std::size_t{100000}, std::size_t{50}}) {
+    constexpr std::uint64_t kBatches = 400, kEvents = 4;
+    SampleBus bus(3, bound);
+    auto rec = std::make_shared<Record>();
+    TestSink::Behaviour slow;
+    slow.delay = 300us;
+    bus.add_sink(std::make_unique<TestSink>("slow", rec, slow), nullptr);
+    bus.start();
+    for (std::uint64_t i = 0; i < kBatches; ++i) {
+      bus.publish(event_batch(i, kEvents));
+      if (i % 10 == 0) std::this_thread::sleep_for(200us);
+    }
+    bus.finish();
+    const auto& sink = *bus.sinks()[0];
+    const auto& ev = rec->events;
+    for (std::size_t k = 1; k < ev.size(); ++k) ASSERT_LT(ev[k - 1], ev[k]) << "bound " << bound << " at " << k;
+    EXPECT_EQ(ev.size() + sink.lost_events(), kBatches * kEvents) << "bound " << bound;
+    if (bound > kBatches * kEvents) {
+      EXPECT_EQ(ev, iota(0, kBatches * kEvents));
+      EXPECT_EQ(sink.lost_events(), 0u);
+    }
+    ASSERT_FALSE(ev.empty());
+    EXPECT_EQ(ev.back(), kBatches * kEvents - 1) << "the newest event is never the one lost";
+    EXPECT_EQ(rec->seqs().size() + sink.dropped(), kBatches);
+  }
 }

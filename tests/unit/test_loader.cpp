@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <stdexcept>
 #include <filesystem>
 #include <limits>
 #include <map>
@@ -89,7 +91,7 @@ std::vector<Sample> collect_all(PluginInstance& p, std::int64_t now_ns) {
 
 TEST(Loader, FixturesAreBuilt) {
   for (const char* name : {"good", "cplugin", "abi_major", "abi_minor", "older_desc", "short_desc", "no_name",
-                           "notaplugin", "create_fails", "start_throws"})
+                           "notaplugin", "create_fails", "start_throws", "abi11_plugin", "event_plugin"})
     EXPECT_TRUE(fs::is_regular_file(fixture(name))) << fixture(name);
 }
 
@@ -264,6 +266,34 @@ TEST(Loader, OldestDescriptorSizeIsAccepted) {
   p.start(sc.ctx);
   EXPECT_EQ(collect_all(p, 5).size(), 1u);
   p.stop();
+}
+
+TEST(Loader, AnAbi11PluginLoadsAndItsShorterSamplesAreSnapshots) {
+  // Built for ABI 1.1: its sample's struct_size ends before `kind`, and the
+  // bytes after it (0x5a, a kind no one defines) are not the plugin's.
+  auto lib = load_plugin_library(fixture("abi11_plugin"));
+  EXPECT_EQ(lib.abi.minor, 1u);
+  PluginInstance p(std::move(lib));
+  p.configure("{}");
+  StartCtx sc;
+  p.start(sc.ctx);
+  const auto got = collect_all(p, 7);
+  p.stop();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].measurement, "cplugin");
+  EXPECT_FALSE(got[0].is_event());
+  EXPECT_EQ(got[0].u64("calls"), 1u);
+}
+
+TEST(Loader, AnAbi12PluginsEventSampleArrivesAsAnEvent) {
+  PluginInstance p(load_plugin_library(fixture("event_plugin")));
+  p.configure("{}");
+  StartCtx sc;
+  p.start(sc.ctx);
+  const auto got = collect_all(p, 7);
+  p.stop();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_TRUE(got[0].is_event());
 }
 
 TEST(Loader, DescriptorSmallerThanMinimumIsRefused) {
@@ -575,4 +605,67 @@ TEST(PluginPath, ListShowsSinksAsSinks) {
 TEST(PluginPath, ListSkipsMissingDirectories) {
   TempDir tmp;
   EXPECT_TRUE(PluginPath({tmp / "gone"}).list().empty());
+}
+
+// ---- sample kinds across ABI minors ----------------------------------------
+
+namespace {
+
+netmon_sample c_sample(const char* measurement, std::uint32_t struct_size, std::uint32_t kind) {
+  netmon_sample s{};
+  s.struct_size = struct_size;
+  s.measurement = measurement;
+  s.kind = kind;  // read only when struct_size holds it
+  return s;
+}
+
+}  // namespace
+
+TEST(SampleKind, AnAbi11SampleIsASnapshotWhateverFollowsIt) {
+  // An ABI 1.1 plugin's sample ends before `kind`: what lies past its
+  // struct_size (here a stray 1) is not the plugin's and must not be read.
+  const auto s = netmon::from_c(c_sample("old", static_cast<std::uint32_t>(NETMON_SAMPLE_SIZE_1_0), 1));
+  EXPECT_EQ(s.kind, netmon::SampleKind::snapshot);
+  EXPECT_FALSE(s.is_event());
+}
+
+TEST(SampleKind, AnAbi12SampleCarriesItsKind) {
+  EXPECT_TRUE(netmon::from_c(c_sample("ev", sizeof(netmon_sample), NETMON_SAMPLE_EVENT)).is_event());
+  EXPECT_FALSE(netmon::from_c(c_sample("snap", sizeof(netmon_sample), NETMON_SAMPLE_SNAPSHOT)).is_event());
+  const auto msg = error_of<std::invalid_argument>(
+      [] { netmon::from_c(c_sample("odd", sizeof(netmon_sample), 7)); });
+  EXPECT_THAT(msg, HasSubstr("'odd' has unknown kind 7"));
+}
+
+TEST(SampleKind, TheSdkRoundTripKeepsTheKind) {
+  const Sample ev = Sample("flow_end").event().gauge("bytes", 3);
+  const netmon::SampleView view(ev);
+  EXPECT_EQ(view.get()->struct_size, sizeof(netmon_sample));
+  EXPECT_EQ(view.get()->kind, static_cast<std::uint32_t>(NETMON_SAMPLE_EVENT));
+  EXPECT_EQ(netmon::from_c(*view.get()), ev);
+  const Sample snap = Sample("totals").counter("n", 1);
+  EXPECT_EQ(netmon::from_c(*netmon::SampleView(snap).get()), snap);
+}
+
+TEST(SampleKind, ASinkGetsSamplesOfItsOwnMinorsSize) {
+  // A sink built for ABI 1.1 indexes batch->samples with a 48-byte stride;
+  // one built for 1.2 with 56. The host lays the array out for each.
+  const std::vector<Sample> samples{Sample("a").counter("n", 1), Sample("b").event().gauge("g", 2),
+                                    Sample("c").text("t", "x")};
+  for (unsigned minor : {0u, 1u, 2u}) {
+    const netmon::host::CSampleArray arr(samples, minor);
+    const std::size_t stride = minor >= 2 ? sizeof(netmon_sample) : NETMON_SAMPLE_SIZE_1_0;
+    EXPECT_EQ(arr.stride(), stride);
+    ASSERT_EQ(arr.size(), 3u);
+    const auto* bytes = reinterpret_cast<const unsigned char*>(arr.data());
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      // What a sink of that minor reads at samples[i]: exactly `stride` bytes.
+      netmon_sample c{};
+      std::memcpy(&c, bytes + i * stride, stride);
+      EXPECT_EQ(c.struct_size, stride) << "minor " << minor << " sample " << i;
+      Sample expect = samples[i];
+      if (minor < 2) expect.kind = netmon::SampleKind::snapshot;  // an older sink knows no kinds
+      EXPECT_EQ(netmon::from_c(c), expect) << "minor " << minor << " sample " << i;
+    }
+  }
 }

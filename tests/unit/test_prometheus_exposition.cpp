@@ -705,8 +705,8 @@ TEST(PrometheusBound, StandardSetHasTheDocumentedNumberOfSeries) {
       EXPECT_EQ(render(netmon::unit::standard_batch(interfaces, top, 1))->series,
                 netmon::unit::standard_series(interfaces, top, 3, 1))
           << interfaces << " interfaces, top " << top;
-  EXPECT_EQ(netmon::unit::standard_series(2, 10, 3, 1), 182u);   // README.md's example
-  EXPECT_EQ(netmon::unit::standard_series(2, 100, 3, 1), 362u);  // ... and with top 100
+  EXPECT_EQ(netmon::unit::standard_series(2, 10, 3, 1), 183u);   // README.md's example
+  EXPECT_EQ(netmon::unit::standard_series(2, 100, 3, 1), 363u);  // ... and with top 100
 }
 
 flow_top_key flow_key(std::uint32_t i) {

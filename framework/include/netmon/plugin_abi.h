@@ -17,6 +17,8 @@
  *     `struct_size`: members past the end are treated as absent (NULL / 0).
  *   - Structures the host hands to a library (samples, batches, contexts) are
  *     equally sized by `struct_size`; a library must not read members past it.
+ *     An array of structures (a batch's samples) is laid out with the
+ *     element size of the library's own minor, so it indexes as compiled.
  *
  * Ownership
  *   - Strings and arrays passed as arguments are owned by the caller and are
@@ -74,7 +76,7 @@ extern "C" {
 #endif
 
 #define NETMON_ABI_MAJOR 1
-#define NETMON_ABI_MINOR 1
+#define NETMON_ABI_MINOR 2
 
 /* Names of the exported descriptor symbols. */
 #define NETMON_PLUGIN_SYMBOL "netmon_plugin"
@@ -129,7 +131,44 @@ typedef struct netmon_field {
 	} value;
 } netmon_field;
 
-/* One measurement at one time, with tags (identity) and fields (values). */
+/*
+ * What a sample is to the host's queues (ABI 1.2, netmon_sample.kind).
+ *
+ * SNAPSHOT  the current state (totals, gauges, a top-N table): a newer sample
+ *           of the same measurement supersedes it. When a sink falls behind,
+ *           the host drops its oldest queued batches' snapshots (counted as
+ *           netmon_host_sink.dropped_batches).
+ * EVENT     a record that happened once (a flow that ended): nothing later
+ *           replaces it. The host never drops an event to make room for
+ *           snapshots: a sink that falls behind gets every event, in order and
+ *           once, up to 65536 events queued for it (NETMON_EVENT_QUEUE_BOUND).
+ *           Past that bound the oldest queued events are dropped, counted
+ *           exactly per sink (netmon_host_sink.lost_events), logged, and
+ *           reported at exit.
+ *
+ * A sample from an ABI 1.0 or 1.1 plugin (struct_size without `kind`) is a
+ * snapshot. Any other value of `kind` is a malformed sample.
+ */
+enum netmon_sample_kind {
+	NETMON_SAMPLE_SNAPSHOT = 0,
+	NETMON_SAMPLE_EVENT = 1,
+};
+
+/* How many event samples the host queues for one sink before it drops the
+ * oldest (and counts them). */
+#define NETMON_EVENT_QUEUE_BOUND 65536
+
+/*
+ * One measurement at one time, with tags (identity) and fields (values).
+ *
+ * History: 1.0 the members up to reserved; 1.2 kind and reserved2.
+ *
+ * The `samples` array of a netmon_batch is an array of the sink's own
+ * netmon_sample: its elements are as large as that sink's ABI minor defines
+ * (NETMON_SAMPLE_SIZE_1_0 for a sink built for ABI 1.0 or 1.1, sizeof for
+ * 1.2), and each one's struct_size says so. So a sink indexes samples[i] as
+ * it was compiled to.
+ */
 typedef struct netmon_sample {
 	uint32_t struct_size;
 	uint32_t n_tags;
@@ -139,7 +178,13 @@ typedef struct netmon_sample {
 	const netmon_field *fields;
 	uint32_t n_fields;
 	uint32_t reserved;
+	/* ABI 1.2 */
+	uint32_t kind; /* enum netmon_sample_kind; absent (ABI 1.0, 1.1): SNAPSHOT */
+	uint32_t reserved2;
 } netmon_sample;
+
+/* The size of an ABI 1.0 and 1.1 netmon_sample: forever accepted. */
+#define NETMON_SAMPLE_SIZE_1_0 (offsetof(netmon_sample, reserved) + sizeof(uint32_t))
 
 /* ---- plugins ----------------------------------------------------------- */
 
@@ -214,7 +259,16 @@ typedef struct netmon_plugin_descriptor {
 
 /* ---- sinks ------------------------------------------------------------- */
 
-/* All samples of one interval, from every plugin, in plugin order. */
+/*
+ * All samples of one interval, from every plugin, in plugin order.
+ *
+ * Events carried over: when the host drops a batch a slow sink had not yet
+ * taken, the event samples of that batch are not dropped with it. They come
+ * first in the next batch this sink receives, in their original order, with
+ * timestamp_ns set to their own interval's time when it was 0. A sink
+ * therefore sees every event once (up to NETMON_EVENT_QUEUE_BOUND queued),
+ * possibly in a later batch than the one it was collected in.
+ */
 typedef struct netmon_batch {
 	uint32_t struct_size;
 	uint32_t n_samples;
@@ -244,7 +298,9 @@ typedef struct netmon_sink_context {
  *             exits 2), NETMON_ERROR for anything else (exit 1).
  * write       required. Render one batch. NETMON_CLOSED when the output is
  *             gone for good (EPIPE): the host stops cleanly with exit code 0.
- *             May block; the host queues batches for it and counts drops.
+ *             May block; the host queues batches for it: snapshots are
+ *             dropped oldest batch first, events only past
+ *             NETMON_EVENT_QUEUE_BOUND (see netmon_sample_kind), both counted.
  * close       required. Flush and close; after it no call but destroy comes.
  * destroy     required.
  * last_error  required.

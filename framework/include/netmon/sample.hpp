@@ -41,11 +41,21 @@ struct Tag {
   friend bool operator==(const Tag&, const Tag&) = default;
 };
 
+// What a sample is to the host's queues (netmon_sample_kind, ABI 1.2). A
+// snapshot (the default) is superseded by a newer one and may be dropped for
+// a sink that falls behind; an event happened once and is delivered to every
+// sink exactly once, up to NETMON_EVENT_QUEUE_BOUND events queued per sink.
+enum class SampleKind : std::uint32_t {
+  snapshot = NETMON_SAMPLE_SNAPSHOT,
+  event = NETMON_SAMPLE_EVENT,
+};
+
 struct Sample {
   std::string measurement;
   std::int64_t timestamp_ns = 0;  // Unix ns; 0 = the interval's time
   std::vector<Tag> tags;
   std::vector<Field> fields;
+  SampleKind kind = SampleKind::snapshot;
 
   Sample() = default;
   explicit Sample(std::string name) : measurement(std::move(name)) {}
@@ -65,6 +75,12 @@ struct Sample {
     fields.push_back({std::move(key), std::move(v)});
     return *this;
   }
+  // Marks the sample as an event: Sample("flow_top_end").event().tag(...)
+  Sample& event() {
+    kind = SampleKind::event;
+    return *this;
+  }
+  [[nodiscard]] bool is_event() const { return kind == SampleKind::event; }
 
   [[nodiscard]] const std::string* tag_value(std::string_view key) const {
     for (const auto& t : tags)
@@ -162,6 +178,7 @@ class SampleView {
     c_.n_tags = static_cast<std::uint32_t>(tags_.size());
     c_.fields = fields_.data();
     c_.n_fields = static_cast<std::uint32_t>(fields_.size());
+    c_.kind = static_cast<std::uint32_t>(s.kind);
   }
   SampleView(const SampleView&) = delete;
   SampleView& operator=(const SampleView&) = delete;
@@ -183,6 +200,12 @@ inline Sample from_c(const netmon_sample& c) {
   if (!c.measurement || !*c.measurement) throw std::invalid_argument("sample without a measurement name");
   Sample s{c.measurement};
   s.timestamp_ns = c.timestamp_ns;
+  // An ABI 1.0 or 1.1 sample has no kind: a snapshot, as it always was.
+  if (NETMON_HAS_MEMBER(netmon_sample, &c, kind)) {
+    if (c.kind != NETMON_SAMPLE_SNAPSHOT && c.kind != NETMON_SAMPLE_EVENT)
+      throw std::invalid_argument("sample '" + s.measurement + "' has unknown kind " + std::to_string(c.kind));
+    s.kind = static_cast<SampleKind>(c.kind);
+  }
   if (c.n_tags && !c.tags) throw std::invalid_argument("sample '" + s.measurement + "': tags array is NULL");
   if (c.n_fields && !c.fields) throw std::invalid_argument("sample '" + s.measurement + "': fields array is NULL");
   s.tags.reserve(c.n_tags);

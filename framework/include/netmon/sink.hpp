@@ -22,7 +22,11 @@
 // write() may block (a slow pipe, a slow disk or network): each sink has a
 // queue of 16 batches; when it is full the oldest queued batch is dropped and
 // counted (netmon_host_sink.dropped_batches), and collection and the other
-// sinks go on. At the end a sink gets 2 s to deliver what is queued; one still
+// sinks go on. Only its snapshots are dropped: its events
+// (Sample::is_event()) come first in the next batch write() gets, in order,
+// with their own interval's timestamp_ns, so a sink sees each event exactly
+// once. Beyond NETMON_EVENT_QUEUE_BOUND (65536) events queued for a sink the
+// oldest are lost and counted (netmon_host_sink.lost_events). At the end a sink gets 2 s to deliver what is queued; one still
 // blocked then is abandoned. Return WriteResult::closed when the reader has
 // gone away (EPIPE): the host stops cleanly with exit code 0. Throw
 // netmon::Error on any other failure: this sink is stopped, the others go on,

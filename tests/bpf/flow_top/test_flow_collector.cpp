@@ -603,6 +603,9 @@ TEST(FlowSamples, SchemaOfEveryMeasurement) {
 
   const auto& end = samples[6];
   EXPECT_EQ(end.measurement, "flow_top_end");
+  // An ended flow is an event; everything before it is a snapshot.
+  for (std::size_t i = 0; i < samples.size(); ++i)
+    EXPECT_EQ(samples[i].is_event(), i >= 6) << samples[i].measurement;
   EXPECT_EQ(names(end.tags), (std::vector<std::string>{"ifname", "ifindex", "direction", "family", "proto", "src",
                                                         "dst", "sport", "dport", "reason"}));
   EXPECT_EQ(names(end.fields), (std::vector<std::string>{"packets", "bytes", "first_seen", "last_seen", "duration_s",
