@@ -98,37 +98,6 @@ std::string url(int port, const std::string& path = "/metrics") {
   return "http://127.0.0.1:" + std::to_string(port) + path;
 }
 
-std::map<std::string, std::string> cap_sets(const fs::path& status) {
-  std::map<std::string, std::string> out;
-  std::ifstream in(status);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("Cap", 0) == 0) {
-      std::istringstream ss(line);
-      std::string key, value;
-      ss >> key >> value;
-      out[key.substr(0, key.size() - 1)] = value;
-    }
-  return out;
-}
-
-// The names of the threads of pid (comm), each checked to hold no effective
-// capability and CAP_NET_ADMIN alone permitted.
-std::multiset<std::string> expect_every_thread_dropped(pid_t pid) {
-  std::multiset<std::string> names;
-  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
-    const auto caps = cap_sets(task.path() / "status");
-    if (caps.empty()) continue;
-    std::ifstream comm(task.path() / "comm");
-    std::string name;
-    std::getline(comm, name);
-    names.insert(name);
-    EXPECT_EQ(caps.at("CapEff"), "0000000000000000") << task.path() << " " << name;
-    EXPECT_EQ(caps.at("CapPrm"), "0000000000001000") << task.path() << " " << name;
-  }
-  return names;
-}
-
 // Distinct collection times seen by the json sink, in order.
 std::vector<std::int64_t> collection_times(const HostRun& host) {
   std::set<std::int64_t> t;
@@ -184,7 +153,7 @@ TEST(Prometheus, ServesMetricsWhileCollectingWithoutPrivileges) {
 
   // While it serves, every thread (the listener and its pool included) has
   // dropped its capabilities.
-  const auto threads = expect_every_thread_dropped(host.process().pid());
+  const auto threads = netmon::test::expect_every_thread_dropped(host.process().pid());
   EXPECT_EQ(threads.count("prom-listen"), 1u);
   EXPECT_EQ(threads.count("prom-http"), 8u);
   EXPECT_EQ(threads.count("prom-janitor"), 1u);

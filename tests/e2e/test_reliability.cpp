@@ -393,47 +393,13 @@ TEST(Reliability, ACsvFileOnAFullFilesystemFailsClearlyAndTheOtherSinksGoOn) {
 
 // ---- privileges ---------------------------------------------------------------------
 
-std::map<std::string, std::string> cap_sets(const fs::path& status) {
-  std::map<std::string, std::string> out;
-  std::ifstream in(status);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("Cap", 0) == 0) {
-      std::istringstream ss(line);
-      std::string key, value;
-      ss >> key >> value;
-      out[key.substr(0, key.size() - 1)] = value;
-    }
-  return out;
-}
-
-// Checks every thread of pid holds what docs/RELIABILITY.md states once
-// everything is attached: nothing effective, inheritable or ambient, and
-// CAP_NET_ADMIN alone permitted and in the bounding set. Returns how many
-// threads there were.
-int expect_every_thread_dropped(pid_t pid) {
-  const std::string net_admin = "0000000000001000";  // 1 << CAP_NET_ADMIN (12)
-  int threads = 0;
-  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
-    const auto caps = cap_sets(task.path() / "status");
-    if (caps.empty()) continue;  // the thread ended meanwhile
-    ++threads;
-    EXPECT_EQ(caps.at("CapEff"), "0000000000000000") << task.path();
-    EXPECT_EQ(caps.at("CapPrm"), net_admin) << task.path();
-    EXPECT_EQ(caps.at("CapBnd"), net_admin) << task.path();
-    EXPECT_EQ(caps.at("CapInh"), "0000000000000000") << task.path();
-    EXPECT_EQ(caps.at("CapAmb"), "0000000000000000") << task.path();
-  }
-  return threads;
-}
-
 TEST(Reliability, OnceAttachedOnlyCapNetAdminIsLeftAndNotEffective) {
   NETMON_REQUIRE_ROOT();
   VethPair v;
   // netlink attach: the one path whose stop needs a capability (CAP_NET_ADMIN).
   HostRun host({"--iface", v.host_if(), "--sink", "json", "--interval", "100ms", "-o", "tc_stats.attach=netlink"});
   ASSERT_TRUE(host.wait_for(sample_of("flow_top_table", {}), 15s)) << host.stderr_text();
-  EXPECT_GE(expect_every_thread_dropped(host.process().pid()), 2);  // the main thread and the sink's
+  EXPECT_GE(netmon::test::expect_every_thread_dropped(host.process().pid()).size(), 2u);  // the main thread and the sink's
   // Collection still works without capabilities (maps are read through fds)...
   ASSERT_TRUE(host.wait_for(sample_of("flow_top_table", {}), 5s));
   // ...and stopping removes the netlink filters (CAP_NET_ADMIN raised for it).
@@ -453,7 +419,7 @@ TEST(Reliability, ThreadsStartedBeforeTheDropKeepNoCapabilityEither) {
                 "json", "--sink", "thread_sink", "--interval", "100ms"});
   ASSERT_TRUE(host.wait_for(sample_of("thread_plugin", {}), 15s)) << host.stderr_text();
   // main, the two sinks' bus threads, and the fixtures' own two
-  EXPECT_GE(expect_every_thread_dropped(host.process().pid()), 5);
+  EXPECT_GE(netmon::test::expect_every_thread_dropped(host.process().pid()).size(), 5u);
   const auto st = host.stop(SIGTERM);
   ASSERT_TRUE(st);
   EXPECT_EQ(st->code, 0) << host.stderr_text();

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <net/if.h>
 
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -153,6 +155,35 @@ std::vector<std::string> lines_of(const std::string& text) {
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) out.push_back(line);
   return out;
+}
+
+std::multiset<std::string> expect_every_thread_dropped(int pid) {
+  const std::string none = "0000000000000000", net_admin = "0000000000001000";  // 1 << CAP_NET_ADMIN (12)
+  std::multiset<std::string> names;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::map<std::string, std::string> caps;
+    std::ifstream status(task.path() / "status");
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("Cap", 0) == 0) {
+        std::istringstream ss(line);
+        std::string key, value;
+        ss >> key >> value;
+        caps[key.substr(0, key.size() - 1)] = value;
+      }
+    if (caps.size() < 5) continue;  // the thread ended meanwhile
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    names.insert(name);
+    const std::string where = task.path().string() + " (" + name + ")";
+    EXPECT_EQ(caps.at("CapEff"), none) << where;
+    EXPECT_EQ(caps.at("CapPrm"), net_admin) << where;
+    EXPECT_EQ(caps.at("CapBnd"), net_admin) << where;
+    EXPECT_EQ(caps.at("CapInh"), none) << where;
+    EXPECT_EQ(caps.at("CapAmb"), none) << where;
+  }
+  return names;
 }
 
 }  // namespace netmon::test

@@ -9,6 +9,7 @@
 #include <functional>
 #include <future>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -93,5 +94,11 @@ std::uint64_t rss_kb(pid_t pid);
 
 // stderr split into non-empty lines.
 std::vector<std::string> lines_of(const std::string& text);
+
+// Checks that every thread of pid holds what docs/RELIABILITY.md states once
+// everything is attached (its /proc/PID/task/*/status): nothing effective,
+// inheritable or ambient, CAP_NET_ADMIN alone permitted and in the bounding
+// set. Returns the threads' names (comm), one per thread.
+std::multiset<std::string> expect_every_thread_dropped(int pid);
 
 }  // namespace netmon::test

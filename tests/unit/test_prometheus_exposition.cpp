@@ -41,6 +41,7 @@ using netmon::Sample;
 using netmon::prometheus::render;
 using netmon::prometheus::RenderOptions;
 using netmon::prometheus::wants_openmetrics;
+using netmon::unit::expect_golden;
 using netmon::unit::read_file;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -199,16 +200,6 @@ Batch golden_batch() {
                           .gauge_f("dropped_batches_per_sec", 0.0)
                           .gauge_f("delivered_batches_per_sec", 1.0));
   return b;
-}
-
-void expect_golden(const std::string& file, const std::string& actual) {
-  const fs::path golden = kGoldenDir / file;
-  if (std::getenv("NETMON_UPDATE_GOLDEN")) {
-    netmon::unit::write_file(golden, actual);
-    std::fprintf(stderr, "updated %s\n", golden.c_str());
-  }
-  ASSERT_TRUE(fs::exists(golden)) << golden << " is missing (NETMON_UPDATE_GOLDEN=1 writes it)";
-  EXPECT_EQ(actual, read_file(golden)) << "output differs from " << golden;
 }
 
 // The sample lines (neither comments nor empty) of an exposition.

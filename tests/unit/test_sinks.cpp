@@ -31,6 +31,7 @@ using netmon::Sample;
 using netmon::host::load_sink_library;
 using netmon::host::SinkInstance;
 using netmon::unit::error_of;
+using netmon::unit::expect_golden;
 using netmon::unit::read_file;
 using netmon::unit::TempDir;
 using nlohmann::json;
@@ -40,7 +41,6 @@ using ::testing::Not;
 namespace {
 
 const fs::path kPluginDir = NETMON_TEST_PLUGIN_DIR;
-const fs::path kGoldenDir = fs::path(NETMON_TEST_SOURCE_DIR) / "golden";
 
 constexpr std::int64_t kBatchTs = 1'795'536'678'004'073'596;  // 2026-11-24T16:11:18.004Z
 constexpr std::int64_t kProbeTs = 1'795'536'677'500'000'000;  // 2026-11-24T16:11:17.500Z
@@ -149,16 +149,6 @@ std::string render(const std::string& name) {
   auto run = run_sink(name, {golden_batch()});
   EXPECT_EQ(run.codes, std::vector<int>{NETMON_OK});
   return run.output;
-}
-
-void expect_golden(const std::string& file, const std::string& actual) {
-  const fs::path golden = kGoldenDir / file;
-  if (std::getenv("NETMON_UPDATE_GOLDEN")) {
-    netmon::unit::write_file(golden, actual);
-    std::fprintf(stderr, "updated %s\n", golden.c_str());
-  }
-  ASSERT_TRUE(fs::exists(golden)) << golden << " is missing (NETMON_UPDATE_GOLDEN=1 writes it)";
-  EXPECT_EQ(actual, read_file(golden)) << "output differs from " << golden;
 }
 
 // RFC 4180 reader: records of fields; every record must end with CRLF.

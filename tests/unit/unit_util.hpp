@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -52,6 +53,18 @@ inline void write_file(const std::filesystem::path& p, const std::string& text) 
   if (!out) throw std::runtime_error("cannot write " + p.string());
   out << text;
   if (!out) throw std::runtime_error("cannot write " + p.string());
+}
+
+// Compares actual with tests/golden/<file>; with NETMON_UPDATE_GOLDEN set in
+// the environment, writes it there first (read the diff before committing).
+inline void expect_golden(const std::string& file, const std::string& actual) {
+  const std::filesystem::path golden = std::filesystem::path(NETMON_TEST_SOURCE_DIR) / "golden" / file;
+  if (std::getenv("NETMON_UPDATE_GOLDEN")) {
+    write_file(golden, actual);
+    std::fprintf(stderr, "updated %s\n", golden.c_str());
+  }
+  ASSERT_TRUE(std::filesystem::exists(golden)) << golden << " is missing (NETMON_UPDATE_GOLDEN=1 writes it)";
+  EXPECT_EQ(actual, read_file(golden)) << "output differs from " << golden;
 }
 
 // Runs f, which must throw an exception of type E; returns its what().
