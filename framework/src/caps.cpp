@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -16,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <thread>
 
 namespace netmon::host {
@@ -117,17 +119,35 @@ std::optional<ThreadCaps> read_thread_caps(const std::filesystem::path& status) 
   return t;
 }
 
-// The other threads of this process that hold more than is kept, by id.
-std::vector<pid_t> privileged_threads() {
-  std::vector<pid_t> out;
+// The other threads of this process, and those of them that hold more than
+// is kept, by id.
+struct ThreadScan {
+  std::vector<pid_t> all;
+  std::vector<pid_t> privileged;
+};
+
+ThreadScan scan_threads() {
+  ThreadScan out;
   const pid_t self = static_cast<pid_t>(::syscall(SYS_gettid));
   std::error_code ec;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
-    const pid_t tid = static_cast<pid_t>(std::stol(task.path().filename().string()));
+    pid_t tid = 0;
+    try {
+      tid = static_cast<pid_t>(std::stol(task.path().filename().string()));
+    } catch (const std::exception&) {
+      continue;
+    }
     if (tid == self) continue;
-    const auto caps = read_thread_caps(task.path() / "status");
-    if (caps && caps->holds_more_than_kept()) out.push_back(tid);
+    out.all.push_back(tid);
+    std::optional<ThreadCaps> caps;
+    try {
+      caps = read_thread_caps(task.path() / "status");
+    } catch (const std::exception&) {
+      caps.reset();  // unreadable: ended meanwhile
+    }
+    if (caps && caps->holds_more_than_kept()) out.privileged.push_back(tid);
   }
+  std::sort(out.all.begin(), out.all.end());
   return out;
 }
 
@@ -153,24 +173,52 @@ void drop_capabilities() {
   // thread is the proof. A thread such a thread starts meanwhile inherits
   // its sets, so look again until a pass finds none.
   const int sig = SIGRTMIN + 4;
-  struct sigaction act {}, old {};
+  struct sigaction act {};
   act.sa_handler = &on_drop_signal;
   act.sa_flags = SA_RESTART;
   sigemptyset(&act.sa_mask);
-  if (::sigaction(sig, &act, &old) != 0) throw Error(errno_message("cannot drop capabilities in every thread", errno));
-  std::vector<pid_t> left = privileged_threads();
+  if (::sigaction(sig, &act, nullptr) != 0) throw Error(errno_message("cannot drop capabilities in every thread", errno));
+  // Afterwards the signal is ignored, not reset to its default action (which
+  // ends the process): a copy still pending in a thread that blocks it is
+  // discarded, whatever way this function is left.
+  struct IgnoreAfterwards {
+    int sig;
+    ~IgnoreAfterwards() {
+      struct sigaction ign {};
+      ign.sa_handler = SIG_IGN;
+      sigemptyset(&ign.sa_mask);
+      ::sigaction(sig, &ign, nullptr);
+    }
+  } ignore_afterwards{sig};
+
+  // Each thread is signalled once (real-time signals queue: a second copy
+  // would only run the handler again). A pass that finds none privileged is
+  // confirmed by one more that lists the same threads: a thread that a
+  // privileged thread started between the listing and its own drop shows up
+  // in the second listing.
+  std::set<pid_t> signalled;
+  ThreadScan scan = scan_threads();
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-  while (!left.empty() && std::chrono::steady_clock::now() < give_up) {
-    for (const pid_t tid : left) ::syscall(SYS_tgkill, ::getpid(), tid, sig);  // ESRCH: ended meanwhile
+  for (;;) {
+    for (const pid_t tid : scan.privileged)
+      if (signalled.insert(tid).second) ::syscall(SYS_tgkill, ::getpid(), tid, sig);  // ESRCH: ended meanwhile
+    if (scan.privileged.empty()) {
+      ThreadScan again = scan_threads();
+      if (again.privileged.empty() && again.all == scan.all) break;
+      scan = std::move(again);
+      continue;
+    }
+    if (std::chrono::steady_clock::now() >= give_up) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    left = privileged_threads();
+    scan = scan_threads();
   }
-  ::sigaction(sig, &old, nullptr);
-  if (!left.empty())
-    throw Error("thread " + std::to_string(left.front()) + " (" + thread_name(left.front()) +
+  if (!scan.privileged.empty()) {
+    const pid_t tid = scan.privileged.front();
+    throw Error("thread " + std::to_string(tid) + " (" + thread_name(tid) +
                 ") still holds capabilities after they were dropped: a plugin or sink started it with signal " +
                 std::to_string(sig) + " blocked; start threads after start()/open() returns, or leave that signal "
                 "unblocked");
+  }
 }
 
 StopPrivileges::StopPrivileges() {

@@ -22,7 +22,9 @@ std::string capability_error();
 // Capabilities are per thread in Linux: the calling thread drops its own,
 // then every other thread (one a sink's open() or a plugin's start() began)
 // is made to drop the same from a handler of a real-time signal
-// (SIGRTMIN+4) run on it, until /proc/self/task shows none holding more.
+// (SIGRTMIN+4, sent once to each; ignored afterwards) run on it, until two
+// passes over /proc/self/task in a row list the same threads and none holding
+// more.
 // Throws netmon::Error if the kernel refuses, or if a thread has not dropped
 // within 2 s (it blocks that signal).
 void drop_capabilities();
