@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <crypt.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -151,6 +152,8 @@ BasicAuth::BasicAuth(const std::map<std::string, std::string>& users) {
                   "' is not a bcrypt hash ($2y$, $2b$ or $2a$, 60 characters); make one with htpasswd -nbB " + user +
                   " PASSWORD (apache2-utils) or mkpasswd -m bcrypt (whois)");
     users_[user] = hash;
+    // "$2b$NN$...": the costliest hash is the one an unknown user is checked against.
+    if (slowest_.empty() || hash.compare(4, 2, slowest_, 4, 2) > 0) slowest_ = hash;
   }
 }
 
@@ -169,9 +172,10 @@ bool BasicAuth::allows(std::string_view authorization) const {
   const std::string user = decoded->substr(0, colon);
   const std::string password = decoded->substr(colon + 1);
   const auto it = users_.find(user);
-  // An unknown user costs the same bcrypt as a known one: no timing tells which names exist.
+  // An unknown user costs the costliest known user's bcrypt: no timing tells
+  // which names exist (a known one costs its own hash's, at most as much).
   const bool known = it != users_.end();
-  const bool match = bcrypt_matches(password, known ? it->second : users_.begin()->second);
+  const bool match = bcrypt_matches(password, known ? it->second : slowest_);
   return known && match;
 }
 
@@ -247,11 +251,25 @@ class BoundedPool final : public httplib::TaskQueue {
   std::vector<std::thread> threads_;
 };
 
+// Shuts c down (both ways) if its fd still holds the socket that was listed:
+// between the listing and now a pool thread may have closed it and the
+// listener accepted another connection onto the same number. A duplicate of
+// the fd pins the socket while its inode is compared and it is shut down.
+bool shutdown_if_same(const Connection& c) {
+  const int d = ::fcntl(c.fd, F_DUPFD_CLOEXEC, 0);
+  if (d < 0) return false;
+  struct stat st {};
+  const bool same = ::fstat(d, &st) == 0 && static_cast<std::uint64_t>(st.st_ino) == c.inode;
+  if (same) ::shutdown(d, SHUT_RDWR);
+  ::close(d);
+  return same;
+}
+
 // Shuts down (both ways) every connection the server accepted: a thread
 // blocked reading one returns at once. Used when stopping, so that a client
 // that trickles bytes cannot hold a thread, and the host's exit, for ever.
 void shutdown_connections(int port) {
-  for (const auto& c : connections_on_port(port)) ::shutdown(c.fd, SHUT_RDWR);
+  for (const auto& c : connections_on_port(port)) shutdown_if_same(c);
 }
 
 std::string read_check(const std::string& path, const std::string& option, const std::string& what) {
@@ -401,42 +419,59 @@ MetricsServer::MetricsServer(const ServerConfig& cfg, Logger log) : impl_(std::m
     impl_->svr->listen_after_bind();
     impl_->listener_done = true;
   });
-  im.janitor = std::thread([this, cfg] {
-    ::pthread_setname_np(::pthread_self(), "prom-janitor");
-    janitor(cfg);
-  });
+  try {
+    im.janitor = std::thread([this, cfg] {
+      ::pthread_setname_np(::pthread_self(), "prom-janitor");
+      janitor(cfg);
+    });
+  } catch (...) {
+    // No janitor thread: stop the listener, or destroying it would terminate.
+    im.svr->stop();
+    im.listener.join();
+    throw;
+  }
 }
 
-// Every 100 ms: a connection that got no byte of response within
-// header_deadline of being accepted (a slowloris, or a silent client), that
-// is older than max_connection_age, or that sent more than max_received bytes
-// is shut down; the thread serving it returns at once.
+// Every 100 ms: a connection whose response has not advanced for
+// header_deadline (a slowloris before its first response, after a keep-alive
+// response or after the TLS handshake, or a silent client), that is older
+// than max_connection_age, or that sent more than max_received bytes is shut
+// down; the thread serving it returns at once. Idle keep-alive connections
+// are closed by the library itself after keep_alive_timeout, which is shorter.
 void MetricsServer::janitor(const ServerConfig& cfg) {
   using Clock = std::chrono::steady_clock;
-  std::map<std::uint64_t, Clock::time_point> first_seen;  // by socket inode
+  struct Track {
+    Clock::time_point since;     // first seen
+    std::uint64_t sent = 0;      // bytes of response acknowledged, as last seen
+    Clock::time_point progress;  // when that last grew (or was first seen)
+  };
+  std::map<std::uint64_t, Track> tracked;  // by socket inode
   std::unique_lock<std::mutex> lock(impl_->janitor_mu);
   while (!impl_->janitor_cv.wait_for(lock, std::chrono::milliseconds(100), [&] { return impl_->janitor_stop; })) {
     const auto now = Clock::now();
-    std::map<std::uint64_t, Clock::time_point> seen;
+    std::map<std::uint64_t, Track> seen;
     for (const auto& c : connections_on_port(port_)) {
-      const auto it = first_seen.find(c.inode);
-      const auto since = it == first_seen.end() ? now : it->second;
-      seen.emplace(c.inode, since);
-      const auto age = now - since;
+      const auto it = tracked.find(c.inode);
+      Track t = it == tracked.end() ? Track{now, c.sent, now} : it->second;
+      if (c.sent != t.sent) {
+        t.sent = c.sent;
+        t.progress = now;
+      }
+      seen.emplace(c.inode, t);
       const char* why = nullptr;
       if (c.received > cfg.max_received)
         why = "sent too much";
-      else if (c.sent == 0 && age > cfg.header_deadline)
+      else if (now - t.progress > cfg.header_deadline)
         why = "sent no whole request in time";
-      else if (age > cfg.max_connection_age)
+      else if (now - t.since > cfg.max_connection_age)
         why = "is too old";
       if (why) {
         ++impl_->cut;  // first: the client may look as soon as it is shut down
-        ::shutdown(c.fd, SHUT_RDWR);
-        impl_->log.debug(std::string("ended a connection that ") + why);
+        if (shutdown_if_same(c)) impl_->log.debug(std::string("ended a connection that ") + why);
+        else --impl_->cut;  // closed meanwhile: nothing was ended
       }
     }
-    first_seen = std::move(seen);
+    tracked = std::move(seen);
   }
 }
 

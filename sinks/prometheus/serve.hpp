@@ -51,6 +51,7 @@ class BasicAuth {
 
  private:
   std::map<std::string, std::string> users_;  // user -> bcrypt hash
+  std::string slowest_;                       // the hash of the highest cost, for unknown users
 };
 
 // True if `hash` is a well-formed bcrypt hash libcrypt can verify against.
@@ -73,7 +74,7 @@ struct ServerConfig {
   std::chrono::seconds keep_alive_timeout{5};
   std::size_t keep_alive_max = 5;  // requests per connection
   // Enforced from outside the library (it has no such limits of its own):
-  std::chrono::seconds header_deadline{10};     // no response byte by then: ended
+  std::chrono::seconds header_deadline{10};     // no response byte acknowledged for this long: ended
   std::chrono::seconds max_connection_age{60};  // ended at that age
   std::uint64_t max_received = 64 * 1024;       // bytes from one client: ended beyond
   std::size_t payload_max = 4096;   // request body bytes
