@@ -20,6 +20,16 @@ void read_percpu(int map_fd, const void* key, void* out, std::size_t value_size,
   if (n_cpus != cpus)
     throw Error("cannot read a per-CPU BPF map entry into room for " + std::to_string(n_cpus) +
                 " CPUs: this machine has " + std::to_string(cpus) + " possible CPUs (use possible_cpus())");
+  // The kernel writes the map's own value size per CPU, whatever the caller
+  // says: a smaller V would overrun the buffer.
+  bpf_map_info info{};
+  std::uint32_t len = sizeof info;
+  if (const int err = bpf_obj_get_info_by_fd(map_fd, &info, &len))
+    throw Error(errno_message("cannot query a per-CPU BPF map (fd " + std::to_string(map_fd) + ")", -err));
+  if (info.value_size != value_size)
+    throw Error("per-CPU BPF map '" + std::string(info.name) + "' has " + std::to_string(info.value_size) +
+                "-byte values, read as " + std::to_string(value_size) +
+                " bytes (a value type built from other sources? share one header between the BPF and C++ sides)");
   const std::size_t stride = percpu_stride(value_size);
   std::vector<unsigned char> raw(cpus * stride);
   if (bpf_map_lookup_elem(map_fd, key, raw.data()) != 0)

@@ -114,6 +114,10 @@ TEST(PerCpu, AMissingKeyAndAWrongCpuCountAreErrors) {
   const auto cpus = static_cast<std::size_t>(netmon::bpf::possible_cpus());
   const std::uint32_t zero = 0;
   EXPECT_THROW(netmon::bpf::read_percpu(fd.get(), &zero, one.data(), sizeof(Value4), cpus + 1), netmon::Error);
+  // A 12-byte map read as 4-byte values: refused, not overrun.
+  const auto wide = percpu_array<Value12>([](std::size_t) { return Value12{}; });
+  ASSERT_TRUE(wide);
+  EXPECT_THROW((void)netmon::bpf::lookup_percpu<Value4>(wide.get(), zero), netmon::Error);
 }
 
 }  // namespace
