@@ -188,9 +188,6 @@ constexpr MeasurementRule kRules[] = {
     {"netmon_host_sink", {}, kHostSinkRules},
 };
 
-// Not exported at all: events, not series (a flow that ended; its counts are
-// in netmon_flows_ended_total).
-constexpr std::string_view kNotExported[] = {"flow_top_end"};
 
 const MeasurementRule* rule_of(std::string_view measurement) {
   for (const auto& r : kRules)
@@ -279,8 +276,9 @@ std::string sanitize_label_name(std::string_view s) {
 }
 
 void Mapper::map(const Sample& s, SeriesSink& out) {
-  for (const auto m : kNotExported)
-    if (s.measurement == m) return;
+  // Events are not series (a flow that ended: its counts are in
+  // netmon_flows_ended_total), whichever plugin publishes them.
+  if (s.is_event()) return;
   const MeasurementRule* rule = rule_of(s.measurement);
 
   // The sample's labels: its tags but the dropped ones, names made valid.

@@ -149,7 +149,10 @@ Batch golden_batch() {
                           .tag("ifname", "eth0")
                           .tag("reason", "idle")
                           .gauge("packets", 5)
-                          .gauge("bytes", 500));
+                          .gauge("bytes", 500)
+                          .event());
+  // A third-party plugin's record: an event too, so no series either.
+  b.samples.push_back(Sample("acme_records").tag("reason", "idle").counter("records", 1).event());
   Sample probe("acme_probe");
   probe.timestamp_ns = 1'795'536'677'500'000'000;
   probe.tag("host", "db-1")
@@ -550,8 +553,10 @@ TEST(PrometheusMapping, StandardTotalsAreNotExportedTwice) {
   EXPECT_THAT(s->text, Not(HasSubstr("per_sec")));
   EXPECT_THAT(s->text, Not(HasSubstr("ifindex")));
   EXPECT_THAT(s->text, Not(HasSubstr("rank")));
-  // flow_top_end is an event, not a series.
-  EXPECT_THAT(s->text, Not(HasSubstr("reason=\"idle\",")));
+  // Events (flow_top_end, and any plugin's) are not series.
+  EXPECT_THAT(s->text, Not(HasSubstr("ifname=\"eth0\",reason=\"idle\"")));
+  EXPECT_THAT(s->text, HasSubstr("netmon_flows_ended_total{reason=\"idle\"} 4"));  // the counter holds them
+  EXPECT_THAT(s->text, Not(HasSubstr("acme_records")));
   EXPECT_TRUE(has_line(s->text,
                        "netmon_flow_bytes_total{direction=\"egress\",dport=\"443\",dst=\"192.0.2.10\",family=\"ipv4\","
                        "ifname=\"eth0\",proto=\"tcp\",sport=\"51000\",src=\"10.0.0.1\"} 1500000"));

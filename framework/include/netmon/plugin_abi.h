@@ -55,6 +55,11 @@
  *     thread in /proc/self/task. Don't block that signal in such a thread:
  *     netmon-host refuses to run with a thread it could not make drop. A
  *     thread started after the drop inherits the dropped sets.
+ *   - A library shares the process with every other: what it changes
+ *     process-wide (signal dispositions, malloc tuning, the working
+ *     directory) changes it for all. The prometheus sink sets glibc's
+ *     M_MMAP_THRESHOLD to 256 kB (allocations above it are mapped and
+ *     returned to the system on free), and says so in its README.
  *
  * Messages
  *   - netmon-host puts the library's name in front of what it shows: a
