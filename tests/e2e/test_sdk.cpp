@@ -11,6 +11,7 @@
 //   NETMON_SDK_SINK_TEMPLATE  the plugin directory of a sink made by the
 //                        installed netmon-new-plugin --sink linesink
 #include <arpa/inet.h>
+#include <netmon/plugin_abi.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
@@ -425,6 +426,11 @@ struct Refusal {
   std::vector<std::string> expect;
 };
 
+// "netmon ABI 1.2": a version as the host's messages write it.
+std::string abi(int major, int minor, const std::string& before) {
+  return before + std::to_string(major) + "." + std::to_string(minor);
+}
+
 // gtest prints the parameter by its name, not as bytes.
 void PrintTo(const Refusal& r, std::ostream* os) { *os << r.plugin; }
 
@@ -455,8 +461,13 @@ TEST_P(SdkRefusal, OneClearLineAndNothingAttached) {
 INSTANTIATE_TEST_SUITE_P(
     Plugins, SdkRefusal,
     ::testing::Values(
-        Refusal{"abi_newer_minor", {"netmon ABI 1.2", "this netmon-host's ABI 1.1", "upgrade netmon-host or rebuild"}},
-        Refusal{"abi_other_major", {"netmon ABI 2.1", "speaks ABI 1.1", "rebuild the plugin against this netmon SDK"}},
+        // The fixtures are built for this ABI with the minor, or the major, one higher.
+        Refusal{"abi_newer_minor", {abi(NETMON_ABI_MAJOR, NETMON_ABI_MINOR + 1, "netmon ABI "),
+                                    abi(NETMON_ABI_MAJOR, NETMON_ABI_MINOR, "this netmon-host's ABI "),
+                                    "upgrade netmon-host or rebuild"}},
+        Refusal{"abi_other_major", {abi(NETMON_ABI_MAJOR + 1, NETMON_ABI_MINOR, "netmon ABI "),
+                                    abi(NETMON_ABI_MAJOR, NETMON_ABI_MINOR, "speaks ABI "),
+                                    "rebuild the plugin against this netmon SDK"}},
         Refusal{"notaplugin", {"is not a netmon plugin", "NETMON_PLUGIN"}},
         Refusal{"create_fails", {"create_fails: cannot create the plugin", "no widgets available"}},
         Refusal{"start_throws", {"start_throws: cannot start", "fixture start refused"}}),
