@@ -335,7 +335,14 @@ TEST(Prometheus, AbuseNeitherGrowsMemoryNorDelaysCollection) {
   const std::uint64_t rss1 = netmon::test::rss_kb(pid);
   std::cout << "[ measured ] VmRSS kB: before " << rss0 << ", after 6 slow clients " << rss_slow
             << ", after 500 connections " << rss_500 << ", after all " << rss1 << "\n";
-  EXPECT_LT(rss1, rss0 + 4 * 1024) << "memory grew by " << (rss1 - rss0) << " kB";
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed memory in quarantine and maps shadow for it:
+  // growth there says nothing of the sink's own. Bounded all the same.
+  const std::uint64_t bound_kb = 256 * 1024;
+#else
+  const std::uint64_t bound_kb = 4 * 1024;
+#endif
+  EXPECT_LT(rss1, rss0 + bound_kb) << "memory grew by " << (rss1 - rss0) << " kB";
 
   // Collection was never delayed: the json sink's collection times stay one
   // interval apart throughout.
