@@ -211,21 +211,17 @@ class BadInputTest : public ::testing::TestWithParam<BadInput> {
   // A port this process listens on (busy_port_, "@PORT") and one nobody
   // listens on ("@PORT2").
   static void listen_on_a_port() {
-    const auto bound = [](bool keep, int* port) {
-      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      socklen_t len = sizeof a;
-      if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 1) != 0 ||
-          ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-        ADD_FAILURE() << "cannot listen on 127.0.0.1";
-      *port = ntohs(a.sin_port);
-      if (!keep) ::close(fd);
-      return keep ? fd : -1;
-    };
-    busy_fd_ = bound(true, &busy_port_);
-    bound(false, &free_port_);
+    busy_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (busy_fd_ < 0 || ::bind(busy_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(busy_fd_, 1) != 0 ||
+        ::getsockname(busy_fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      ADD_FAILURE() << "cannot listen on 127.0.0.1";
+    busy_port_ = ntohs(a.sin_port);
+    free_port_ = netmon::test::free_loopback_port();
+    if (free_port_ < 0) ADD_FAILURE() << "no free port on 127.0.0.1";
   }
   static std::string tmp_;
   static int busy_fd_, busy_port_, free_port_;
