@@ -93,8 +93,27 @@ void FlowCollector::release(std::uint32_t slot) {
   free_.push_back(slot);
 }
 
-void FlowCollector::end(std::uint32_t slot, const flow_top_value& value, EndReason reason) {
+FlowAccount& FlowCollector::account_of(const flow_top_key& key) {
+  // A handful of interfaces: a linear search, the last hit first.
+  if (last_account_ < accounts_.size() && accounts_[last_account_].ifindex == key.ifindex &&
+      accounts_[last_account_].direction == key.direction)
+    return accounts_[last_account_];
+  for (std::size_t i = 0; i < accounts_.size(); ++i) {
+    if (accounts_[i].ifindex == key.ifindex && accounts_[i].direction == key.direction) {
+      last_account_ = i;
+      return accounts_[i];
+    }
+  }
+  accounts_.push_back({key.ifindex, key.direction, {}, {}, {}});
+  last_account_ = accounts_.size() - 1;
+  return accounts_.back();
+}
+
+void FlowCollector::end(std::uint32_t slot, const flow_top_value& value, EndReason reason, bool in_table) {
   FlowState& s = slots_[slot];
+  FlowAccount& account = account_of(s.key);
+  if (in_table) account.table.sub(s.last);
+  (reason == EndReason::evicted ? account.evicted : account.ended).add(value);
   result_.ended.push_back({s.key, value, reason});
   auto& t = result_.ended_total;
   switch (reason) {
@@ -117,6 +136,7 @@ const CollectResult& FlowCollector::collect(const std::vector<FlowEntry>& entrie
   result_.ended_total = totals;
   result_.now_ns = now_ns;
   result_.interval_s = static_cast<double>(now_ns - previous_ns_) / kNsPerSec;
+  for (FlowAccount& a : accounts_) a.table = {};
 
   // 1. Changes since the previous collect; this interval's window records.
   const std::uint64_t first_record = records_popped_ + records_.size();
@@ -152,6 +172,7 @@ const CollectResult& FlowCollector::collect(const std::vector<FlowEntry>& entrie
       if (e.value.packets < s.last.packets || e.value.first_seen > s.last.last_seen) {
         result_.ended.push_back({s.key, s.last, EndReason::evicted});
         ++result_.ended_total.evicted;
+        account_of(s.key).evicted.add(s.last);
         s.last = {};
         s.window_bytes = {};
         ++s.generation;
@@ -163,6 +184,7 @@ const CollectResult& FlowCollector::collect(const std::vector<FlowEntry>& entrie
     const std::uint64_t dp = e.value.packets - s.last.packets;
     const std::uint64_t db = e.value.bytes - s.last.bytes;
     s.last = e.value;
+    account_of(e.key).table.add(e.value);
     if (db) {
       records_.push_back({slot, s.generation, db});
       for (auto& w : s.window_bytes) w += db;
@@ -189,6 +211,7 @@ const CollectResult& FlowCollector::collect(const std::vector<FlowEntry>& entrie
       ++records_popped_;
     }
   }
+  result_.accounts = accounts_;
   previous_ns_ = now_ns;
   return result_;
 }
@@ -286,7 +309,7 @@ void FlowCollector::end_flows(const std::vector<FlowEntry>& entries, std::int64_
   // evicted them (their last known counts are all we have).
   for (std::uint32_t slot = 0; slot < slots_.size(); ++slot) {
     const FlowState& s = slots_[slot];
-    if (s.live && s.seen_epoch != epoch_) end(slot, s.last, EndReason::evicted);
+    if (s.live && s.seen_epoch != epoch_) end(slot, s.last, EndReason::evicted, false);
   }
   for (const Row& row : rows_) {
     const FlowState& s = slots_[row.slot];
@@ -307,7 +330,7 @@ void FlowCollector::end_flows(const std::vector<FlowEntry>& entries, std::int64_
       const std::optional<flow_top_value> removed = remove(s.key);
       if (removed && removed->packets >= v.packets && removed->first_seen <= v.last_seen) final_value = *removed;
     }
-    end(row.slot, final_value, *reason);
+    end(row.slot, final_value, *reason, true);
   }
 }
 

@@ -83,6 +83,31 @@ struct EndTotals {  // since start
   std::uint64_t evicted = 0;
 };
 
+// Packets, bytes and IP-layer bytes of some flows.
+struct Counts {
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t ip_bytes = 0;
+
+  void add(const flow_top_value& v) { packets += v.packets, bytes += v.bytes, ip_bytes += v.ip_bytes; }
+  void sub(const flow_top_value& v) { packets -= v.packets, bytes -= v.bytes, ip_bytes -= v.ip_bytes; }
+  void add_raw(std::uint64_t p, std::uint64_t b, std::uint64_t ip) { packets += p, bytes += b, ip_bytes += ip; }
+  bool operator==(const Counts&) const = default;
+};
+
+// Where the packets of one interface and direction are, as the collector
+// knows them: in the table after this collect (as read), in flows that ended
+// since start (their final counts) and in flows evicted since start (their
+// last read counts). What the BPF totals hold beyond these is accounted by
+// FlowAccountant (flow_accounting.hpp).
+struct FlowAccount {
+  std::uint32_t ifindex = 0;
+  std::uint8_t direction = 0;
+  Counts table;
+  Counts ended;    // since start, every reason but evicted
+  Counts evicted;  // since start
+};
+
 struct CollectResult {
   std::int64_t now_ns = 0;
   double interval_s = 0;        // since the previous collect (or start)
@@ -91,6 +116,7 @@ struct CollectResult {
   RemainderTotals other;        // the flows read that are not in `top`
   std::vector<EndedFlow> ended; // this interval, in the order found
   EndTotals ended_total;
+  std::vector<FlowAccount> accounts;  // per (interface, direction) seen since start, in order of first sight
 };
 
 // Deletes a flow from the table and returns its final value, or nullopt if
@@ -144,7 +170,9 @@ class FlowCollector {
   [[nodiscard]] std::array<double, 3> window_rates(const FlowState& s, std::int64_t now_ns) const;
   void rank(const std::vector<FlowEntry>& entries, std::int64_t now_ns);
   void end_flows(const std::vector<FlowEntry>& entries, std::int64_t now_ns, const RemoveFn& remove);
-  void end(std::uint32_t slot, const flow_top_value& value, EndReason reason);
+  // `in_table`: the flow was read this collect (its read counts are in the table's account).
+  void end(std::uint32_t slot, const flow_top_value& value, EndReason reason, bool in_table);
+  FlowAccount& account_of(const flow_top_key& key);
 
   CollectorConfig config_;
   std::int64_t previous_ns_;
@@ -169,6 +197,9 @@ class FlowCollector {
     std::uint64_t secondary;
     std::uint32_t row;
   };
+
+  std::vector<FlowAccount> accounts_;
+  std::size_t last_account_ = 0;
 
   std::vector<Row> rows_;
   std::vector<Candidate> candidates_;

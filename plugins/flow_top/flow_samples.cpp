@@ -37,6 +37,11 @@ void time_fields(Sample& s, const flow_top_value& v, const SampleOptions& opts) 
                                  : 0.0);
 }
 
+std::uint64_t unix_ms(std::uint64_t mono_ns, const SampleOptions& opts) {
+  const std::int64_t ns = static_cast<std::int64_t>(mono_ns) + opts.unix_offset_ns;
+  return ns > 0 ? static_cast<std::uint64_t>(ns / 1'000'000) : 0;
+}
+
 }  // namespace
 
 std::string tcp_flags_text(std::uint8_t flags) {
@@ -105,6 +110,8 @@ std::vector<Sample> build_samples(const CollectResult& r, const TableInfo& table
       .counter("ended_tcp_fin", r.ended_total.tcp_fin)
       .counter("ended_tcp_rst", r.ended_total.tcp_rst)
       .counter("evicted", r.ended_total.evicted)
+      .counter("evicted_unseen_packets", table.evicted_unseen_packets)
+      .counter("evicted_unseen_bytes", table.evicted_unseen_bytes)
       .text("read_method", table.read_method)
       .gauge("read_duration_us", table.read_duration_us);
   out.push_back(std::move(t));
@@ -117,8 +124,41 @@ std::vector<Sample> build_samples(const CollectResult& r, const TableInfo& table
       s.tag("reason", to_string(e.reason)).gauge("packets", e.value.packets).gauge("bytes", e.value.bytes);
       time_fields(s, e.value, opts);
       s.text("tcp_flags", tcp_flags_text(e.value.tcp_flags)).gauge("ip_proto", e.key.ip_proto);
+      // The flow-record convention (docs/SAMPLES.md) that flow exporters read.
+      s.gauge("ip_bytes", e.value.ip_bytes)
+          .gauge("first_seen_ms", unix_ms(e.value.first_seen, opts))
+          .gauge("last_seen_ms", unix_ms(e.value.last_seen, opts))
+          .gauge("tcp_control_bits", e.value.tcp_flags);
       out.push_back(std::move(s));
     }
+  }
+  return out;
+}
+
+std::vector<Sample> build_account_samples(const std::vector<Accounting>& accounts, const SampleOptions& opts) {
+  std::vector<Sample> out;
+  out.reserve(accounts.size());
+  for (const Accounting& a : accounts) {
+    Sample s("flow_top_totals");
+    s.tag("ifname", opts.ifname ? opts.ifname(a.ifindex) : "if" + std::to_string(a.ifindex))
+        .tag("ifindex", std::to_string(a.ifindex))
+        .tag("direction", a.direction == FLOW_TOP_EGRESS ? "egress" : "ingress")
+        .counter("packets", a.total.packets)
+        .counter("bytes", a.total.bytes)
+        .counter("ip_bytes", a.total.ip_bytes)
+        .gauge("table_packets", a.table.packets)
+        .gauge("table_bytes", a.table.bytes)
+        .counter("ended_packets", a.ended.packets)
+        .counter("ended_bytes", a.ended.bytes)
+        .counter("evicted_packets", a.evicted.packets)
+        .counter("evicted_bytes", a.evicted.bytes)
+        .counter("evicted_unseen_packets", a.evicted_unseen.packets)
+        .counter("evicted_unseen_bytes", a.evicted_unseen.bytes)
+        .gauge("unread_packets", a.unread.packets)
+        .gauge("unread_bytes", a.unread.bytes)
+        .counter("insert_failed_packets", a.insert_failed.packets)
+        .counter("insert_failed_bytes", a.insert_failed.bytes);
+    out.push_back(std::move(s));
   }
   return out;
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "flow_accounting.hpp"
 #include "flow_collector.hpp"
 
 namespace netmon::flow_top {
@@ -27,6 +28,8 @@ struct TableInfo {
   std::uint64_t capacity = 0;
   std::uint64_t insert_failures = 0;    // summed over CPUs, since load
   std::uint64_t untracked_packets = 0;  // likewise
+  std::uint64_t evicted_unseen_packets = 0;  // FlowAccountant's, over every interface
+  std::uint64_t evicted_unseen_bytes = 0;
   std::string read_method;              // "batch" or "iterate"
   std::uint64_t read_duration_us = 0;
 };
@@ -43,5 +46,8 @@ struct SampleOptions {
 // flow_top (one per top flow, rank 1 first), flow_top_other, flow_top_table,
 // then flow_top_end (one per flow ended this interval, if opts.finished).
 std::vector<Sample> build_samples(const CollectResult& r, const TableInfo& table, const SampleOptions& opts);
+
+// flow_top_totals, one per (interface, direction): where every packet is.
+std::vector<Sample> build_account_samples(const std::vector<Accounting>& accounts, const SampleOptions& opts);
 
 }  // namespace netmon::flow_top

@@ -48,6 +48,7 @@ flow_top_value merge_percpu(const void* per_cpu, std::size_t n, std::size_t stri
     std::memcpy(&v, p, sizeof v);  // the buffer is byte-addressed: no aliasing assumptions
     m.packets += v.packets;
     m.bytes += v.bytes;
+    m.ip_bytes += v.ip_bytes;
     if (v.first_seen && (!m.first_seen || v.first_seen < m.first_seen)) m.first_seen = v.first_seen;
     m.last_seen = std::max(m.last_seen, v.last_seen);
     m.tcp_flags |= v.tcp_flags;

@@ -30,6 +30,27 @@ struct {
 	__type(value, struct flow_top_stats);
 } stats SEC(".maps");
 
+/* Interface index -> slot of the totals (user space fills it for the
+ * interfaces it attaches to and sizes it to the largest index + 1; an ARRAY,
+ * whose lookup the verifier inlines, or a HASH when indexes are too large for
+ * one). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} if_slot SEC(".maps");
+
+/* struct flow_top_total per (slot, direction); user space sizes it to
+ * 2 * (interfaces + 1). A per-CPU array lookup is inlined too: the totals
+ * cost two loads and three adds per packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct flow_top_total);
+} totals SEC(".maps");
+
 /* Set by libbpf from the kernel's configuration; 0 if that is not readable. */
 extern unsigned int CONFIG_HZ __kconfig __weak;
 
@@ -73,7 +94,10 @@ static __always_inline int flow_top_count(struct __sk_buff *skb, const __u8 dire
 	struct flow_top_key key;
 	struct flow_top_value *v;
 	struct flow_top_stats *st;
+	struct flow_top_total *total;
 	__u32 len = skb->len;
+	__u32 ifindex, ip_len, idx;
+	__u32 *slot;
 	__u64 now;
 
 	netmon_parse_skb(skb, &pkt);
@@ -82,6 +106,18 @@ static __always_inline int flow_top_count(struct __sk_buff *skb, const __u8 dire
 		if (st)
 			st->untracked_packets++;
 		return TC_ACT_UNSPEC;
+	}
+
+	/* The IP layer: the frame without its Ethernet header and VLAN tags. */
+	ip_len = len - (14 + 4 * (__u32)pkt.vlan_depth);
+	ifindex = skb->ifindex;
+	slot = bpf_map_lookup_elem(&if_slot, &ifindex);
+	idx = (slot ? *slot : 0) * 2 + direction;
+	total = bpf_map_lookup_elem(&totals, &idx);
+	if (total) {
+		total->packets++;
+		total->bytes += len;
+		total->ip_bytes += ip_len;
 	}
 
 	/* Zero everything first: the key is hashed as raw bytes, padding included. */
@@ -101,6 +137,7 @@ static __always_inline int flow_top_count(struct __sk_buff *skb, const __u8 dire
 		struct flow_top_value init = {
 			.packets = 1,
 			.bytes = len,
+			.ip_bytes = ip_len,
 			.first_seen = now,
 			.last_seen = now,
 			.tcp_flags = pkt.tcp_flags,
@@ -116,6 +153,11 @@ static __always_inline int flow_top_count(struct __sk_buff *skb, const __u8 dire
 			st = flow_top_stats();
 			if (st)
 				st->insert_failures++;
+			if (total) {
+				total->failed_packets++;
+				total->failed_bytes += len;
+				total->failed_ip_bytes += ip_len;
+			}
 			return TC_ACT_UNSPEC;
 		}
 	}
@@ -125,6 +167,7 @@ static __always_inline int flow_top_count(struct __sk_buff *skb, const __u8 dire
 		v->first_seen = now;
 	v->packets++;
 	v->bytes += len;
+	v->ip_bytes += ip_len;
 	v->last_seen = now;
 	v->tcp_flags |= pkt.tcp_flags;
 	return TC_ACT_UNSPEC;

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 
+#include "flow_accounting.hpp"
 #include "flow_clock.hpp"
 #include "flow_collector.hpp"
 #include "flow_samples.hpp"
@@ -34,6 +35,10 @@ std::int64_t clock_ns(clockid_t id) {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+// Interface indexes below this find their totals' slot in an array (whose
+// lookup the verifier inlines); larger ones in a hash.
+constexpr std::uint32_t kIfSlotArrayLimit = 65536;
+
 class FlowTop final : public netmon::Plugin {
  public:
   void configure(const nlohmann::json& options) override {
@@ -51,12 +56,34 @@ class FlowTop final : public netmon::Plugin {
   }
 
   void start(const netmon::StartContext& ctx) override {
-    // One skeleton for every interface: the key carries the ifindex.
-    auto skel = Skeleton<flow_top>::open_and_load("flow_top", [this](flow_top& s) {
+    // One skeleton for every interface: the key carries the ifindex. The
+    // totals have a slot per interface (1..n; 0 for any other), found
+    // through if_slot: an array indexed by ifindex while that stays small,
+    // else a hash.
+    std::uint32_t max_ifindex = 0;
+    for (const auto& iface : ctx.interfaces) max_ifindex = std::max(max_ifindex, iface.ifindex);
+    const auto slots = static_cast<std::uint32_t>(ctx.interfaces.size() + 1);
+    auto skel = Skeleton<flow_top>::open_and_load("flow_top", [&](flow_top& s) {
       if (const int err = bpf_map__set_max_entries(s.maps.flows, table_size_))
         throw netmon::Error(netmon::errno_message(
             "flow_top: cannot size the flow table to " + std::to_string(table_size_) + " entries", err));
+      int err = 0;
+      if (max_ifindex < kIfSlotArrayLimit) {
+        err = bpf_map__set_max_entries(s.maps.if_slot, max_ifindex + 1);
+      } else {
+        err = bpf_map__set_type(s.maps.if_slot, BPF_MAP_TYPE_HASH);
+        if (!err) err = bpf_map__set_max_entries(s.maps.if_slot, slots);
+      }
+      if (!err) err = bpf_map__set_max_entries(s.maps.totals, 2 * slots);
+      if (err) throw netmon::Error(netmon::errno_message("flow_top: cannot size the interface totals", err));
     });
+    slot_ifindex_.assign(slots, 0);
+    for (std::uint32_t slot = 1; slot < slots; ++slot) {
+      const std::uint32_t ifindex = ctx.interfaces[slot - 1].ifindex;
+      slot_ifindex_[slot] = ifindex;
+      if (bpf_map_update_elem(bpf_map__fd(skel->maps.if_slot), &ifindex, &slot, BPF_ANY) != 0)
+        throw netmon::Error(netmon::errno_message("flow_top: cannot fill the interface slots", errno));
+    }
     auto reader = std::make_unique<FlowTableReader>(bpf_map__fd(skel->maps.flows), read_, ctx.log);
     const StampClock clock = read_stamp_clock(*skel);
     reader->set_clock(clock);
@@ -87,6 +114,7 @@ class FlowTop final : public netmon::Plugin {
     // A deleted interface took its programs with it: let its links go. Its
     // flows end by themselves (idle timeout).
     netmon::drop_vanished(links_, [](const TcLink& l) -> const netmon::Interface& { return l.iface(); }, log_);
+    const Totals before = read_totals();
     const auto t0 = std::chrono::steady_clock::now();
     reader_->read(entries_);
     const auto read_us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
@@ -106,6 +134,12 @@ class FlowTop final : public netmon::Plugin {
 
     const CollectResult& r =
         collector_->collect(entries_, mono, [this](const flow_top_key& k) { return reader_->remove(k); });
+    // After the ends' deletes: every packet in the table as read or in an
+    // ended flow's final counts is in these totals.
+    const std::vector<Accounting>& accounts = accountant_.settle(before, read_totals(), r.accounts);
+    const Counts unseen = accountant_.evicted_unseen_total();
+    table.evicted_unseen_packets = unseen.packets;
+    table.evicted_unseen_bytes = unseen.bytes;
 
     SampleOptions opts;
     opts.sort = config_.sort;
@@ -117,6 +151,26 @@ class FlowTop final : public netmon::Plugin {
       return it->second;
     };
     for (const auto& s : build_samples(r, table, opts)) out.publish(s);
+    for (const auto& s : build_account_samples(accounts, opts)) out.publish(s);
+  }
+
+  // The totals per (interface, direction), summed over CPUs. Slot 0 (an
+  // interface flow_top did not attach to) is reported only when it counted.
+  Totals read_totals() const {
+    Totals t;
+    const int fd = bpf_map__fd((*skel_)->maps.totals);
+    for (std::uint32_t slot = 0; slot < slot_ifindex_.size(); ++slot) {
+      for (std::uint8_t dir = 0; dir < 2; ++dir) {
+        TotalsReading reading;
+        for (const auto& c : netmon::bpf::lookup_percpu<flow_top_total>(fd, slot * 2 + dir)) {
+          reading.total.add_raw(c.packets, c.bytes, c.ip_bytes);
+          reading.failed.add_raw(c.failed_packets, c.failed_bytes, c.failed_ip_bytes);
+        }
+        if (slot == 0 && reading.total.packets == 0) continue;
+        t[{slot_ifindex_[slot], dir}] = reading;
+      }
+    }
+    return t;
   }
 
   // Links first (declared after the skeleton, cleared before it): nothing
@@ -143,6 +197,8 @@ class FlowTop final : public netmon::Plugin {
   std::map<std::uint32_t, std::string> names_;
   netmon::Logger log_;
   std::vector<FlowEntry> entries_;
+  std::vector<std::uint32_t> slot_ifindex_;  // slot -> ifindex (0 for slot 0)
+  FlowAccountant accountant_;
 };
 
 }  // namespace

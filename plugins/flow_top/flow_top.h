@@ -39,7 +39,8 @@ struct flow_top_key {
  * clock (struct flow_top_clock); user space converts them to nanoseconds. */
 struct flow_top_value {
 	__u64 packets;
-	__u64 bytes; /* skb->len: from the Ethernet header on */
+	__u64 bytes;    /* skb->len: from the Ethernet header on */
+	__u64 ip_bytes; /* from the IP header on (IPFIX's octetDeltaCount) */
 	__u64 first_seen;
 	__u64 last_seen;
 	__u8 tcp_flags; /* OR of every TCP flag byte seen (CWR ECE URG ACK PSH RST SYN FIN) */
@@ -50,6 +51,20 @@ struct flow_top_value {
 struct flow_top_stats {
 	__u64 untracked_packets; /* not IP, or the IP header cut or impossible */
 	__u64 insert_failures;   /* a new flow the table did not take */
+};
+
+/* Totals of every trackable packet per interface and direction, per CPU:
+ * element `slot * 2 + direction` of the `totals` array, where `slot` is the
+ * interface's entry in `if_slot` (0: an interface without one). Flows come
+ * and go (ended, evicted); these only grow, so user space can account for
+ * every packet: table + ended + evicted + insert_failed = totals. */
+struct flow_top_total {
+	__u64 packets;
+	__u64 bytes;
+	__u64 ip_bytes;
+	__u64 failed_packets; /* in a flow the table did not take (insert_failures) */
+	__u64 failed_bytes;
+	__u64 failed_ip_bytes;
 };
 
 /* The program's clock, as the flow_top_clock program reads it (into the

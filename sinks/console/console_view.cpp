@@ -122,7 +122,7 @@ struct View {
       flow_other = &s;
     } else if (m == "flow_top_table") {
       flow_table = &s;
-    } else if (m == "tc_stats_class" || m == "netmon_host" || m == "flow_top_end") {
+    } else if (m == "tc_stats_class" || m == "netmon_host" || m == "flow_top_end" || m == "flow_top_totals") {
       // Detail the console leaves to the json and csv sinks.
     } else if (m == "netmon_host_sink") {
       if (const auto dropped = s.u64("dropped_batches"); dropped && *dropped > 0)
@@ -236,6 +236,10 @@ void flow_section(const View& v, std::string& o) {
     o += fmt::format("  Flow table: {} of {} entries, {} evicted, {} failed inserts\n", human_count(entries),
                      human_count(v.flow_table->u64("capacity").value_or(0)), human_count(evicted),
                      human_count(failures));
+    // Never hidden: the part of the traffic no flow record holds.
+    o += fmt::format("  Evicted unseen: {}, {} (in no flow: evicted before a read saw them)\n",
+                     packet_count(v.flow_table->u64("evicted_unseen_packets").value_or(0)),
+                     human_bytes(v.flow_table->u64("evicted_unseen_bytes").value_or(0)));
   }
 }
 

@@ -78,6 +78,19 @@ constexpr FamilySpec kTableReadDuration =
     family("netmon_flow_table_read_duration_seconds", "netmon_flow_table_read_duration_seconds", G, Unit::seconds,
            "How long the last read of the flow table took.");
 
+constexpr FamilySpec kTrackedPackets =
+    family("netmon_flow_tracked_packets_total", "netmon_flow_tracked_packets", C, Unit::none,
+           "Packets flow_top counted in a flow (or tried to), per interface and direction.");
+constexpr FamilySpec kTrackedBytes =
+    family("netmon_flow_tracked_bytes_total", "netmon_flow_tracked_bytes", C, Unit::bytes,
+           "Bytes (from the Ethernet header on) of the packets flow_top counted, per interface and direction.");
+constexpr FamilySpec kUnseenPackets =
+    family("netmon_flow_evicted_unseen_packets_total", "netmon_flow_evicted_unseen_packets", C, Unit::none,
+           "Packets of flows the full table evicted before a read saw them (in no flow record).");
+constexpr FamilySpec kUnseenBytes =
+    family("netmon_flow_evicted_unseen_bytes_total", "netmon_flow_evicted_unseen_bytes", C, Unit::bytes,
+           "Bytes of the packets in netmon_flow_evicted_unseen_packets_total.");
+
 constexpr FamilySpec kBuildInfo = family("netmon_build_info", "netmon_build", I, Unit::none,
                                          "The netmon host's version and plugin ABI version.");
 constexpr FamilySpec kPluginsRunning = family("netmon_plugins_running", "netmon_plugins_running", G, Unit::none,
@@ -163,8 +176,18 @@ constexpr FieldRule kFlowTableRules[] = {
     val_label("ended_tcp_fin", kFlowsEnded, "reason", "tcp_fin"),
     val_label("ended_tcp_rst", kFlowsEnded, "reason", "tcp_rst"),
     val("evicted", kTableEvicted),
+    ignore("evicted_unseen_packets"),  // flow_top_totals has them per interface and direction
+    ignore("evicted_unseen_bytes"),
     ignore("read_method"),
     val("read_duration_us", kTableReadDuration, 1e6)};
+// Where every packet is: the totals and the part no flow record holds; the
+// other parts are in the JSON output (they are the flows' own series here).
+constexpr FieldRule kFlowTotalsRules[] = {
+    val("packets", kTrackedPackets),  val("bytes", kTrackedBytes),
+    val("evicted_unseen_packets", kUnseenPackets), val("evicted_unseen_bytes", kUnseenBytes),
+    ignore("ip_bytes"), ignore("table_packets"), ignore("table_bytes"), ignore("ended_packets"),
+    ignore("ended_bytes"), ignore("evicted_packets"), ignore("evicted_bytes"), ignore("unread_packets"),
+    ignore("unread_bytes"), ignore("insert_failed_packets"), ignore("insert_failed_bytes")};
 // version and abi make netmon_build_info (see Mapper::map).
 constexpr FieldRule kHostRules[] = {val("plugins", kPluginsRunning), val("collect_duration_us", kCollectDuration, 1e6),
                                     ignore("version"), ignore("abi")};
@@ -183,6 +206,7 @@ constexpr MeasurementRule kRules[] = {
     {"flow_top", kDropIfindexRank, kFlowTopRules},
     {"flow_top_other", {}, kFlowOtherRules},
     {"flow_top_table", {}, kFlowTableRules},
+    {"flow_top_totals", kDropIfindex, kFlowTotalsRules},
     {"netmon_host", {}, kHostRules},
     {"netmon_host_plugin", {}, kHostPluginRules},
     {"netmon_host_sink", {}, kHostSinkRules},

@@ -142,7 +142,7 @@ TEST(Load, AMillionFlowsThroughATableOf65536) {
   EXPECT_LE(failures, 1000000u);
   // sinks/prometheus/README.md: 6 + 3·plugins + 3·sinks + 22·xdp_ifaces +
   // 44·tc_ifaces + 2·top + 13 series, whatever the traffic.
-  const std::size_t bound = 6 + 3 * 3 + 3 * 2 + 22 * 1 + 44 * 1 + 2 * 3 + 13;
+  const std::size_t bound = 6 + 3 * 3 + 3 * 2 + 22 * 1 + 44 * 1 + 8 * 1 + 2 * 3 + 13;
   std::cout << "[ load     ] prometheus: " << scrapes << " scrapes during the million flows, at most " << max_series
             << " series (bound " << bound << ")\n";
   EXPECT_GE(scrapes, 5u);
@@ -154,6 +154,57 @@ TEST(Load, AMillionFlowsThroughATableOf65536) {
   const std::uint64_t bound_kb = 200 * 1024;
 #endif
   EXPECT_LT(rss_after, rss_before + bound_kb) << "memory must stay bounded by the table, not the flows seen";
+  // Every packet accounted for, at every interval (flow_top's README): the
+  // parts add up to the totals exactly, and the part no read saw is known.
+  const auto ingress_totals = sample_of("flow_top_totals", {{"ifname", v.host_if()}, {"direction", "ingress"}});
+  std::size_t intervals = 0;
+  std::uint64_t previous_unseen = 0;
+  for (const auto& t : host.samples()) {
+    if (t.value("measurement", "") != "flow_top_totals") continue;
+    ++intervals;
+    for (const char* unit : {"packets", "bytes"}) {
+      const auto part = [&t, unit](const std::string& p) { return field_u64(t, p.empty() ? unit : p + "_" + unit); };
+      EXPECT_EQ(part(""), part("table") + part("ended") + part("evicted") + part("evicted_unseen") +
+                              part("unread") + part("insert_failed"))
+          << t.dump();
+    }
+    if (ingress_totals(t)) {
+      EXPECT_GE(field_u64(t, "evicted_unseen_packets"), previous_unseen) << "a counter never decreases";
+      previous_unseen = field_u64(t, "evicted_unseen_packets");
+    }
+  }
+  EXPECT_GT(intervals, 10u);
+  const auto first = *netmon::test::last_of(
+      std::vector<nlohmann::json>(host.samples().begin(),
+                                  std::find_if(host.samples().begin(), host.samples().end(), ingress_totals) + 1),
+      ingress_totals);
+  const auto last = *host.last(ingress_totals);
+  EXPECT_EQ(field_u64(last, "unread_packets"), 0u) << "no packet arrived during the last reads";
+  EXPECT_GT(field_u64(last, "evicted_unseen_packets"), 0u) << "a million flows through 65,536 evict unseen ones";
+  // The totals against the kernel's own view at the same hook: tc_stats'
+  // IPv4 and IPv6 packets at ingress, over the same span (quiet at both ends).
+  const auto ip_packets = [&](const nlohmann::json& first_totals, const nlohmann::json& last_totals) {
+    std::uint64_t n = 0;
+    for (const char* l3 : {"ipv4", "ipv6"})
+      for (const char* l4 : {"tcp", "udp", "icmp", "other"}) {
+        const auto cls = sample_of("tc_stats_class",
+                                   {{"ifname", v.host_if()}, {"direction", "ingress"}, {"l3", l3}, {"l4", l4}});
+        std::optional<nlohmann::json> a, b;
+        for (const auto& x : host.samples()) {
+          if (x["timestamp_ns"] == first_totals["timestamp_ns"] && cls(x)) a = x;
+          if (x["timestamp_ns"] == last_totals["timestamp_ns"] && cls(x)) b = x;
+        }
+        if (a && b) n += field_u64(*b, "packets") - field_u64(*a, "packets");
+      }
+    return n;
+  };
+  EXPECT_EQ(field_u64(last, "packets") - field_u64(first, "packets"), ip_packets(first, last));
+  EXPECT_GE(field_u64(last, "packets") - field_u64(first, "packets"), 1000000u + 3 * kHeavy);
+  std::cout << "[ load     ] flow_top totals: " << field_u64(last, "packets") << " ingress packets = "
+            << field_u64(last, "table_packets") << " in the table + " << field_u64(last, "ended_packets")
+            << " ended + " << field_u64(last, "evicted_packets") << " evicted + "
+            << field_u64(last, "evicted_unseen_packets") << " evicted unseen + "
+            << field_u64(last, "insert_failed_packets") << " in failed inserts\n";
   // The heavy flows survive the churn, on top, with exact counts.
   for (int f = 0; f < 3; ++f) {
     const auto flow = host.last(sample_of("flow_top", {{"direction", "ingress"}, {"sport", std::to_string(30000 + f)},

@@ -590,7 +590,8 @@ TEST(FlowSamples, SchemaOfEveryMeasurement) {
   EXPECT_EQ(names(table.fields),
             (std::vector<std::string>{"entries", "capacity", "insert_failures", "untracked_packets", "ended_idle",
                                       "ended_active_timeout", "ended_tcp_fin", "ended_tcp_rst", "evicted",
-                                      "read_method", "read_duration_us"}));
+                                      "evicted_unseen_packets", "evicted_unseen_bytes", "read_method",
+                                      "read_duration_us"}));
   EXPECT_EQ(table.u64("entries"), 4u);
   EXPECT_EQ(table.u64("capacity"), 65536u);
   EXPECT_TRUE(std::holds_alternative<netmon::Counter>(*table.field("insert_failures")));
@@ -608,8 +609,9 @@ TEST(FlowSamples, SchemaOfEveryMeasurement) {
     EXPECT_EQ(samples[i].is_event(), i >= 6) << samples[i].measurement;
   EXPECT_EQ(names(end.tags), (std::vector<std::string>{"ifname", "ifindex", "direction", "family", "proto", "src",
                                                         "dst", "sport", "dport", "reason"}));
-  EXPECT_EQ(names(end.fields), (std::vector<std::string>{"packets", "bytes", "first_seen", "last_seen", "duration_s",
-                                                          "tcp_flags", "ip_proto"}));
+  EXPECT_EQ(names(end.fields),
+            (std::vector<std::string>{"packets", "bytes", "first_seen", "last_seen", "duration_s", "tcp_flags",
+                                      "ip_proto", "ip_bytes", "first_seen_ms", "last_seen_ms", "tcp_control_bits"}));
   std::map<std::string, std::string> reasons;
   for (std::size_t i = 6; i < samples.size(); ++i) reasons[tag(samples[i], "proto")] = tag(samples[i], "reason");
   EXPECT_EQ(reasons["tcp"], "tcp_fin");

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string_view>
 
 #include "flow_clock.hpp"
 #include "flow_samples.hpp"
@@ -55,6 +56,25 @@ flow_top_stats read_stats(const Skeleton<flow_top>& skel) {
     sum.insert_failures += s.insert_failures;
   }
   return sum;
+}
+
+// The totals of slot 0 (an interface without a slot: these tests' lo) and a direction.
+flow_top_total read_totals(const Skeleton<flow_top>& skel, std::uint32_t direction) {
+  flow_top_total sum{};
+  for (const auto& t : netmon::bpf::lookup_percpu<flow_top_total>(bpf_map__fd(skel->maps.totals), direction)) {
+    sum.packets += t.packets;
+    sum.bytes += t.bytes;
+    sum.ip_bytes += t.ip_bytes;
+    sum.failed_packets += t.failed_packets;
+  }
+  return sum;
+}
+
+// The frame's link-layer header as these cases build it: Ethernet and its VLAN tags.
+std::size_t link_header(std::string_view case_name) {
+  if (case_name.rfind("vlan_", 0) == 0) return 14 + 4;
+  if (case_name.rfind("qinq_", 0) == 0) return 14 + 8;
+  return 14;
 }
 
 std::int64_t mono_ns() {
@@ -138,6 +158,15 @@ TEST_P(FlowTopBpfKey, OneFrameMakesItsFlowWithExactCounts) {
                                       << ntohs(f.key.sport) << " dport " << ntohs(f.key.dport);
   EXPECT_EQ(f.value.packets, kRuns);
   EXPECT_EQ(f.value.bytes, kRuns * c.frame.size());
+  // IPFIX's octets: from the IP header on, the tags looked through.
+  EXPECT_EQ(f.value.ip_bytes, kRuns * (c.frame.size() - link_header(c.name)));
+  // The totals count the same packets, in the ingress slot only.
+  const flow_top_total in = read_totals(skel, FLOW_TOP_INGRESS);
+  EXPECT_EQ(in.packets, kRuns);
+  EXPECT_EQ(in.bytes, kRuns * c.frame.size());
+  EXPECT_EQ(in.ip_bytes, kRuns * (c.frame.size() - link_header(c.name)));
+  EXPECT_EQ(in.failed_packets, 0u);
+  EXPECT_EQ(read_totals(skel, FLOW_TOP_EGRESS).packets, 0u);
   // The program's clock has a tick's precision (10 ms at most) and lags.
   EXPECT_GE(static_cast<std::int64_t>(f.value.first_seen), before - 20'000'000);
   EXPECT_LE(static_cast<std::int64_t>(f.value.last_seen), after);

@@ -8,6 +8,7 @@
 #include <net/if.h>
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "plugin_util.hpp"
@@ -92,14 +93,40 @@ TEST(FlowTopPlugin, RealFlowsOnAVethPairWithExactCounts) {
   std::this_thread::sleep_for(1200ms);
   const auto later = collect(*p);
   std::uint64_t udp_ended = 0;
+  std::map<std::string, std::uint64_t> ended_packets, ended_bytes;  // by direction
   for (const Sample* s : named(later, "flow_top_end")) {
     EXPECT_EQ(tag(*s, "reason"), "idle");
+    ended_packets[tag(*s, "direction")] += s->u64("packets").value();
+    ended_bytes[tag(*s, "direction")] += s->u64("bytes").value();
     if (tag(*s, "proto") == "udp" && tag(*s, "direction") == "ingress") {
       ++udp_ended;
       EXPECT_EQ(s->u64("packets"), 200u);
+      EXPECT_EQ(s->u64("ip_bytes"), 200u * (kFrame - 14));  // IPFIX's octets: no Ethernet header
+      EXPECT_EQ(s->u64("tcp_control_bits"), 0u);
+      EXPECT_LE(s->u64("first_seen_ms").value(), s->u64("last_seen_ms").value());
     }
   }
   EXPECT_EQ(udp_ended, 3u);
+  // Every packet accounted for: per direction, the totals are the parts,
+  // and with every flow ended (nothing evicted) they are the ended flows.
+  const auto totals = named(later, "flow_top_totals");
+  ASSERT_EQ(totals.size(), 2u);
+  for (const Sample* t : totals) {
+    const std::string dir = tag(*t, "direction");
+    SCOPED_TRACE(dir);
+    EXPECT_EQ(tag(*t, "ifname"), ifname);
+    const auto part = [t](const char* k) { return t->u64(k).value(); };
+    EXPECT_EQ(part("packets"), part("table_packets") + part("ended_packets") + part("evicted_packets") +
+                                   part("evicted_unseen_packets") + part("unread_packets") +
+                                   part("insert_failed_packets"));
+    EXPECT_EQ(part("table_packets"), 0u);
+    EXPECT_EQ(part("evicted_unseen_packets"), 0u);
+    EXPECT_EQ(part("unread_packets"), 0u);
+    EXPECT_EQ(part("ended_packets"), ended_packets[dir]);
+    EXPECT_EQ(part("packets"), ended_packets[dir]);
+    EXPECT_EQ(part("bytes"), ended_bytes[dir]);
+  }
+  EXPECT_EQ(named(later, "flow_top_table")[0]->u64("evicted_unseen_packets"), 0u);
   const auto again = collect(*p);
   EXPECT_TRUE(named(again, "flow_top_end").empty()) << "a flow ended twice";
   EXPECT_EQ(named(again, "flow_top_table")[0]->u64("entries"), 0u);
