@@ -19,6 +19,7 @@
 #include "flow_top.skel.h"
 #include "naive_flow.skel.h"
 #include "variants.skel.h"
+#include "flow_top_untotalled.skel.h"
 #include "support/bpf_run.hpp"
 #include "support/packet.hpp"
 #include "tc_stats_bpf.skel.h"
@@ -80,6 +81,9 @@ int main(int argc, char** argv) {
   CLI::App app{"Cost per packet of netmon's BPF programs, as ratios to empty programs", "netmon-bench-programs"};
   app.add_option("--repeat", repeat, "bpf_prog_test_run repetitions per trial")->check(CLI::Range(1'000'000u, 100'000'000u));
   app.add_option("--trials", trials, "trials per measurement (median reported)")->check(CLI::Range(1, 99));
+  bool totals = false;
+  app.add_flag("--flow-totals", totals,
+               "Also measure flow_top against itself without its per-interface totals (every frame)");
   app.add_flag("--variants", variants,
                "Also measure the variant programs that locate the floor under the targets (IPv4/UDP frame)");
   CLI11_PARSE(app, argc, argv);
@@ -114,6 +118,16 @@ int main(int argc, char** argv) {
         fmt::print("| {} | {} | {:.2f} | {} | {:.2f} | {:.2f}x |\n", p.name, f.name, ns, p.baseline_name, base,
                    base > 0 ? ns / base : 0.0);
       }
+    if (totals) {
+      auto before = netmon::bpf::Skeleton<flow_top_untotalled>::open_and_load("flow_top_untotalled");
+      fmt::print("\nflow_top's totals: flow_top against itself without them\n\n"
+                 "| frame | flow_top ns | without totals ns | ratio |\n|---|---|---|---|\n");
+      for (const auto& f : frames()) {
+        const auto [ns, base] = measure(bpf_program__fd(flows->progs.flow_top_ingress),
+                                        bpf_program__fd(before->progs.flow_top_ingress), f.bytes, repeat, trials);
+        fmt::print("| {} | {:.2f} | {:.2f} | {:.3f}x |\n", f.name, ns, base, base > 0 ? ns / base : 0.0);
+      }
+    }
     if (variants) {
       auto var = netmon::bpf::Skeleton<::variants>::open_and_load("variants");
       const std::vector<Program> rows{

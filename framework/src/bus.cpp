@@ -203,6 +203,7 @@ void SinkRunner::run() {
       {
         std::lock_guard lock(mu_);
         dropped_.fetch_add(queue_.size());
+        lost_events_.fetch_add(queued_events_);  // events the sink will never see: lost, and counted so
         queue_.clear();
         queued_events_ = 0;
       }
@@ -220,6 +221,7 @@ void SinkRunner::run() {
     {
       std::lock_guard lock(mu_);
       dropped_.fetch_add(queue_.size());
+      lost_events_.fetch_add(queued_events_);
       queue_.clear();
       queued_events_ = 0;
     }

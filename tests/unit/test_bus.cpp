@@ -574,6 +574,28 @@ TEST(BusEvents, AStalledSinkLosesNoEventBelowTheBound) {
   EXPECT_EQ(sink.dropped(), 95u);
 }
 
+TEST(BusEvents, EventsQueuedBehindASinkThatClosesAreCountedLost) {
+  SampleBus bus(16, 1000);
+  auto rec = std::make_shared<Record>();
+  TestSink::Behaviour b;
+  b.gated = true;
+  b.closed_at = 0;  // its first write answers NETMON_CLOSED (a reader gone)
+  EndCapture end;
+  bus.add_sink(std::make_unique<TestSink>("pipe", rec, b), end.fn());
+  bus.start();
+  bus.publish(event_batch(0, 3));
+  ASSERT_TRUE(rec->wait_in_write());
+  bus.publish(event_batch(1, 3));
+  bus.publish(event_batch(2, 3));
+  rec->release();
+  ASSERT_TRUE(end.wait().has_value());
+  bus.finish();
+  const auto& sink = *bus.sinks()[0];
+  EXPECT_EQ(sink.dropped(), 2u);
+  EXPECT_EQ(sink.lost_events(), 6u) << "the events of the two batches it never wrote";
+  EXPECT_EQ(sink.queued_events(), 0u);
+}
+
 TEST(BusEvents, AboveTheBoundExactlyTheOldestExcessIsLostAndCounted) {
   constexpr std::uint64_t kBatches = 100, kEvents = 5;
   constexpr std::size_t kBound = 100;
