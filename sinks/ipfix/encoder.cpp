@@ -169,8 +169,13 @@ void Encoder::encode(std::span<const FlowRecord> records, std::uint32_t export_t
     close_set();
     for (const auto& r : records) {
       if (r.family != family) continue;
-      if (open && pos - msg + size + (set ? 0 : kSetHeaderSize) > mtu_) close_message();
       if (!open) open_message();
+      // A message that cannot take this record (one holding the templates
+      // can be full before its first) goes as it is; a new one always can.
+      if (pos - msg + size + (set ? 0 : kSetHeaderSize) > mtu_) {
+        close_message();
+        open_message();
+      }
       if (!set) {
         set = pos;
         put16(buf + pos, set_id);
