@@ -167,6 +167,9 @@ void Exporter::lose(std::uint64_t n, Loss why, const std::string& detail) {
   if (n == 0) return;
   counts_.lost += n;
   counts_.by_reason[static_cast<std::size_t>(why)] += n;
+  // A collector that refused was not running: when it is back it knows no
+  // templates, so the next message carries them.
+  if (why == Loss::refused) templates_.reset();
   if (!losing_) {
     losing_ = true;
     lost_at_start_ = counts_.lost - n;
@@ -335,6 +338,9 @@ void Exporter::tcp_progress(int wait_ms) {
       return;
     }
     state_ = State::connected;
+    // tcpi_bytes_acked counts the SYN too (1 when connected): offsets in the
+    // stream are measured from here.
+    acked_base_ = tcp_bytes_acked().value_or(0);
     ++counts_.connections;
     templates_.reset();  // every new connection starts with the templates
     backoff_ = cfg_.backoff_min;
@@ -418,9 +424,10 @@ std::optional<std::uint64_t> Exporter::tcp_bytes_acked() const {
 }
 
 void Exporter::tcp_update_acks() {
-  const auto acked = tcp_bytes_acked();
-  if (!acked) return;
-  while (!in_flight_.empty() && in_flight_.front().end <= *acked) {
+  const auto acked_total = tcp_bytes_acked();
+  if (!acked_total) return;
+  const std::uint64_t acked = *acked_total - std::min(*acked_total, acked_base_);
+  while (!in_flight_.empty() && in_flight_.front().end <= acked) {
     delivered(in_flight_.front().records);
     in_flight_.pop_front();
   }

@@ -136,6 +136,7 @@ class Exporter {
   Clock::time_point next_attempt_{};
   std::chrono::nanoseconds backoff_{};
   std::uint64_t offset_ = 0;  // bytes handed to this connection
+  std::uint64_t acked_base_ = 0;  // tcpi_bytes_acked when it was established
   std::size_t queued_bytes_ = 0;
   std::deque<Queued> queue_;
   std::deque<InFlight> in_flight_;
