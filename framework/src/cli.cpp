@@ -141,7 +141,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
   app.add_option("--count", count_text, "Stop after this many intervals");
   app.add_option("-s,--sink", sink_texts,
                  "Output: console, json, csv, NAME:PATH to write a file (csv:out.csv), prometheus[:ADDR:PORT] to serve "
-                 "/metrics (default 127.0.0.1:9464); repeatable (default: console)");
+                 "/metrics (default 127.0.0.1:9464), ipfix:HOST:PORT to export flow records to an IPFIX collector; "
+                 "repeatable (default: console)");
   app.add_option("-o,--option", cfg.option_args,
                  "Plugin or sink option NAME.KEY=VALUE, e.g. xdp_stats.mode=generic; NAME#N.KEY=VALUE for the Nth "
                  "--sink NAME when it is given more than once");
