@@ -88,6 +88,32 @@ std::optional<ExitStatus> stop_process(Subprocess& p, int sig, std::chrono::mill
   return std::nullopt;
 }
 
+// Bytes waiting in the receive queue of the UDP socket bound to
+// 127.0.0.1:port (/proc/net/udp); 0 if none is.
+std::uint64_t udp_rx_queue(int port) {
+  std::ifstream in("/proc/net/udp");
+  const std::string local = fmt::format("0100007F:{:04X}", port);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string sl, loc, rem, st, queues;
+    if (!(f >> sl >> loc >> rem >> st >> queues) || loc != local) continue;
+    const auto colon = queues.find(':');
+    if (colon == std::string::npos) continue;
+    return std::stoull(queues.substr(colon + 1), nullptr, 16);
+  }
+  return 0;
+}
+
+// Waits (up to 5 s) until the collector has read every datagram sent to it:
+// a signal that stops it must not leave one unread in its socket.
+void wait_rx_drained(int port) {
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while (udp_rx_queue(port) > 0 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_for(200ms);  // and has handled the last one
+}
+
 void send_empty_datagram(int port) {
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return;
@@ -262,6 +288,8 @@ Nfcapd::~Nfcapd() {
 bool Nfcapd::stop() {
   if (!exit_ && p_) {
     const int port = port_;
+    // nfcapd reads no more once signalled: what is still queued would be lost.
+    wait_rx_drained(port);
     exit_ = stop_process(*p_, SIGTERM, 10s, [port] { send_empty_datagram(port); });
     if (!exit_) exit_ = ExitStatus{};  // killed
   }
@@ -341,6 +369,7 @@ Nfacctd::~Nfacctd() {
 
 bool Nfacctd::stop() {
   if (!exit_ && p_) {
+    wait_rx_drained(port_);
     // SIGINT: the core closes its socket, waits 2 s, signals the plugin and
     // waits for it (which writes what it holds).
     exit_ = stop_process(*p_, SIGINT, 15s);
@@ -512,14 +541,20 @@ void collect_records(const nlohmann::json& j, std::vector<FlowRow>& out) {
 
 }  // namespace
 
-IpfixDecode decode_ipfix(const std::string& pcap, int port, bool tcp) {
+IpfixDecode decode_ipfix(const std::string& pcap, int port, bool tcp, const std::string& display_filter) {
   IpfixDecode d;
   const std::string decode_as = std::string(tcp ? "tcp" : "udp") + ".port==" + std::to_string(port) + ",cflow";
+  std::vector<std::string> base{kTshark, "-n", "-r", pcap, "-d", decode_as};
+  if (!display_filter.empty()) base.insert(base.end(), {"-Y", display_filter});
+  const auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> cmd = base;
+    cmd.insert(cmd.end(), more.begin(), more.end());
+    return cmd;
+  };
   // Pass 1: per frame, malformed marks, expert errors, and lengths.
-  const auto f = run({kTshark, "-n", "-r", pcap, "-d", decode_as, "-T", "fields", "-E", "separator=|", "-E",
-                      "aggregator=;", "-e", "frame.number", "-e", "_ws.malformed", "-e", "_ws.expert.severity", "-e",
-                      "_ws.expert.message", "-e", "udp.length", "-e", "cflow.version", "-e", "cflow.len", "-e",
-                      "cflow.template_id"},
+  const auto f = run(with({"-T", "fields", "-E", "separator=|", "-E", "aggregator=;", "-e", "frame.number", "-e",
+                           "_ws.malformed", "-e", "_ws.expert.severity", "-e", "_ws.expert.message", "-e",
+                           "udp.length", "-e", "cflow.version", "-e", "cflow.len", "-e", "cflow.template_id"}),
                      60s);
   if (f.status.code != 0) {
     d.tshark_error = f.err;
@@ -557,7 +592,7 @@ IpfixDecode decode_ipfix(const std::string& pcap, int port, bool tcp) {
       if (const auto id = number(t)) d.template_ids.push_back(static_cast<int>(*id));
   }
   // Pass 2: the data records.
-  const auto j = run({kTshark, "-n", "-r", pcap, "-d", decode_as, "-T", "json", "--no-duplicate-keys"}, 60s);
+  const auto j = run(with({"-T", "json", "--no-duplicate-keys"}), 60s);
   if (j.status.code != 0) {
     d.tshark_error += j.err;
     d.problems.push_back("tshark -T json failed: " + j.err);

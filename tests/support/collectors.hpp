@@ -223,8 +223,9 @@ struct IpfixDecode {
   std::vector<std::string> problems;  // malformed packets, expert errors, bad lengths, other versions
   std::string tshark_error;           // tshark's stderr when it failed
 };
-// port: the collector's port; tcp: the export went over TCP.
-IpfixDecode decode_ipfix(const std::string& pcap, int port, bool tcp = false);
+// port: the collector's port; tcp: the export went over TCP; display_filter:
+// only the frames it matches ("tcp.stream == 1": the second connection).
+IpfixDecode decode_ipfix(const std::string& pcap, int port, bool tcp = false, const std::string& display_filter = "");
 
 }  // namespace netmon::test
 
