@@ -12,6 +12,11 @@ packages=(
   libcap2-bin iproute2 iputils-ping jq procps
   libcpp-httplib-dev libssl-dev libcrypt-dev openssl curl
   prometheus  # the Prometheus sink's tests: a real server, promtool for its output and alert rules
+  # The ipfix sink's tests: real collectors (nfcapd and nfdump; pmacct's nfacctd),
+  # softflowd as a second exporter, dumpcap and tshark to capture and dissect
+  # (tshark's wireshark-common asks about non-root capture through debconf; the
+  # noninteractive frontend below takes its default).
+  nfdump pmacct softflowd tshark
 )
 
 missing=()
