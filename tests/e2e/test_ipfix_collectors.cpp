@@ -205,16 +205,6 @@ void expect_tcp_flow(const std::map<FlowKey, FlowSum>& sums, const FlowRow& trut
   }
 }
 
-// The sink and flow_top's flow records are what these tests need of netmon;
-// without them (in a tree that lacks the sink) they skip, saying so.
-#ifdef NETMON_TEST_HAVE_IPFIX_SINK
-#define NETMON_REQUIRE_IPFIX_SINK() \
-  do {                              \
-  } while (0)
-#else
-#define NETMON_REQUIRE_IPFIX_SINK() GTEST_SKIP() << "this tree has no ipfix sink (sinks/ipfix) to test"
-#endif
-
 // flow_top's records must follow the flow-record convention, or the sink
 // exports nothing: say so plainly rather than as missing records.
 void expect_flow_record_convention(const HostRun& host) {
@@ -403,7 +393,6 @@ TEST_F(IpfixCollectors, TsharkCheckFindsMalformedIpfix) {
 // netmon's export, held by nfcapd and by nfacctd, decoded by tshark, and
 // compared with softflowd's view of a capture of the same traffic.
 TEST_F(IpfixCollectors, EveryFlowReachesNfcapdAndNfacctdExactly) {
-  NETMON_REQUIRE_IPFIX_SINK();
   VethPair v(true);
   resolve_neighbours(v);
   const std::uint32_t ifidx = ifindex(v.host_if());
@@ -514,7 +503,6 @@ TEST_F(IpfixCollectors, EveryFlowReachesNfcapdAndNfacctdExactly) {
 // unreachable; counted lost). netmon keeps running; once nfcapd is there,
 // every later flow reaches it exactly.
 TEST_F(IpfixCollectors, CollectorAbsentAtStartThenStarted) {
-  NETMON_REQUIRE_IPFIX_SINK();
   VethPair v(true);
   resolve_neighbours(v);
   const std::uint32_t ifidx = ifindex(v.host_if());
@@ -562,7 +550,6 @@ TEST_F(IpfixCollectors, CollectorAbsentAtStartThenStarted) {
 // records made while it was gone are lost and counted; those after it is
 // back all arrive.
 TEST_F(IpfixCollectors, NfcapdKilledAndRestartedMidRun) {
-  NETMON_REQUIRE_IPFIX_SINK();
   VethPair v(true);
   resolve_neighbours(v);
   const std::uint32_t ifidx = ifindex(v.host_if());
@@ -705,7 +692,6 @@ class ResettingCollector {
 // acknowledged or counted lost; the records after the reconnection arrive
 // whole (tshark decodes the new connection without a malformed packet).
 TEST_F(IpfixCollectors, TcpCollectorThatResets) {
-  NETMON_REQUIRE_IPFIX_SINK();
   VethPair v(true);
   resolve_neighbours(v);
   const std::uint32_t ifidx = ifindex(v.host_if());

@@ -272,12 +272,42 @@ std::vector<FlowRow> parse_nfdump_fmt(const std::string& text) {
   return rows;
 }
 
-Nfcapd::Nfcapd(int port, std::chrono::milliseconds ready_timeout)
+RaiseRmemMax::RaiseRmemMax(std::uint64_t bytes) {
+  const char* path = "/proc/sys/net/core/rmem_max";
+  std::ifstream in(path);
+  std::getline(in, old_);
+  if (!old_.empty() && std::stoull(old_) < bytes) std::ofstream(path) << bytes << "\n";
+}
+
+RaiseRmemMax::~RaiseRmemMax() {
+  if (!old_.empty()) std::ofstream("/proc/sys/net/core/rmem_max") << old_ << "\n";
+}
+
+std::uint64_t udp_rcvbuf_errors() {
+  // Two "Udp:" lines: the names, then the values.
+  std::ifstream in("/proc/net/snmp");
+  std::string line, names;
+  while (std::getline(in, line)) {
+    if (line.rfind("Udp: ", 0) != 0) continue;
+    if (names.empty()) {
+      names = line;
+      continue;
+    }
+    std::istringstream n(names), v(line);
+    std::string name, value;
+    while (n >> name && v >> value)
+      if (name == "RcvbufErrors") return std::stoull(value);
+  }
+  return 0;
+}
+
+Nfcapd::Nfcapd(int port, std::chrono::milliseconds ready_timeout, int rcvbuf)
     : dir_(std::make_unique<TempDir>("nfcapd")), port_(port >= 0 ? port : free_loopback_udp_port()) {
   // -t 3600: one file unless the test runs across an hour boundary; flows()
   // reads every file anyway.
-  p_ = std::make_unique<Subprocess>(std::vector<std::string>{kNfcapd, "-b", "127.0.0.1", "-p", std::to_string(port_),
-                                                             "-w", dir_->path(), "-t", "3600"});
+  std::vector<std::string> args{kNfcapd, "-b", "127.0.0.1", "-p", std::to_string(port_), "-w", dir_->path(), "-t", "3600"};
+  if (rcvbuf > 0) args.insert(args.end(), {"-B", std::to_string(rcvbuf)});
+  p_ = std::make_unique<Subprocess>(args);
   ready_ = wait_until(*p_, [this] { return udp_port_bound(port_); }, ready_timeout);
 }
 

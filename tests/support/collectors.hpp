@@ -118,11 +118,30 @@ class TempDir {
   std::string path_;
 };
 
+// net.core.rmem_max raised to `bytes` for the object's life (restored
+// after), so a collector can have a receive buffer that holds a burst.
+class RaiseRmemMax {
+ public:
+  explicit RaiseRmemMax(std::uint64_t bytes);
+  ~RaiseRmemMax();
+  RaiseRmemMax(const RaiseRmemMax&) = delete;
+  RaiseRmemMax& operator=(const RaiseRmemMax&) = delete;
+
+ private:
+  std::string old_;
+};
+
+// The kernel's count of UDP datagrams dropped because a receive buffer was
+// full (RcvbufErrors in /proc/net/snmp), for this network namespace.
+std::uint64_t udp_rcvbuf_errors();
+
 // nfcapd listening on 127.0.0.1:port (a free one by default), writing to a
 // directory of its own.
 class Nfcapd {
  public:
-  explicit Nfcapd(int port = -1, std::chrono::milliseconds ready_timeout = std::chrono::seconds(10));
+  // rcvbuf > 0: its socket's receive buffer (nfcapd -B; the kernel caps it
+  // at net.core.rmem_max, see RaiseRmemMax).
+  explicit Nfcapd(int port = -1, std::chrono::milliseconds ready_timeout = std::chrono::seconds(10), int rcvbuf = 0);
   ~Nfcapd();
   Nfcapd(const Nfcapd&) = delete;
   Nfcapd& operator=(const Nfcapd&) = delete;
