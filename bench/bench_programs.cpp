@@ -92,7 +92,13 @@ int main(int argc, char** argv) {
     auto empty = netmon::bpf::Skeleton<::empty>::open_and_load("empty");
     auto xdp = netmon::bpf::Skeleton<xdp_stats>::open_and_load("xdp_stats");
     auto tc = netmon::bpf::Skeleton<tc_stats_bpf>::open_and_load("tc_stats");
-    auto flows = netmon::bpf::Skeleton<flow_top>::open_and_load("flow_top");
+    // As the plugin loads it on a host whose interface indexes are small:
+    // the totals indexed by ifindex (bpf_prog_test_run's packets come from lo).
+    auto flows = netmon::bpf::Skeleton<flow_top>::open_and_load("flow_top", [](flow_top& s) {
+      s.rodata->totals_direct = 1;
+      bpf_map__set_max_entries(s.maps.totals, 2 * 64);
+      bpf_map__set_max_entries(s.maps.failed, 2 * 64);
+    });
     auto naive = netmon::bpf::Skeleton<naive_flow>::open_and_load("naive_flow");
     struct Program {
       const char* name;

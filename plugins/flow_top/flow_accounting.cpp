@@ -51,6 +51,16 @@ const std::vector<Accounting>& FlowAccountant::settle(const Totals& before, cons
   return out_;
 }
 
+bool FlowAccountant::behind(const Totals& after, const std::vector<FlowAccount>& flows) {
+  for (const FlowAccount& f : flows) {
+    const auto it = after.find({f.ifindex, f.direction});
+    const Counts have = it == after.end() ? Counts{} : minus(it->second.total, it->second.failed);
+    const Counts need = plus(plus(f.table, f.ended), f.evicted);
+    if (have.packets < need.packets || have.bytes < need.bytes || have.ip_bytes < need.ip_bytes) return true;
+  }
+  return false;
+}
+
 Counts FlowAccountant::evicted_unseen_total() const {
   Counts sum;
   for (const auto& [key, c] : unseen_) sum = plus(sum, c);

@@ -66,6 +66,12 @@ class FlowAccountant {
   const std::vector<Accounting>& settle(const Totals& before, const Totals& after,
                                         const std::vector<FlowAccount>& flows);
 
+  // Whether `after` is behind the flows somewhere (fewer packets than the
+  // table, ended and evicted flows hold): a program is between its flow's
+  // update and the totals' (flow_top.bpf.c), and the totals must be read
+  // again. Never true of totals read once every such program has finished.
+  [[nodiscard]] static bool behind(const Totals& after, const std::vector<FlowAccount>& flows);
+
   // The sums over every interface and direction.
   [[nodiscard]] Counts evicted_unseen_total() const;
 

@@ -27,7 +27,7 @@ static_assert(sizeof(flow_top_key) == 44, "flow_top_key is hashed as raw bytes: 
 static_assert(sizeof(flow_top_value) == 48, "flow_top_value: 8-byte multiple, as per-CPU copies are laid out");
 static_assert(sizeof(flow_top_stats) == 16);
 static_assert(sizeof(flow_top_clock) == 24);
-static_assert(sizeof(flow_top_total) == 48);
+static_assert(sizeof(flow_top_total) == 24);
 
 namespace netmon::flow_top {
 

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "flow_accounting.hpp"
 #include "flow_clock.hpp"
@@ -38,6 +39,9 @@ std::int64_t clock_ns(clockid_t id) {
 // Interface indexes below this find their totals' slot in an array (whose
 // lookup the verifier inlines); larger ones in a hash.
 constexpr std::uint32_t kIfSlotArrayLimit = 65536;
+// Interface indexes below this index the totals directly (24 bytes per CPU,
+// index and direction: at most 48 kB per CPU).
+constexpr std::uint32_t kTotalsDirectLimit = 1024;
 
 class FlowTop final : public netmon::Plugin {
  public:
@@ -57,33 +61,48 @@ class FlowTop final : public netmon::Plugin {
 
   void start(const netmon::StartContext& ctx) override {
     // One skeleton for every interface: the key carries the ifindex. The
-    // totals have a slot per interface (1..n; 0 for any other), found
-    // through if_slot: an array indexed by ifindex while that stays small,
-    // else a hash.
+    // totals: indexed by the ifindex itself while every attached one is
+    // small (one inlined lookup per packet), else by a slot per interface
+    // (1..n; 0 for any other) found through if_slot, an array indexed by
+    // ifindex, or a hash when even that would be large.
     std::uint32_t max_ifindex = 0;
     for (const auto& iface : ctx.interfaces) max_ifindex = std::max(max_ifindex, iface.ifindex);
-    const auto slots = static_cast<std::uint32_t>(ctx.interfaces.size() + 1);
+    const bool direct = max_ifindex < kTotalsDirectLimit;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> total_slots;  // slot, ifindex
+    if (direct) {
+      for (const auto& iface : ctx.interfaces) total_slots.emplace_back(iface.ifindex, iface.ifindex);
+    } else {
+      total_slots.emplace_back(0, 0);
+      for (std::uint32_t i = 0; i < ctx.interfaces.size(); ++i)
+        total_slots.emplace_back(i + 1, ctx.interfaces[i].ifindex);
+    }
+    const std::uint32_t slots = direct ? max_ifindex + 1 : static_cast<std::uint32_t>(ctx.interfaces.size() + 1);
     auto skel = Skeleton<flow_top>::open_and_load("flow_top", [&](flow_top& s) {
       if (const int err = bpf_map__set_max_entries(s.maps.flows, table_size_))
         throw netmon::Error(netmon::errno_message(
             "flow_top: cannot size the flow table to " + std::to_string(table_size_) + " entries", err));
+      s.rodata->totals_direct = direct ? 1 : 0;
       int err = 0;
-      if (max_ifindex < kIfSlotArrayLimit) {
+      if (direct) {
+        err = 0;  // if_slot stays the one-entry placeholder
+      } else if (max_ifindex < kIfSlotArrayLimit) {
         err = bpf_map__set_max_entries(s.maps.if_slot, max_ifindex + 1);
       } else {
         err = bpf_map__set_type(s.maps.if_slot, BPF_MAP_TYPE_HASH);
         if (!err) err = bpf_map__set_max_entries(s.maps.if_slot, slots);
       }
       if (!err) err = bpf_map__set_max_entries(s.maps.totals, 2 * slots);
+      if (!err) err = bpf_map__set_max_entries(s.maps.failed, 2 * slots);
       if (err) throw netmon::Error(netmon::errno_message("flow_top: cannot size the interface totals", err));
     });
-    slot_ifindex_.assign(slots, 0);
-    for (std::uint32_t slot = 1; slot < slots; ++slot) {
-      const std::uint32_t ifindex = ctx.interfaces[slot - 1].ifindex;
-      slot_ifindex_[slot] = ifindex;
-      if (bpf_map_update_elem(bpf_map__fd(skel->maps.if_slot), &ifindex, &slot, BPF_ANY) != 0)
-        throw netmon::Error(netmon::errno_message("flow_top: cannot fill the interface slots", errno));
+    if (!direct) {
+      for (const auto& [slot, ifindex] : total_slots) {
+        if (slot == 0) continue;
+        if (bpf_map_update_elem(bpf_map__fd(skel->maps.if_slot), &ifindex, &slot, BPF_ANY) != 0)
+          throw netmon::Error(netmon::errno_message("flow_top: cannot fill the interface slots", errno));
+      }
     }
+    total_slots_ = std::move(total_slots);
     auto reader = std::make_unique<FlowTableReader>(bpf_map__fd(skel->maps.flows), read_, ctx.log);
     const StampClock clock = read_stamp_clock(*skel);
     reader->set_clock(clock);
@@ -136,7 +155,15 @@ class FlowTop final : public netmon::Plugin {
         collector_->collect(entries_, mono, [this](const flow_top_key& k) { return reader_->remove(k); });
     // After the ends' deletes: every packet in the table as read or in an
     // ended flow's final counts is in these totals.
-    const std::vector<Accounting>& accounts = accountant_.settle(before, read_totals(), r.accounts);
+    // A program between its flow's update and the totals' leaves them
+    // behind the table for a moment: read again (a few microseconds; the
+    // bound only guards against a stalled CPU).
+    Totals after = read_totals();
+    for (int i = 0; i < 100 && FlowAccountant::behind(after, r.accounts); ++i) {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+      after = read_totals();
+    }
+    const std::vector<Accounting>& accounts = accountant_.settle(before, after, r.accounts);
     const Counts unseen = accountant_.evicted_unseen_total();
     table.evicted_unseen_packets = unseen.packets;
     table.evicted_unseen_bytes = unseen.bytes;
@@ -158,16 +185,16 @@ class FlowTop final : public netmon::Plugin {
   // interface flow_top did not attach to) is reported only when it counted.
   Totals read_totals() const {
     Totals t;
-    const int fd = bpf_map__fd((*skel_)->maps.totals);
-    for (std::uint32_t slot = 0; slot < slot_ifindex_.size(); ++slot) {
+    const int totals = bpf_map__fd((*skel_)->maps.totals), failed = bpf_map__fd((*skel_)->maps.failed);
+    for (const auto& [slot, ifindex] : total_slots_) {
       for (std::uint8_t dir = 0; dir < 2; ++dir) {
         TotalsReading reading;
-        for (const auto& c : netmon::bpf::lookup_percpu<flow_top_total>(fd, slot * 2 + dir)) {
+        for (const auto& c : netmon::bpf::lookup_percpu<flow_top_total>(totals, slot * 2 + dir))
           reading.total.add_raw(c.packets, c.bytes, c.ip_bytes);
-          reading.failed.add_raw(c.failed_packets, c.failed_bytes, c.failed_ip_bytes);
-        }
-        if (slot == 0 && reading.total.packets == 0) continue;
-        t[{slot_ifindex_[slot], dir}] = reading;
+        for (const auto& c : netmon::bpf::lookup_percpu<flow_top_total>(failed, slot * 2 + dir))
+          reading.failed.add_raw(c.packets, c.bytes, c.ip_bytes);
+        if (ifindex == 0 && reading.total.packets == 0) continue;
+        t[{ifindex, dir}] = reading;
       }
     }
     return t;
@@ -197,7 +224,7 @@ class FlowTop final : public netmon::Plugin {
   std::map<std::uint32_t, std::string> names_;
   netmon::Logger log_;
   std::vector<FlowEntry> entries_;
-  std::vector<std::uint32_t> slot_ifindex_;  // slot -> ifindex (0 for slot 0)
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> total_slots_;  // (slot, ifindex) of every totals slot read
   FlowAccountant accountant_;
 };
 

@@ -55,17 +55,17 @@ struct flow_top_stats {
 
 /* Totals of every trackable packet per interface and direction, per CPU:
  * element `slot * 2 + direction` of the `totals` array, where `slot` is the
- * interface's entry in `if_slot` (0: an interface without one). Flows come
+ * ifindex itself when user space sets `totals_direct` (small indexes), else
+ * the interface's entry in `if_slot` (0: an interface without one). Flows come
  * and go (ended, evicted); these only grow, so user space can account for
- * every packet: table + ended + evicted + insert_failed = totals. */
+ * every packet: table + ended + evicted + failed = totals. */
 struct flow_top_total {
 	__u64 packets;
 	__u64 bytes;
 	__u64 ip_bytes;
-	__u64 failed_packets; /* in a flow the table did not take (insert_failures) */
-	__u64 failed_bytes;
-	__u64 failed_ip_bytes;
 };
+/* The same layout, indexed alike, in the `failed` array: the packets of
+ * flows the table did not take (insert_failures), a slow path. */
 
 /* The program's clock, as the flow_top_clock program reads it (into the
  * globals clock_stamp, clock_coarse_ns, clock_hz):

@@ -214,4 +214,18 @@ TEST(FlowAccounting, InsertFailuresAreTheirOwnPart) {
   EXPECT_EQ(a.total, (Counts{10, 1000, 860}));
 }
 
+TEST(FlowAccounting, TotalsBehindTheTableAreToldApart) {
+  // A packet in its flow but not yet in the totals (a program between the two).
+  Totals t;
+  t[{2, 0}].total = {4, 400, 344};
+  const FlowAccount f{2, 0, {5, 500, 430}, {}, {}};
+  EXPECT_TRUE(FlowAccountant::behind(t, {f}));
+  t[{2, 0}].total = {5, 500, 430};
+  EXPECT_FALSE(FlowAccountant::behind(t, {f}));
+  // Failed packets are in the totals and in no flow.
+  t[{2, 0}].failed = {1, 100, 86};
+  EXPECT_TRUE(FlowAccountant::behind(t, {f}));
+  EXPECT_TRUE(FlowAccountant::behind({}, {f})) << "no totals at all for a flow's interface";
+}
+
 }  // namespace
