@@ -9,6 +9,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>

@@ -12,7 +12,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -145,6 +148,12 @@ Exporter::Exporter(ExporterConfig cfg, Logger log)
   if (cfg_.transport == Transport::udp) {
     fd_ = ::socket(family_, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) throw Error(errno_message("cannot make a UDP socket", errno));
+    // Room for a burst: a batch of 100,000 records is some 4,000 datagrams.
+    // SO_SNDBUFFORCE while the host still has its capabilities (sinks open
+    // before anything is attached), else what net.core.wmem_max allows.
+    const int sndbuf = 8 << 20;
+    if (::setsockopt(fd_, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) != 0)
+      ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     if (::connect(fd_, reinterpret_cast<const sockaddr*>(addr_.data()), static_cast<socklen_t>(addr_.size())) != 0) {
       const int err = errno;
       close_fd();
@@ -167,6 +176,7 @@ void Exporter::lose(std::uint64_t n, Loss why, const std::string& detail) {
   if (n == 0) return;
   counts_.lost += n;
   counts_.by_reason[static_cast<std::size_t>(why)] += n;
+  last_loss_ = Clock::now();
   // A collector that refused was not running: when it is back it knows no
   // templates, so the next message carries them.
   if (why == Loss::refused) templates_.reset();
@@ -181,6 +191,10 @@ void Exporter::lose(std::uint64_t n, Loss why, const std::string& detail) {
 void Exporter::delivered(std::uint64_t n) {
   if (n == 0) return;
   counts_.sent += n;
+  // Over UDP a refusal comes back a round trip after the datagram: a period
+  // of losses ends only after a quiet while, not at the first send that
+  // returns without an error.
+  if (losing_ && cfg_.transport == Transport::udp && Clock::now() - last_loss_ < std::chrono::seconds(2)) return;
   if (losing_) {
     losing_ = false;
     log_.info("records reach " + peer_ + " again; " + std::to_string(counts_.lost - lost_at_start_) +
@@ -193,6 +207,7 @@ void Exporter::send(std::span<const FlowRecord> records) {
   const auto now = Clock::now();
   if (cfg_.transport == Transport::udp) {
     if (records.empty()) return;
+    udp_take_error();  // a refusal learnt now makes these messages carry the templates
     const bool with_templates = templates_.due(now);
     messages_.clear();
     encoder_.encode(records, export_time(), with_templates, messages_);

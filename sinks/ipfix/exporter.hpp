@@ -145,6 +145,7 @@ class Exporter {
 
   // Loss periods, for one warning when they start and one line when they end.
   bool losing_ = false;
+  Clock::time_point last_loss_{};
   std::uint64_t lost_at_start_ = 0;
 };
 

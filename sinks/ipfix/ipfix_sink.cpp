@@ -66,6 +66,10 @@ class IpfixSink final : public netmon::Sink {
         ++ignored_;
       }
     }
+    records_seen_ += records_.size();
+    if (records_seen_ == 0 && ++empty_batches_ == kQuietBatches)
+      log_.warn("ipfix: no flow record in " + std::to_string(kQuietBatches) +
+                " intervals: no plugin publishes them; flow_top does with -o flow_top.finished=true");
     exporter_->send(records_);
     return netmon::WriteResult::ok;
   }
@@ -98,6 +102,9 @@ class IpfixSink final : public netmon::Sink {
   std::unique_ptr<Exporter> exporter_;
   std::vector<FlowRecord> records_;
   std::uint64_t ignored_ = 0;
+  std::uint64_t records_seen_ = 0;
+  std::uint64_t empty_batches_ = 0;
+  static constexpr std::uint64_t kQuietBatches = 10;
   std::string transport_;
 };
 

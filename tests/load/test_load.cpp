@@ -175,11 +175,10 @@ TEST(Load, AMillionFlowsThroughATableOf65536) {
       previous_unseen = field_u64(t, "evicted_unseen_packets");
     }
   }
-  EXPECT_GT(intervals, 10u);
-  const auto first = *netmon::test::last_of(
-      std::vector<nlohmann::json>(host.samples().begin(),
-                                  std::find_if(host.samples().begin(), host.samples().end(), ingress_totals) + 1),
-      ingress_totals);
+  ASSERT_GT(intervals, 10u);
+  const auto first_it = std::find_if(host.samples().begin(), host.samples().end(), ingress_totals);
+  ASSERT_NE(first_it, host.samples().end());
+  const nlohmann::json first = *first_it;
   const auto last = *host.last(ingress_totals);
   EXPECT_EQ(field_u64(last, "unread_packets"), 0u) << "no packet arrived during the last reads";
   EXPECT_GT(field_u64(last, "evicted_unseen_packets"), 0u) << "a million flows through 65,536 evict unseen ones";

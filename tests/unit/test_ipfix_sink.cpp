@@ -24,6 +24,7 @@
 #include <vector>
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace {
 
@@ -147,6 +148,24 @@ TEST(IpfixSink, AnAbsentCollectorIsCountedNotAnError) {
   }
   EXPECT_THAT(logged(), HasSubstr("0 records sent to 127.0.0.1:" + std::to_string(port) +
                                   " over udp, 20 lost (20 refused by the collector's host (ICMP unreachable))"));
+}
+
+TEST(IpfixSink, SaysSoWhenNoPluginPublishesFlowRecords) {
+  Udp collector;
+  log_lines.clear();
+  {
+    auto sink = open_sink("127.0.0.1:" + std::to_string(collector.port), "{}");
+    netmon::Batch b;
+    b.samples.push_back(netmon::Sample("xdp_stats").counter("packets", 1));
+    for (int i = 0; i < 9; ++i) EXPECT_EQ(sink->write(b), NETMON_OK);
+    EXPECT_THAT(logged(), Not(HasSubstr("no flow record")));
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(sink->write(b), NETMON_OK);
+    sink->close();
+  }
+  const std::string text = logged();
+  EXPECT_THAT(text, HasSubstr("no flow record in 10 intervals: no plugin publishes them; flow_top does with -o "
+                              "flow_top.finished=true"));
+  EXPECT_EQ(text.find("no flow record"), text.rfind("no flow record")) << "said once";
 }
 
 TEST(IpfixSink, RefusesUnknownOptionsAndBadValues) {
