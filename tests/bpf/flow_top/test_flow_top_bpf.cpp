@@ -176,6 +176,54 @@ TEST_P(FlowTopBpfKey, OneFrameMakesItsFlowWithExactCounts) {
 INSTANTIATE_TEST_SUITE_P(Frames, FlowTopBpfKey, ::testing::ValuesIn(cases()),
                          [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
+// The three ways the plugin lays out the totals (flow_top.cpp picks one by
+// the attached interfaces' indexes): indexed by ifindex; by a slot found in
+// an if_slot array; by a slot found in an if_slot hash. bpf_prog_test_run's
+// packets arrive on lo (ifindex 1), which gets slot 3 where there are slots.
+enum class TotalsLayout { direct, slot_array, slot_hash };
+
+class FlowTopTotalsLayout : public ::testing::TestWithParam<TotalsLayout> {};
+
+TEST_P(FlowTopTotalsLayout, EveryPacketLandsInItsInterfacesElement) {
+  NETMON_REQUIRE_ROOT();
+  const TotalsLayout layout = GetParam();
+  constexpr std::uint32_t kSlot = 3, kLo = 1;
+  auto skel = Skeleton<flow_top>::open_and_load("flow_top", [layout](flow_top& s) {
+    s.rodata->totals_direct = layout == TotalsLayout::direct;
+    if (layout == TotalsLayout::slot_hash) {
+      ASSERT_EQ(bpf_map__set_type(s.maps.if_slot, BPF_MAP_TYPE_HASH), 0);
+    }
+    ASSERT_EQ(bpf_map__set_max_entries(s.maps.if_slot, 8), 0);
+    ASSERT_EQ(bpf_map__set_max_entries(s.maps.totals, 16), 0);
+    ASSERT_EQ(bpf_map__set_max_entries(s.maps.failed, 16), 0);
+  });
+  if (layout != TotalsLayout::direct) {
+    ASSERT_EQ(bpf_map_update_elem(bpf_map__fd(skel->maps.if_slot), &kLo, &kSlot, BPF_ANY), 0);
+  }
+  const auto frame = Packet().eth().ipv4("192.0.2.1", "198.51.100.7").udp(1, 2).payload(50).build();
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(netmon::test::test_run(bpf_program__fd(skel->progs.flow_top_egress), frame).retval, kUnspec);
+  const std::uint32_t want = (layout == TotalsLayout::direct ? kLo : kSlot) * 2 + FLOW_TOP_EGRESS;
+  for (std::uint32_t idx = 0; idx < 16; ++idx) {
+    std::uint64_t packets = 0, bytes = 0;
+    for (const auto& t : netmon::bpf::lookup_percpu<flow_top_total>(bpf_map__fd(skel->maps.totals), idx))
+      packets += t.packets, bytes += t.bytes;
+    EXPECT_EQ(packets, idx == want ? 5u : 0u) << "element " << idx;
+    EXPECT_EQ(bytes, idx == want ? 5u * frame.size() : 0u) << "element " << idx;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, FlowTopTotalsLayout,
+                         ::testing::Values(TotalsLayout::direct, TotalsLayout::slot_array, TotalsLayout::slot_hash),
+                         [](const ::testing::TestParamInfo<TotalsLayout>& info) {
+                           switch (info.param) {
+                             case TotalsLayout::direct: return std::string("direct");
+                             case TotalsLayout::slot_array: return std::string("slot_array");
+                             case TotalsLayout::slot_hash: return std::string("slot_hash");
+                           }
+                           return std::string("?");
+                         });
+
 // ---- the clock ----------------------------------------------------------------------
 
 TEST(FlowTopBpf, TheProgramsClockMapsToMonotonicTime) {
