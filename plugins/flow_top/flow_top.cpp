@@ -182,12 +182,17 @@ class FlowTop final : public netmon::Plugin {
     for (const auto& s : build_account_samples(accounts, opts)) out.publish(s);
   }
 
-  // The totals per (interface, direction), summed over CPUs. Slot 0 (an
-  // interface flow_top did not attach to) is reported only when it counted.
+  // The totals per (interface, direction) still attached, summed over CPUs.
+  // Slot 0 (an interface flow_top did not attach to) is reported only when
+  // it counted.
   Totals read_totals() const {
     Totals t;
     const int totals = bpf_map__fd((*skel_)->maps.totals), failed = bpf_map__fd((*skel_)->maps.failed);
     for (const auto& [slot, ifindex] : total_slots_) {
+      // An interface deleted meanwhile (its links dropped) is reported no more.
+      if (ifindex != 0 && std::none_of(links_.begin(), links_.end(),
+                                       [ifindex](const TcLink& l) { return l.iface().ifindex == ifindex; }))
+        continue;
       for (std::uint8_t dir = 0; dir < 2; ++dir) {
         TotalsReading reading;
         for (const auto& c : netmon::bpf::lookup_percpu<flow_top_total>(totals, slot * 2 + dir))
