@@ -14,25 +14,15 @@
 #include <vector>
 
 #include "exposition.hpp"
+#include "bench_util.hpp"
 #include "loader.hpp"
 #include "standard_batch.hpp"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-// Seconds per call of f, over `iterations` calls.
-template <class F>
-double per_call(int iterations, F&& f) {
-  const auto t0 = Clock::now();
-  for (int i = 0; i < iterations; ++i) f();
-  return std::chrono::duration<double>(Clock::now() - t0).count() / iterations;
-}
+using netmon::bench::Clock;
+using netmon::bench::median;
+using netmon::bench::per_call;
 
 }  // namespace
 

@@ -37,6 +37,22 @@ nlohmann::json traffic(const VethPair& v, const std::string& args, std::chrono::
   return nlohmann::json::parse(r.out.empty() ? "{}" : r.out);
 }
 
+// Every flow_top_totals sample of the run: its parts add up to its totals,
+// packets and bytes. Returns how many there were.
+std::size_t expect_totals_add_up(const HostRun& host) {
+  std::size_t n = 0;
+  for (const auto& t : host.samples()) {
+    if (t.value("measurement", "") != "flow_top_totals") continue;
+    ++n;
+    for (const char* unit : {"packets", "bytes"}) {
+      const auto part = [&t, unit](const std::string& p) { return field_u64(t, p.empty() ? unit : p + "_" + unit); };
+      EXPECT_EQ(part(""), part("table") + part("ended") + part("evicted") + part("evicted_unseen") +
+                              part("unread") + part("insert_failed"))
+          << t.dump();
+    }
+  }
+  return n;
+}
 
 TEST(Load, ThirtySecondsAtFullRateCountedExactly) {
   NETMON_REQUIRE_ROOT();
@@ -159,23 +175,13 @@ TEST(Load, AMillionFlowsThroughATableOf65536) {
   // Every packet accounted for, at every interval (flow_top's README): the
   // parts add up to the totals exactly, and the part no read saw is known.
   const auto ingress_totals = sample_of("flow_top_totals", {{"ifname", v.host_if()}, {"direction", "ingress"}});
-  std::size_t intervals = 0;
+  ASSERT_GT(expect_totals_add_up(host), 10u);
   std::uint64_t previous_unseen = 0;
   for (const auto& t : host.samples()) {
-    if (t.value("measurement", "") != "flow_top_totals") continue;
-    ++intervals;
-    for (const char* unit : {"packets", "bytes"}) {
-      const auto part = [&t, unit](const std::string& p) { return field_u64(t, p.empty() ? unit : p + "_" + unit); };
-      EXPECT_EQ(part(""), part("table") + part("ended") + part("evicted") + part("evicted_unseen") +
-                              part("unread") + part("insert_failed"))
-          << t.dump();
-    }
-    if (ingress_totals(t)) {
-      EXPECT_GE(field_u64(t, "evicted_unseen_packets"), previous_unseen) << "a counter never decreases";
-      previous_unseen = field_u64(t, "evicted_unseen_packets");
-    }
+    if (!ingress_totals(t)) continue;
+    EXPECT_GE(field_u64(t, "evicted_unseen_packets"), previous_unseen) << "a counter never decreases";
+    previous_unseen = field_u64(t, "evicted_unseen_packets");
   }
-  ASSERT_GT(intervals, 10u);
   const auto first_it = std::find_if(host.samples().begin(), host.samples().end(), ingress_totals);
   ASSERT_NE(first_it, host.samples().end());
   const nlohmann::json first = *first_it;
@@ -255,18 +261,7 @@ TEST(Load, AHundredThousandFlowsThroughATableOf16384ExportedToNfcapd) {
   EXPECT_EQ(st->code, 0) << host.stderr_text();
 
   // The invariant at every interval, both directions, packets and bytes.
-  std::size_t intervals = 0;
-  for (const auto& t : host.samples()) {
-    if (t.value("measurement", "") != "flow_top_totals") continue;
-    ++intervals;
-    for (const char* unit : {"packets", "bytes"}) {
-      const auto part = [&t, unit](const std::string& p) { return field_u64(t, p.empty() ? unit : p + "_" + unit); };
-      ASSERT_EQ(part(""), part("table") + part("ended") + part("evicted") + part("evicted_unseen") +
-                              part("unread") + part("insert_failed"))
-          << t.dump();
-    }
-  }
-  EXPECT_GT(intervals, 4u);
+  EXPECT_GT(expect_totals_add_up(host), 4u);
 
   // What netmon recorded: the flow_top_end records, and the totals.
   std::uint64_t records = 0, record_packets = 0, record_ip_bytes = 0;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "support/collectors.hpp"
+#include "support/netns.hpp"
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -190,18 +191,7 @@ std::map<FlowKey, FlowSum> sum_by_key(const std::vector<FlowRow>& rows) {
   return out;
 }
 
-int free_loopback_udp_port() {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-  ::close(fd);
-  return ok ? ntohs(a.sin_port) : -1;
-}
+int free_loopback_udp_port() { return free_loopback_port(SOCK_DGRAM); }
 
 bool udp_port_bound(int port) {
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);

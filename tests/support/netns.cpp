@@ -93,8 +93,8 @@ std::uint64_t VethPair::host_stat(const std::string& name) const {
   return v;
 }
 
-int free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+int free_loopback_port(int type) {
+  const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   sockaddr_in a{};
   a.sin_family = AF_INET;

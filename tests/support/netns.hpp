@@ -4,6 +4,8 @@
 // 10.x addresses only; traffic never leaves the pair.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <string>
 
@@ -42,8 +44,9 @@ class VethPair {
   bool removed_ = false;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0 and
-// released), for a server a test starts; -1 if none could be had.
-int free_loopback_port();
+// A TCP (or, with SOCK_DGRAM, UDP) port on 127.0.0.1 that was free a
+// moment ago (bound to port 0 and released), for a server a test starts; -1
+// if none could be had.
+int free_loopback_port(int type = SOCK_STREAM);
 
 }  // namespace netmon::test
