@@ -54,7 +54,8 @@ const std::vector<Accounting>& FlowAccountant::settle(const Totals& before, cons
 bool FlowAccountant::behind(const Totals& after, const std::vector<FlowAccount>& flows) {
   for (const FlowAccount& f : flows) {
     const auto it = after.find({f.ifindex, f.direction});
-    const Counts have = it == after.end() ? Counts{} : minus(it->second.total, it->second.failed);
+    if (it == after.end()) continue;  // not read (an interface deleted meanwhile): not reported either
+    const Counts have = minus(it->second.total, it->second.failed);
     const Counts need = plus(plus(f.table, f.ended), f.evicted);
     if (have.packets < need.packets || have.bytes < need.bytes || have.ip_bytes < need.ip_bytes) return true;
   }

@@ -70,6 +70,7 @@ class FlowAccountant {
   // table, ended and evicted flows hold): a program is between its flow's
   // update and the totals' (flow_top.bpf.c), and the totals must be read
   // again. Never true of totals read once every such program has finished.
+  // Interfaces `after` does not hold (deleted meanwhile) are not compared.
   [[nodiscard]] static bool behind(const Totals& after, const std::vector<FlowAccount>& flows);
 
   // The sums over every interface and direction.

@@ -155,10 +155,10 @@ class FlowTop final : public netmon::Plugin {
     const CollectResult& r =
         collector_->collect(entries_, mono, [this](const flow_top_key& k) { return reader_->remove(k); });
     // After the ends' deletes: every packet in the table as read or in an
-    // ended flow's final counts is in these totals.
-    // A program between its flow's update and the totals' leaves them
-    // behind the table for a moment: read again (a few microseconds; the
-    // bound only guards against a stalled CPU).
+    // ended flow's final counts is in these totals, but for a program
+    // between its flow's update and the totals': they are behind the table
+    // for that moment, so read again (a few microseconds; the bound only
+    // guards against a stalled CPU).
     Totals after = read_totals();
     for (int i = 0; i < 100 && FlowAccountant::behind(after, r.accounts); ++i) {
       std::this_thread::sleep_for(std::chrono::microseconds(100));
