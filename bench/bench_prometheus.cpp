@@ -38,15 +38,8 @@ int main(int argc, char** argv) {
 
   const netmon::Batch batch = netmon::unit::standard_batch(interfaces, top, 1);
 
-  netmon::host::SinkInstance json(
-      netmon::host::load_sink_library(std::filesystem::path(NETMON_BENCH_PLUGIN_DIR) / "libnetmon_json.so"),
-      "json:/dev/null");
-  netmon_sink_context ctx{};
-  ctx.struct_size = sizeof ctx;
-  ctx.target = "/dev/null";
-  ctx.interval_ns = 1'000'000'000;
-  ctx.options_json = "{}";
-  json.open(ctx);
+  const auto json_sink = netmon::bench::open_json_sink_on_dev_null();
+  auto& json = *json_sink;
 
   std::size_t series = 0, text_bytes = 0, om_bytes = 0;
   std::vector<double> prom, js;
