@@ -1,7 +1,10 @@
-# netmon_bpf_skeleton(<target> SOURCE <file.bpf.c> [NAME <skel name>] [INCLUDES <dir>...])
+# netmon_bpf_skeleton(<target> SOURCE <file.bpf.c> [NAME <skel name>] [INCLUDES <dir>...]
+#                     [FLAGS <clang flag>...])
 #
 # Compiles a BPF C source with clang (-target bpf -O2 -g -Wall -Werror) and
 # generates its skeleton header <name>.skel.h with `bpftool gen skeleton`.
+# FLAGS are added to clang's command line (for example -mcpu=v3 for atomic
+# OR and compare-and-swap, kernel 5.12 and later).
 # <target> is an INTERFACE library: link it to get the header's directory on
 # the include path and the generation ordered before your sources. The build
 # fails if the BPF program does not compile; the object is embedded in the
@@ -24,7 +27,7 @@ function(netmon_bpf_target_arch out)
 endfunction()
 
 function(netmon_bpf_skeleton target)
-  cmake_parse_arguments(ARG "" "SOURCE;NAME" "INCLUDES" ${ARGN})
+  cmake_parse_arguments(ARG "" "SOURCE;NAME" "INCLUDES;FLAGS" ${ARGN})
   if(NOT ARG_SOURCE)
     message(FATAL_ERROR "netmon_bpf_skeleton(${target}): SOURCE is required")
   endif()
@@ -65,7 +68,7 @@ function(netmon_bpf_skeleton target)
     OUTPUT "${obj}"
     COMMAND ${CMAKE_COMMAND} -E make_directory "${out}"
     COMMAND ${NETMON_BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_${target_arch}
-            -Wall -Werror ${incs} -MD -MF "${obj}.d" -c "${src}" -o "${obj}"
+            -Wall -Werror ${ARG_FLAGS} ${incs} -MD -MF "${obj}.d" -c "${src}" -o "${obj}"
     DEPENDS "${src}"
     DEPFILE "${obj}.d"
     COMMENT "BPF ${ARG_NAME}: compiling ${ARG_SOURCE}"
