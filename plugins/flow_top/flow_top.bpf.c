@@ -1,8 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /* flow_top: packets, bytes, first/last seen and TCP flags per flow (interface,
- * direction, 5-tuple) at TC ingress and egress, in an LRU per-CPU hash.
- * Returns TC_ACT_UNSPEC always: never alters traffic, and the other programs
- * on the hook still run. */
+ * direction, 5-tuple) at TC ingress and egress, in an LRU per-CPU hash with a
+ * per-CPU flow cache in front of it. Returns TC_ACT_UNSPEC always: never
+ * alters traffic, and the other programs on the hook still run.
+ *
+ * The cache: a packet whose flow holds its slot (direct-mapped, by a hash of
+ * the key) costs an inlined array lookup, a key compare and plain adds; a
+ * packet of another flow whose slot is taken is counted straight into the
+ * table, as without the cache; an empty slot takes the first flow to come.
+ *
+ * Draining the cache exactly: the cache has two halves and packets count
+ * into the one `cache_half` names. Every interval user space flips
+ * cache_half, then updates the `grace` map-in-map, which makes the kernel
+ * wait for an RCU grace period: every program that could have read the old
+ * value has returned (TC programs run inside RCU read sections). Nothing
+ * writes to the old half any more, and user space runs flow_top_drain, which
+ * moves every CPU's old half into the table and empties it. */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
@@ -29,6 +42,34 @@ struct {
 	__type(key, __u32);
 	__type(value, struct flow_top_stats);
 } stats SEC(".maps");
+
+/* Both halves of the flow cache: slot i of half h is element
+ * h * FLOW_TOP_CACHE_SLOTS + i. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * FLOW_TOP_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct flow_top_cache_slot);
+} cache SEC(".maps");
+
+/* Not used by the programs: an update of `grace` (ARRAY_OF_MAPS) returns
+ * only after an RCU grace period, which is how user space waits for the
+ * programs that may still count into the half it retired. */
+struct flow_top_grace_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} grace_inner SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct flow_top_grace_inner);
+} grace SEC(".maps") = {
+	.values = { [0] = &grace_inner },
+};
 
 /* Interface index -> slot of the totals (user space fills it for the
  * interfaces it attaches to and sizes it to the largest index + 1; an ARRAY,
@@ -63,6 +104,19 @@ struct {
  * totals are then indexed by ifindex, one lookup, no if_slot. Read-only, so
  * the verifier keeps one branch. */
 const volatile __u32 totals_direct = 0;
+
+/* Set by user space before load (configure_flow_cache, flow_cache.hpp):
+ * cache_on 1 turns the cache on (off: the option flow_top.cache=false, or a
+ * kernel without bpf_loop and bpf_map_lookup_percpu_elem, which the drain
+ * needs; off too when nobody set it up). nr_cpus: the possible CPUs, whose
+ * caches the drain empties. */
+const volatile __u32 cache_on = 0;
+const volatile __u32 nr_cpus = 1;
+
+/* The half packets count into (0 or 1), and the half flow_top_drain empties;
+ * user space writes both. */
+volatile __u32 cache_half;
+volatile __u32 drain_half;
 
 /* Set by libbpf from the kernel's configuration; 0 if that is not readable. */
 extern unsigned int CONFIG_HZ __kconfig __weak;
@@ -102,9 +156,8 @@ static __always_inline int flow_top_trackable(const struct netmon_packet *pkt)
 }
 
 /* This packet's element of `totals` and `failed`: (slot, direction). */
-static __always_inline __u32 flow_top_total_index(const struct __sk_buff *skb, const __u8 direction)
+static __always_inline __u32 flow_top_total_index(__u32 ifindex, const __u8 direction)
 {
-	__u32 ifindex = skb->ifindex;
 	__u32 *slot;
 
 	if (totals_direct)
@@ -113,15 +166,135 @@ static __always_inline __u32 flow_top_total_index(const struct __sk_buff *skb, c
 	return (slot ? *slot : 0) * 2 + direction;
 }
 
-static __always_inline void flow_top_total_add(void *map, __u32 idx, __u32 len, __u32 ip_len)
+/* Counts into this interface's and direction's element of `totals`. */
+static __always_inline void flow_top_total_add(__u32 ifindex, const __u8 direction, __u32 len, __u32 ip_len)
 {
-	struct flow_top_total *t = bpf_map_lookup_elem(map, &idx);
+#ifndef FLOW_TOP_BENCH_WITHOUT_TOTALS /* bench/flow_top_untotalled.bpf.c measures their cost */
+	__u32 idx = flow_top_total_index(ifindex, direction);
+	struct flow_top_total *t = bpf_map_lookup_elem(&totals, &idx);
 
 	if (t) {
 		t->packets++;
 		t->bytes += len;
 		t->ip_bytes += ip_len;
 	}
+#endif
+}
+
+/* The drain's add of a cache slot `d` into the flow's value *v on the
+ * drain's CPU. Atomic, because a packet's program can interrupt the drain on
+ * that CPU and count into the same per-CPU value (the programs themselves
+ * never interrupt one another there: TC runs with bottom halves off, so
+ * theirs are plain). The times are kept plain: an interrupted drain may
+ * leave a stamp a tick older than the latest. */
+static __always_inline void flow_top_value_add(struct flow_top_value *v, const struct flow_top_value *d)
+{
+	if (!v->first_seen || d->first_seen < v->first_seen)
+		v->first_seen = d->first_seen;
+	if (d->last_seen > v->last_seen)
+		v->last_seen = d->last_seen;
+	__sync_fetch_and_add(&v->packets, d->packets);
+	__sync_fetch_and_add(&v->bytes, d->bytes);
+	__sync_fetch_and_add(&v->ip_bytes, d->ip_bytes);
+	/* tcp_flags and its zero padding make one aligned 8-byte word. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	__sync_fetch_and_or((__u64 *)&v->tcp_flags, (__u64)d->tcp_flags);
+#else
+	__sync_fetch_and_or((__u64 *)&v->tcp_flags, (__u64)d->tcp_flags << 56);
+#endif
+}
+
+/* A flow the table did not take: `d`, its packets, go to `failed` (they are
+ * in `totals`, or the drain adds them there itself). `drain`: atomic adds, as
+ * in flow_top_value_add. */
+static __always_inline void flow_top_insert_failed(const struct flow_top_key *key, const struct flow_top_value *d,
+						   const int drain)
+{
+	struct flow_top_stats *st = flow_top_stats();
+	struct flow_top_total *f = 0;
+
+#ifndef FLOW_TOP_BENCH_WITHOUT_TOTALS
+	const __u32 idx = flow_top_total_index(key->ifindex, key->direction);
+
+	f = bpf_map_lookup_elem(&failed, &idx);
+#endif
+	if (drain) {
+		if (st)
+			__sync_fetch_and_add(&st->insert_failures, 1);
+		if (f) {
+			__sync_fetch_and_add(&f->packets, d->packets);
+			__sync_fetch_and_add(&f->bytes, d->bytes);
+			__sync_fetch_and_add(&f->ip_bytes, d->ip_bytes);
+		}
+	} else {
+		if (st)
+			st->insert_failures++;
+		if (f) {
+			f->packets += d->packets;
+			f->bytes += d->bytes;
+			f->ip_bytes += d->ip_bytes;
+		}
+	}
+}
+
+/* A drained cache slot into the table (the flow inserted if new) and into
+ * the totals, all with atomic adds. */
+static __always_inline void flow_top_drain_into_table(const struct flow_top_key *key, const struct flow_top_value *d)
+{
+	struct flow_top_value *v = bpf_map_lookup_elem(&flows, key);
+
+	if (!v) {
+		long err = bpf_map_update_elem(&flows, key, d, BPF_NOEXIST);
+
+		/* Another CPU inserted it in between: add to our CPU's copy. */
+		if (err == -FLOW_TOP_EEXIST)
+			v = bpf_map_lookup_elem(&flows, key);
+		if (!v && err)
+			flow_top_insert_failed(key, d, 1);
+	}
+	if (v)
+		flow_top_value_add(v, d);
+#ifndef FLOW_TOP_BENCH_WITHOUT_TOTALS
+	const __u32 idx = flow_top_total_index(key->ifindex, key->direction);
+	struct flow_top_total *t = bpf_map_lookup_elem(&totals, &idx);
+
+	if (t) {
+		__sync_fetch_and_add(&t->packets, d->packets);
+		__sync_fetch_and_add(&t->bytes, d->bytes);
+		__sync_fetch_and_add(&t->ip_bytes, d->ip_bytes);
+	}
+#endif
+}
+
+/* The cache slot of a key: its 11 words XORed, then Fibonacci hashing (one
+ * multiply, the product's top 8 bits for 256 slots). Cheap, which is the
+ * point: a multiply per word cost more per packet (docs/BENCHMARKS.md). */
+_Static_assert(FLOW_TOP_CACHE_SLOTS == 1 << 8, "flow_top_cache_index picks 8 bits");
+static __always_inline __u32 flow_top_cache_index(const struct flow_top_key *key)
+{
+	const __u32 *w = (const __u32 *)key;
+	__u32 x = 0;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*key) / 4); i++)
+		x ^= w[i];
+	return (cache_half & 1) * FLOW_TOP_CACHE_SLOTS + ((x * 0x9e3779b1u) >> (32 - 8));
+}
+
+/* The ports' word first: when another flow holds the slot, it almost always
+ * differs there, and the other ten words are not read. */
+static __always_inline int flow_top_key_equal(const struct flow_top_key *a, const struct flow_top_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	const int last = sizeof(*a) / 4 - 1;
+	__u32 diff = 0;
+
+	if (x[last] != y[last])
+		return 0;
+#pragma unroll
+	for (int i = 0; i < last; i++)
+		diff |= x[i] ^ y[i];
+	return diff == 0;
 }
 
 static __always_inline int flow_top_count(struct __sk_buff *skb, const __u8 direction)
@@ -157,6 +330,33 @@ static __always_inline int flow_top_count(struct __sk_buff *skb, const __u8 dire
 	key.dport = pkt.dport;
 
 	now = flow_top_stamp();
+	if (cache_on) {
+		__u32 idx = flow_top_cache_index(&key);
+		struct flow_top_cache_slot *s = bpf_map_lookup_elem(&cache, &idx);
+
+		/* The packet stays in the slot, and so out of the totals too: the
+		 * drain adds the slot to the table and the totals together. */
+		if (s && s->used && flow_top_key_equal(&s->key, &key)) {
+			s->value.packets++;
+			s->value.bytes += len;
+			s->value.ip_bytes += ip_len;
+			s->value.last_seen = now;
+			s->value.tcp_flags |= pkt.tcp_flags;
+			return TC_ACT_UNSPEC;
+		}
+		if (s && !s->used) {
+			s->key = key;
+			s->value.packets = 1;
+			s->value.bytes = len;
+			s->value.ip_bytes = ip_len;
+			s->value.first_seen = now;
+			s->value.last_seen = now;
+			s->value.tcp_flags = pkt.tcp_flags;
+			s->used = 1;
+			return TC_ACT_UNSPEC;
+		}
+	}
+	/* The slot holds another flow (or the cache is off): the table. */
 	v = bpf_map_lookup_elem(&flows, &key);
 	if (!v) {
 		struct flow_top_value init = {
@@ -175,16 +375,8 @@ static __always_inline int flow_top_count(struct __sk_buff *skb, const __u8 dire
 		if (err == -FLOW_TOP_EEXIST)
 			v = bpf_map_lookup_elem(&flows, &key);
 		if (!v) {
-			st = flow_top_stats();
-			if (st)
-				st->insert_failures++;
-#ifndef FLOW_TOP_BENCH_WITHOUT_TOTALS
-			const __u32 idx = flow_top_total_index(skb, direction);
-
-			flow_top_total_add(&failed, idx, len, ip_len);
-			flow_top_total_add(&totals, idx, len, ip_len);
-#endif
-			return TC_ACT_UNSPEC;
+			flow_top_insert_failed(&key, &init, 0);
+			goto count;
 		}
 	}
 	/* Our CPU's copy is zero until this CPU sees the flow: user space takes
@@ -202,9 +394,7 @@ count:
 	 * then find a packet in its flow and not yet in the totals, for the
 	 * moment between the two; user space reads the totals again until they
 	 * are not behind the table (FlowAccountant::behind). */
-#ifndef FLOW_TOP_BENCH_WITHOUT_TOTALS /* bench/flow_top_untotalled.bpf.c measures their cost */
-	flow_top_total_add(&totals, flow_top_total_index(skb, direction), len, ip_len);
-#endif
+	flow_top_total_add(skb->ifindex, direction, len, ip_len);
 	return TC_ACT_UNSPEC;
 }
 
@@ -218,6 +408,35 @@ SEC("tc")
 int flow_top_egress(struct __sk_buff *skb)
 {
 	return flow_top_count(skb, FLOW_TOP_EGRESS);
+}
+
+struct flow_top_drain_ctx {
+	__u32 half;
+};
+
+static long flow_top_drain_slot(__u32 i, void *c)
+{
+	const struct flow_top_drain_ctx *d = c;
+	__u32 idx = d->half * FLOW_TOP_CACHE_SLOTS + i % FLOW_TOP_CACHE_SLOTS;
+	struct flow_top_cache_slot *s = bpf_map_lookup_percpu_elem(&cache, &idx, i / FLOW_TOP_CACHE_SLOTS);
+
+	if (s && s->used) {
+		flow_top_drain_into_table(&s->key, &s->value);
+		s->used = 0;
+	}
+	return 0;
+}
+
+/* Not attached: user space runs it (BPF_PROG_TEST_RUN) after retiring
+ * drain_half and waiting for the grace period: every CPU's slots of that
+ * half into the table, and the half emptied. */
+SEC("tc")
+int flow_top_drain(struct __sk_buff *skb)
+{
+	struct flow_top_drain_ctx d = { .half = drain_half & 1 };
+
+	bpf_loop(nr_cpus * FLOW_TOP_CACHE_SLOTS, flow_top_drain_slot, &d, 0);
+	return TC_ACT_UNSPEC;
 }
 
 /* Not attached: user space runs it (BPF_PROG_TEST_RUN) to map the stamps

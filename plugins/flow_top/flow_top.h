@@ -47,6 +47,18 @@ struct flow_top_value {
 	__u8 pad[7];
 };
 
+/* The flow cache in front of the table: per CPU, direct-mapped, in two
+ * halves of FLOW_TOP_CACHE_SLOTS slots. Packets count into the half
+ * `cache_half` names; user space drains the other (flow_top.bpf.c,
+ * "Draining the cache exactly"). `used` is 0 for an empty slot. */
+#define FLOW_TOP_CACHE_SLOTS 256 /* a power of two */
+
+struct flow_top_cache_slot {
+	struct flow_top_key key;
+	__u32 used;
+	struct flow_top_value value;
+};
+
 /* The one entry of the per-CPU `stats` array. Only the slow paths touch it. */
 struct flow_top_stats {
 	__u64 untracked_packets; /* not IP, or the IP header cut or impossible */

@@ -3,7 +3,9 @@
 // each frame makes exactly the flow key the parser defines, with exact packet
 // and byte counts, TCP flags ORed, one key per direction, non-IP frames
 // counted aside, TC_ACT_UNSPEC always; a full table stays bounded and keeps
-// the newest flows; the table reader (batch and key by key) and removal.
+// the newest flows; the table reader (batch and key by key) and removal; the
+// flow cache in front of the table drains into it exactly, also while packets
+// are being counted.
 #include <netmon/bpf.hpp>
 
 #include <gtest/gtest.h>
@@ -13,9 +15,12 @@
 
 #include <algorithm>
 #include <map>
+#include <atomic>
 #include <set>
 #include <string_view>
+#include <thread>
 
+#include "flow_cache.hpp"
 #include "flow_clock.hpp"
 #include "flow_samples.hpp"
 #include "flow_table.hpp"
@@ -35,13 +40,17 @@ using netmon::test::Packet;
 constexpr auto kUnspec = static_cast<std::uint32_t>(TC_ACT_UNSPEC);
 constexpr std::uint32_t kLo = 1;  // test_run gives the skb the loopback device unless told otherwise
 
-Skeleton<flow_top> load(std::uint32_t table_size = FLOW_TOP_DEFAULT_ENTRIES) {
-  return Skeleton<flow_top>::open_and_load("flow_top", [table_size](flow_top& s) {
+// With the flow cache on unless told otherwise, as the plugin runs.
+Skeleton<flow_top> load(std::uint32_t table_size = FLOW_TOP_DEFAULT_ENTRIES, bool cache = true) {
+  return Skeleton<flow_top>::open_and_load("flow_top", [table_size, cache](flow_top& s) {
     ASSERT_EQ(bpf_map__set_max_entries(s.maps.flows, table_size), 0);
+    configure_flow_cache(s, cache);
   });
 }
 
+// The table after a drain of the cache, as the plugin reads it.
 std::vector<FlowEntry> read_all(const Skeleton<flow_top>& skel, ReadMethod m = ReadMethod::batch) {
+  drain_flow_cache(*skel);
   FlowTableReader reader(bpf_map__fd(skel->maps.flows), m);
   reader.set_clock(read_stamp_clock(*skel));
   std::vector<FlowEntry> out;
@@ -184,32 +193,46 @@ enum class TotalsLayout { direct, slot_array, slot_hash };
 
 class FlowTopTotalsLayout : public ::testing::TestWithParam<TotalsLayout> {};
 
+// With the cache, the packets it holds reach the totals at the drain, which
+// finds the element from the flow's key, through the same layout.
 TEST_P(FlowTopTotalsLayout, EveryPacketLandsInItsInterfacesElement) {
   NETMON_REQUIRE_ROOT();
   const TotalsLayout layout = GetParam();
   constexpr std::uint32_t kSlot = 3, kLo = 1;
-  auto skel = Skeleton<flow_top>::open_and_load("flow_top", [layout](flow_top& s) {
-    s.rodata->totals_direct = layout == TotalsLayout::direct;
-    if (layout == TotalsLayout::slot_hash) {
-      ASSERT_EQ(bpf_map__set_type(s.maps.if_slot, BPF_MAP_TYPE_HASH), 0);
+  for (const bool cache : {false, true}) {
+    SCOPED_TRACE(cache ? "with the cache" : "without the cache");
+    auto skel = Skeleton<flow_top>::open_and_load("flow_top", [layout, cache](flow_top& s) {
+      s.rodata->totals_direct = layout == TotalsLayout::direct;
+      if (layout == TotalsLayout::slot_hash) {
+        ASSERT_EQ(bpf_map__set_type(s.maps.if_slot, BPF_MAP_TYPE_HASH), 0);
+      }
+      ASSERT_EQ(bpf_map__set_max_entries(s.maps.if_slot, 8), 0);
+      ASSERT_EQ(bpf_map__set_max_entries(s.maps.totals, 16), 0);
+      ASSERT_EQ(bpf_map__set_max_entries(s.maps.failed, 16), 0);
+      configure_flow_cache(s, cache);
+    });
+    if (layout != TotalsLayout::direct) {
+      ASSERT_EQ(bpf_map_update_elem(bpf_map__fd(skel->maps.if_slot), &kLo, &kSlot, BPF_ANY), 0);
     }
-    ASSERT_EQ(bpf_map__set_max_entries(s.maps.if_slot, 8), 0);
-    ASSERT_EQ(bpf_map__set_max_entries(s.maps.totals, 16), 0);
-    ASSERT_EQ(bpf_map__set_max_entries(s.maps.failed, 16), 0);
-  });
-  if (layout != TotalsLayout::direct) {
-    ASSERT_EQ(bpf_map_update_elem(bpf_map__fd(skel->maps.if_slot), &kLo, &kSlot, BPF_ANY), 0);
-  }
-  const auto frame = Packet().eth().ipv4("192.0.2.1", "198.51.100.7").udp(1, 2).payload(50).build();
-  for (int i = 0; i < 5; ++i)
-    EXPECT_EQ(netmon::test::test_run(bpf_program__fd(skel->progs.flow_top_egress), frame).retval, kUnspec);
-  const std::uint32_t want = (layout == TotalsLayout::direct ? kLo : kSlot) * 2 + FLOW_TOP_EGRESS;
-  for (std::uint32_t idx = 0; idx < 16; ++idx) {
-    std::uint64_t packets = 0, bytes = 0;
-    for (const auto& t : netmon::bpf::lookup_percpu<flow_top_total>(bpf_map__fd(skel->maps.totals), idx))
-      packets += t.packets, bytes += t.bytes;
-    EXPECT_EQ(packets, idx == want ? 5u : 0u) << "element " << idx;
-    EXPECT_EQ(bytes, idx == want ? 5u * frame.size() : 0u) << "element " << idx;
+    const auto frame = Packet().eth().ipv4("192.0.2.1", "198.51.100.7").udp(1, 2).payload(50).build();
+    for (int i = 0; i < 5; ++i)
+      EXPECT_EQ(netmon::test::test_run(bpf_program__fd(skel->progs.flow_top_egress), frame).retval, kUnspec);
+    const std::uint32_t want = (layout == TotalsLayout::direct ? kLo : kSlot) * 2 + FLOW_TOP_EGRESS;
+    const auto element = [&](std::uint32_t idx) {
+      flow_top_total sum{};
+      for (const auto& t : netmon::bpf::lookup_percpu<flow_top_total>(bpf_map__fd(skel->maps.totals), idx))
+        sum.packets += t.packets, sum.bytes += t.bytes;
+      return sum;
+    };
+    if (cache) {
+      EXPECT_EQ(element(want).packets, 0u) << "in the cache, not yet in the totals";
+      drain_flow_cache(*skel);
+    }
+    for (std::uint32_t idx = 0; idx < 16; ++idx) {
+      const flow_top_total t = element(idx);
+      EXPECT_EQ(t.packets, idx == want ? 5u : 0u) << "element " << idx;
+      EXPECT_EQ(t.bytes, idx == want ? 5u * frame.size() : 0u) << "element " << idx;
+    }
   }
 }
 
@@ -318,12 +341,14 @@ TEST(FlowTopBpf, ManyRepetitionsCountExactly) {
 
 // ---- a full table -------------------------------------------------------------------
 
+// The table itself, so without the cache (which inserts the flows it holds
+// at the drain, in slot order, not in the order they came).
 TEST(FlowTopBpf, AFullTableStaysBoundedAndKeepsTheNewestFlows) {
   NETMON_REQUIRE_ROOT();
   constexpr std::uint32_t kCapacity = 64;
   constexpr std::uint16_t kFlows = 1000;
   PinToOneCpu pin;
-  auto skel = load(kCapacity);
+  auto skel = load(kCapacity, false);
   const int prog = bpf_program__fd(skel->progs.flow_top_ingress);
   FlowTableReader reader(bpf_map__fd(skel->maps.flows), ReadMethod::batch);
   std::vector<FlowEntry> flows;
@@ -365,6 +390,114 @@ TEST(FlowTopBpf, AFullTableStaysBoundedAndKeepsTheNewestFlows) {
   EXPECT_EQ(table.u64("insert_failures"), st.insert_failures);
   EXPECT_EQ(table.u64("entries"), flows.size());
   EXPECT_EQ(table.u64("capacity"), kCapacity);
+}
+
+// ---- the flow cache ----------------------------------------------------------------
+
+// Flow i of these tests: TCP from 10.2.(i / 256).(i % 256):(1024 + i) to 10.3.0.1:80.
+std::vector<std::uint8_t> cache_frame(std::uint32_t i, std::uint8_t flags, std::size_t payload) {
+  const std::string src = "10.2." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+  return Packet()
+      .eth()
+      .ipv4(src.c_str(), "10.3.0.1")
+      .tcp(static_cast<std::uint16_t>(1024 + i), 80, flags)
+      .payload(payload)
+      .build();
+}
+
+std::uint32_t flow_number(const flow_top_key& k) { return ntohs(k.sport) - 1024u; }
+
+// More flows than the cache has slots, so flows share slots: some are
+// counted in the cache, some straight into the table, some both, with
+// drains in between. Every flow's counts and flags come out exact, the same
+// as without the cache, and the table adds up to the totals.
+TEST(FlowTopCache, FlowsSharingItsSlotsCountExactly) {
+  NETMON_REQUIRE_ROOT();
+  constexpr std::uint32_t kFlows = 1500;  // per CPU the cache holds 256 at a time
+  std::map<bool, std::vector<FlowEntry>> tables;
+  for (const bool cache : {true, false}) {
+    auto skel = load(8192, cache);
+    const int prog = bpf_program__fd(skel->progs.flow_top_ingress);
+    for (std::uint32_t round = 0; round < 5; ++round) {
+      for (std::uint32_t i = 0; i < kFlows; ++i) {
+        if (round > i % 5) continue;  // flow i gets i % 5 + 1 packets, the first a SYN
+        ASSERT_EQ(netmon::test::test_run(prog, cache_frame(i, round == 0 ? 0x02 : 0x10, i % 64)).retval, kUnspec);
+      }
+      if (round == 1 || round == 3) drain_flow_cache(*skel);
+    }
+    auto flows = read_all(skel);
+    ASSERT_EQ(flows.size(), kFlows) << "cache " << cache;
+    std::uint64_t packets = 0, bytes = 0;
+    for (const auto& f : flows) {
+      const std::uint32_t i = flow_number(f.key);
+      const std::uint64_t n = i % 5 + 1;
+      const std::size_t size = cache_frame(i, 0, i % 64).size();
+      ASSERT_EQ(f.value.packets, n) << "flow " << i << ", cache " << cache;
+      ASSERT_EQ(f.value.bytes, n * size) << "flow " << i;
+      ASSERT_EQ(f.value.ip_bytes, n * (size - 14)) << "flow " << i;
+      ASSERT_EQ(f.value.tcp_flags, n == 1 ? 0x02 : 0x12) << "flow " << i;
+      ASSERT_NE(f.value.first_seen, 0u);
+      ASSERT_LE(f.value.first_seen, f.value.last_seen);
+      packets += f.value.packets;
+      bytes += f.value.bytes;
+    }
+    const flow_top_total t = read_totals(skel, FLOW_TOP_INGRESS);
+    EXPECT_EQ(t.packets, packets);
+    EXPECT_EQ(t.bytes, bytes);
+    EXPECT_EQ(read_stats(skel).insert_failures, 0u);
+    std::sort(flows.begin(), flows.end(),
+              [](const auto& a, const auto& b) { return flow_number(a.key) < flow_number(b.key); });
+    tables[cache] = std::move(flows);
+  }
+  for (std::uint32_t i = 0; i < kFlows; ++i) {
+    const auto &a = tables[true][i].value, &b = tables[false][i].value;
+    ASSERT_TRUE(a.packets == b.packets && a.bytes == b.bytes && a.ip_bytes == b.ip_bytes &&
+                a.tcp_flags == b.tcp_flags)
+        << "flow " << i;
+  }
+}
+
+// Packets counted on one CPU while another drains the cache again and again:
+// the grace period between retiring a half and draining it loses none.
+TEST(FlowTopCache, DrainingWhilePacketsAreCountedLosesNone) {
+  NETMON_REQUIRE_ROOT();
+  constexpr std::uint32_t kFlows = 600, kRounds = 150, kRepeat = 20;
+  auto skel = load(8192);
+  const int prog = bpf_program__fd(skel->progs.flow_top_ingress);
+  std::vector<std::vector<std::uint8_t>> frames;
+  for (std::uint32_t i = 0; i < kFlows; ++i) frames.push_back(cache_frame(i, 0x10, 0));
+  const auto pin = [](int cpu) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    return sched_setaffinity(0, sizeof one, &one) == 0;
+  };
+  std::atomic<bool> done{false};
+  std::atomic<bool> failed{false};
+  std::thread sender([&] {
+    pin(0);
+    for (std::uint32_t r = 0; r < kRounds && !failed; ++r)
+      for (const auto& f : frames)
+        if (netmon::test::test_run(prog, f, kRepeat).retval != kUnspec) failed = true;
+    done = true;
+  });
+  cpu_set_t old{};
+  sched_getaffinity(0, sizeof old, &old);
+  pin(std::thread::hardware_concurrency() > 1 ? 1 : 0);  // one CPU: the two threads take turns
+  int drains = 0;
+  while (!done) {
+    drain_flow_cache(*skel);
+    ++drains;
+  }
+  sender.join();
+  sched_setaffinity(0, sizeof old, &old);
+  ASSERT_FALSE(failed);
+  EXPECT_GE(drains, 3) << "the drains did not overlap the counting";
+  const auto flows = read_all(skel);
+  ASSERT_EQ(flows.size(), kFlows);
+  for (const auto& f : flows)
+    ASSERT_EQ(f.value.packets, std::uint64_t{kRounds} * kRepeat) << "flow " << flow_number(f.key);
+  EXPECT_EQ(read_totals(skel, FLOW_TOP_INGRESS).packets, std::uint64_t{kFlows} * kRounds * kRepeat);
 }
 
 // ---- reading and removing -------------------------------------------------------------
@@ -444,9 +577,10 @@ TEST(FlowTopReader, AnEmptyTableReadsAsEmpty) {
   EXPECT_TRUE(read_all(skel, ReadMethod::iterate).empty());
 }
 
+// The reader on the table alone (without the cache, the packets go straight to it).
 TEST(FlowTopReader, RemoveReturnsTheFinalCountsAndDeletes) {
   NETMON_REQUIRE_ROOT();
-  auto skel = load(1024);
+  auto skel = load(1024, false);
   const auto frame = Packet().eth().ipv4("10.0.0.1", "10.0.0.2").udp(7, 9).payload(50).build();
   const int prog = bpf_program__fd(skel->progs.flow_top_ingress);
   netmon::test::test_run(prog, frame, 5);
