@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "empty.skel.h"
+#include "flow_cache.hpp"
+#include "flow_top.h"
 #include "flow_top.skel.h"
 #include "naive_flow.skel.h"
 #include "variants.skel.h"
@@ -60,6 +62,24 @@ double ns_per_run(int prog, const std::vector<std::uint8_t>& frame, std::uint32_
 }
 
 // ns per packet of prog and of baseline, alternating, median of trials.
+// Fills every slot of both halves of flow_top's cache, on every CPU, with a
+// flow no frame of this benchmark has: each packet then finds its slot taken
+// and is counted straight into the table (the path of a host with more
+// flows per CPU than slots). Nothing drains the cache here, so they stay.
+void hold_every_cache_slot(const flow_top& skel) {
+  std::vector<flow_top_cache_slot> per_cpu(static_cast<std::size_t>(netmon::bpf::possible_cpus()));
+  for (auto& slot : per_cpu) {
+    slot = {};
+    slot.key.family = 4;
+    slot.key.ip_proto = 17;
+    slot.key.saddr[0] = 0x01020304;
+    slot.used = 1;
+  }
+  for (std::uint32_t i = 0; i < 2 * FLOW_TOP_CACHE_SLOTS; ++i)
+    if (bpf_map_update_elem(bpf_map__fd(skel.maps.cache), &i, per_cpu.data(), BPF_ANY) != 0)
+      throw netmon::Error(netmon::errno_message("cannot fill flow_top's cache", errno));
+}
+
 std::pair<double, double> measure(int prog, int baseline, const std::vector<std::uint8_t>& frame, std::uint32_t repeat,
                                   int trials) {
   std::vector<double> p, b;
@@ -93,12 +113,17 @@ int main(int argc, char** argv) {
     auto xdp = netmon::bpf::Skeleton<xdp_stats>::open_and_load("xdp_stats");
     auto tc = netmon::bpf::Skeleton<tc_stats_bpf>::open_and_load("tc_stats");
     // As the plugin loads it on a host whose interface indexes are small:
-    // the totals indexed by ifindex (bpf_prog_test_run's packets come from lo).
-    auto flows = netmon::bpf::Skeleton<flow_top>::open_and_load("flow_top", [](flow_top& s) {
-      s.rodata->totals_direct = 1;
-      bpf_map__set_max_entries(s.maps.totals, 2 * 64);
-      bpf_map__set_max_entries(s.maps.failed, 2 * 64);
-    });
+    // the totals indexed by ifindex (bpf_prog_test_run's packets come from
+    // lo), and the flow cache on unless `cache` is false.
+    const auto load_flow_top = [](bool cache) {
+      return netmon::bpf::Skeleton<flow_top>::open_and_load("flow_top", [cache](flow_top& s) {
+        s.rodata->totals_direct = 1;
+        bpf_map__set_max_entries(s.maps.totals, 2 * 64);
+        bpf_map__set_max_entries(s.maps.failed, 2 * 64);
+        netmon::flow_top::configure_flow_cache(s, cache);
+      });
+    };
+    auto flows = load_flow_top(true);
     auto naive = netmon::bpf::Skeleton<naive_flow>::open_and_load("naive_flow");
     struct Program {
       const char* name;
@@ -125,17 +150,30 @@ int main(int argc, char** argv) {
                    base > 0 ? ns / base : 0.0);
       }
     if (totals) {
-      auto before = netmon::bpf::Skeleton<flow_top_untotalled>::open_and_load("flow_top_untotalled");
+      // Both paths: a packet held by the cache (its totals come at the
+      // drain) and one counted straight into the table (the cache off).
       fmt::print("\nflow_top's totals: flow_top against itself without them\n\n"
-                 "| frame | flow_top ns | without totals ns | ratio |\n|---|---|---|---|\n");
-      for (const auto& f : frames()) {
-        const auto [ns, base] = measure(bpf_program__fd(flows->progs.flow_top_ingress),
-                                        bpf_program__fd(before->progs.flow_top_ingress), f.bytes, repeat, trials);
-        fmt::print("| {} | {:.2f} | {:.2f} | {:.3f}x |\n", f.name, ns, base, base > 0 ? ns / base : 0.0);
+                 "| path | frame | flow_top ns | without totals ns | ratio |\n|---|---|---|---|---|\n");
+      for (const bool cache : {true, false}) {
+        auto with = load_flow_top(cache);
+        auto without = netmon::bpf::Skeleton<flow_top_untotalled>::open_and_load(
+            "flow_top_untotalled", [cache](flow_top_untotalled& s) {
+              s.rodata->cache_on = cache ? 1 : 0;
+              s.rodata->nr_cpus = static_cast<std::uint32_t>(netmon::bpf::possible_cpus());
+            });
+        for (const auto& f : frames()) {
+          const auto [ns, base] = measure(bpf_program__fd(with->progs.flow_top_ingress),
+                                          bpf_program__fd(without->progs.flow_top_ingress), f.bytes, repeat, trials);
+          fmt::print("| {} | {} | {:.2f} | {:.2f} | {:.3f}x |\n", cache ? "its flow in the cache" : "without the cache",
+                     f.name, ns, base, base > 0 ? ns / base : 0.0);
+        }
       }
     }
     if (variants) {
       auto var = netmon::bpf::Skeleton<::variants>::open_and_load("variants");
+      auto uncached = load_flow_top(false);
+      auto taken = load_flow_top(true);
+      hold_every_cache_slot(*taken);
       const std::vector<Program> rows{
           {"counter update only", bpf_program__fd(var->progs.count_only), bpf_program__fd(empty->progs.empty_xdp),
            "empty XDP"},
@@ -152,6 +190,14 @@ int main(int argc, char** argv) {
           {"LRU hash, 44-byte key, atomic adds", bpf_program__fd(var->progs.flow_lru44_atomic),
            bpf_program__fd(empty->progs.empty_tc), "empty TC"},
           {"LRU per-CPU hash, 44-byte key", bpf_program__fd(var->progs.flow_lru_percpu44),
+           bpf_program__fd(empty->progs.empty_tc), "empty TC"},
+          {"LRU per-CPU hash, 44-byte key, 24-byte value", bpf_program__fd(var->progs.flow_lru_percpu44_small),
+           bpf_program__fd(empty->progs.empty_tc), "empty TC"},
+          {"flow_top, its flow in the cache", bpf_program__fd(flows->progs.flow_top_ingress),
+           bpf_program__fd(empty->progs.empty_tc), "empty TC"},
+          {"flow_top, its slot held by another flow (counted in the table)",
+           bpf_program__fd(taken->progs.flow_top_ingress), bpf_program__fd(empty->progs.empty_tc), "empty TC"},
+          {"flow_top without the cache (flow_top.cache=false)", bpf_program__fd(uncached->progs.flow_top_ingress),
            bpf_program__fd(empty->progs.empty_tc), "empty TC"},
       };
       const auto frame = frames().front();
