@@ -281,6 +281,19 @@ static __always_inline __u32 flow_top_cache_index(const struct flow_top_key *key
 	return (cache_half & 1) * FLOW_TOP_CACHE_SLOTS + ((x * 0x9e3779b1u) >> (32 - 8));
 }
 
+/* A flow in the cache reaches the table only at the drain, so the table's
+ * LRU would see a busy flow as idle and, under churn, evict it. Once per
+ * clock tick (1 to 10 ms) a cached packet looks its flow up in the table,
+ * which marks the entry used, as every packet did before the cache; the
+ * lookup's result is not needed. */
+static __always_inline void flow_top_touch(struct flow_top_cache_slot *s, __u64 now)
+{
+	if (s->touched == now)
+		return;
+	s->touched = now;
+	bpf_map_lookup_elem(&flows, &s->key);
+}
+
 /* The ports' word first: when another flow holds the slot, it almost always
  * differs there, and the other ten words are not read. */
 static __always_inline int flow_top_key_equal(const struct flow_top_key *a, const struct flow_top_key *b)
@@ -342,6 +355,7 @@ static __always_inline int flow_top_count(struct __sk_buff *skb, const __u8 dire
 			s->value.ip_bytes += ip_len;
 			s->value.last_seen = now;
 			s->value.tcp_flags |= pkt.tcp_flags;
+			flow_top_touch(s, now);
 			return TC_ACT_UNSPEC;
 		}
 		if (s && !s->used) {
@@ -353,6 +367,8 @@ static __always_inline int flow_top_count(struct __sk_buff *skb, const __u8 dire
 			s->value.last_seen = now;
 			s->value.tcp_flags = pkt.tcp_flags;
 			s->used = 1;
+			s->touched = 0;
+			flow_top_touch(s, now);
 			return TC_ACT_UNSPEC;
 		}
 	}

@@ -57,6 +57,7 @@ struct flow_top_cache_slot {
 	struct flow_top_key key;
 	__u32 used;
 	struct flow_top_value value;
+	__u64 touched; /* the stamp of the last lookup of the flow in the table */
 };
 
 /* The one entry of the per-CPU `stats` array. Only the slow paths touch it. */
