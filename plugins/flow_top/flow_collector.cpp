@@ -318,8 +318,8 @@ void FlowCollector::end_flows(const std::vector<FlowEntry>& entries, std::int64_
     // so the ACK that follows a FIN does not start a new flow of one packet.
     const bool quiet = row.delta_packets == 0 && s.born_epoch < epoch_;
     std::optional<EndReason> reason;
-    if (quiet && (v.tcp_flags & FLOW_TOP_TCP_RST)) reason = EndReason::tcp_rst;
-    else if (quiet && (v.tcp_flags & FLOW_TOP_TCP_FIN)) reason = EndReason::tcp_fin;
+    if (quiet && (v.tcp_flags & NETMON_TCP_RST)) reason = EndReason::tcp_rst;
+    else if (quiet && (v.tcp_flags & NETMON_TCP_FIN)) reason = EndReason::tcp_fin;
     else if (now_ns - static_cast<std::int64_t>(v.last_seen) >= config_.idle_timeout_ns) reason = EndReason::idle;
     else if (now_ns - static_cast<std::int64_t>(v.first_seen) >= config_.active_timeout_ns)
       reason = EndReason::active_timeout;

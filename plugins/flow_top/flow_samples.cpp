@@ -10,11 +10,6 @@ namespace netmon::flow_top {
 
 namespace {
 
-constexpr std::uint8_t kIcmp = 1;
-constexpr std::uint8_t kTcp = 6;
-constexpr std::uint8_t kUdp = 17;
-constexpr std::uint8_t kIcmpV6 = 58;
-
 // The tags that identify a flow (flow_top without rank, and flow_top_end).
 void flow_tags(Sample& s, const flow_top_key& k, const SampleOptions& opts) {
   s.tag("ifname", opts.ifname ? opts.ifname(k.ifindex) : "if" + std::to_string(k.ifindex))
@@ -48,9 +43,9 @@ std::string tcp_flags_text(std::uint8_t flags) {
   static constexpr struct {
     std::uint8_t bit;
     const char* name;
-  } kNames[] = {{FLOW_TOP_TCP_SYN, "SYN"}, {FLOW_TOP_TCP_ACK, "ACK"}, {FLOW_TOP_TCP_FIN, "FIN"},
-                {FLOW_TOP_TCP_RST, "RST"}, {FLOW_TOP_TCP_PSH, "PSH"}, {FLOW_TOP_TCP_URG, "URG"},
-                {FLOW_TOP_TCP_ECE, "ECE"}, {FLOW_TOP_TCP_CWR, "CWR"}};
+  } kNames[] = {{NETMON_TCP_SYN, "SYN"}, {NETMON_TCP_ACK, "ACK"}, {NETMON_TCP_FIN, "FIN"},
+                {NETMON_TCP_RST, "RST"}, {NETMON_TCP_PSH, "PSH"}, {NETMON_TCP_URG, "URG"},
+                {NETMON_TCP_ECE, "ECE"}, {NETMON_TCP_CWR, "CWR"}};
   std::string out;
   for (const auto& n : kNames)
     if (flags & n.bit) out += (out.empty() ? "" : "|") + std::string(n.name);
@@ -65,9 +60,10 @@ std::string address_text(std::uint8_t family, const std::uint32_t addr[4]) {
 }
 
 const char* proto_name(std::uint8_t family, std::uint8_t ip_proto) {
-  if (ip_proto == kTcp) return "tcp";
-  if (ip_proto == kUdp) return "udp";
-  if ((family == NETMON_L3_IPV4 && ip_proto == kIcmp) || (family == NETMON_L3_IPV6 && ip_proto == kIcmpV6))
+  if (ip_proto == NETMON_IPPROTO_TCP) return "tcp";
+  if (ip_proto == NETMON_IPPROTO_UDP) return "udp";
+  if ((family == NETMON_L3_IPV4 && ip_proto == NETMON_IPPROTO_ICMP) ||
+      (family == NETMON_L3_IPV6 && ip_proto == NETMON_IPPROTO_ICMPV6))
     return "icmp";
   return "other";
 }

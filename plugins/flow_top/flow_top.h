@@ -8,6 +8,8 @@
 
 #include <linux/types.h>
 
+#include <netmon/bpf/packet.h> /* NETMON_L3_*, NETMON_TCP_* */
+
 /* Default capacity of the flow table; the plugin sets the real one
  * (option flow_top.table_size) between open and load. */
 #define FLOW_TOP_DEFAULT_ENTRIES 65536
@@ -43,7 +45,7 @@ struct flow_top_value {
 	__u64 ip_bytes; /* from the IP header on (IPFIX's octetDeltaCount) */
 	__u64 first_seen;
 	__u64 last_seen;
-	__u8 tcp_flags; /* OR of every TCP flag byte seen (CWR ECE URG ACK PSH RST SYN FIN) */
+	__u8 tcp_flags; /* OR of every TCP flag byte seen (NETMON_TCP_* bits) */
 	__u8 pad[7];
 };
 
@@ -92,14 +94,5 @@ struct flow_top_clock {
 	__u32 hz;
 	__u32 pad;
 };
-
-#define FLOW_TOP_TCP_FIN 0x01
-#define FLOW_TOP_TCP_SYN 0x02
-#define FLOW_TOP_TCP_RST 0x04
-#define FLOW_TOP_TCP_PSH 0x08
-#define FLOW_TOP_TCP_ACK 0x10
-#define FLOW_TOP_TCP_URG 0x20
-#define FLOW_TOP_TCP_ECE 0x40
-#define FLOW_TOP_TCP_CWR 0x80
 
 #endif /* NETMON_FLOW_TOP_H */

@@ -19,21 +19,15 @@
 #include "support/root.hpp"
 
 extern "C" {
-#include <netmon/bpf/classes.h>
+#include <netmon/bpf/packet.h>
 }
 
 namespace {
 
 using netmon::test::Packet;
 
-// The user-space copy of struct netmon_packet (parse.h is BPF-only C).
-struct ParsedPacket {
-  std::uint8_t l3, l4, ip_proto, flags, tcp_flags, vlan_depth;
-  std::uint16_t eth_proto;
-  std::uint16_t sport, dport;  // network order
-  std::uint32_t saddr[4], daddr[4];
-  std::uint16_t l4_off, reserved;
-};
+// What the parser programs copy out: the parser's own struct netmon_packet.
+using ParsedPacket = netmon_packet;
 static_assert(sizeof(ParsedPacket) == 48);
 
 struct Expect {

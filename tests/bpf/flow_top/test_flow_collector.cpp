@@ -299,10 +299,10 @@ TEST(FlowCollectorEnd, FinEndsAFlowOnlyAfterAQuietInterval) {
   FakeTable t;
   FlowCollector c(config(), T0);
   const auto k = flow(1);
-  t.set(k, value(5, 500, T0, T0 + kSec, FLOW_TOP_TCP_SYN | FLOW_TOP_TCP_ACK | FLOW_TOP_TCP_FIN));
+  t.set(k, value(5, 500, T0, T0 + kSec, NETMON_TCP_SYN | NETMON_TCP_ACK | NETMON_TCP_FIN));
   EXPECT_TRUE(c.collect(t.entries(), T0 + kSec, t.remover()).ended.empty());  // new this interval
   // The trailing ACK arrives in the next interval: still the same flow.
-  t.set(k, value(6, 560, T0, T0 + 2 * kSec, FLOW_TOP_TCP_SYN | FLOW_TOP_TCP_ACK | FLOW_TOP_TCP_FIN));
+  t.set(k, value(6, 560, T0, T0 + 2 * kSec, NETMON_TCP_SYN | NETMON_TCP_ACK | NETMON_TCP_FIN));
   EXPECT_TRUE(c.collect(t.entries(), T0 + 2 * kSec, t.remover()).ended.empty());
   const auto& r = c.collect(t.entries(), T0 + 3 * kSec, t.remover());
   ASSERT_EQ(r.ended.size(), 1u);
@@ -316,9 +316,9 @@ TEST(FlowCollectorEnd, FinEndsAFlowOnlyAfterAQuietInterval) {
 TEST(FlowCollectorEnd, FinWithoutLaterPacketsEndsAtTheNextCollect) {
   FakeTable t;
   FlowCollector c(config(), T0);
-  t.set(flow(1), value(2, 200, T0, T0 + kSec / 2, FLOW_TOP_TCP_ACK));
+  t.set(flow(1), value(2, 200, T0, T0 + kSec / 2, NETMON_TCP_ACK));
   c.collect(t.entries(), T0 + kSec, t.remover());
-  t.set(flow(1), value(3, 260, T0, T0 + kSec + 1, FLOW_TOP_TCP_ACK | FLOW_TOP_TCP_FIN));
+  t.set(flow(1), value(3, 260, T0, T0 + kSec + 1, NETMON_TCP_ACK | NETMON_TCP_FIN));
   EXPECT_TRUE(c.collect(t.entries(), T0 + 2 * kSec, t.remover()).ended.empty());  // FIN in this interval
   const auto& r = c.collect(t.entries(), T0 + 3 * kSec, t.remover());
   ASSERT_EQ(r.ended.size(), 1u);
@@ -328,7 +328,7 @@ TEST(FlowCollectorEnd, FinWithoutLaterPacketsEndsAtTheNextCollect) {
 TEST(FlowCollectorEnd, RstEndsAsTcpRst) {
   FakeTable t;
   FlowCollector c(config(), T0);
-  t.set(flow(1), value(2, 120, T0, T0 + kSec, FLOW_TOP_TCP_SYN | FLOW_TOP_TCP_RST | FLOW_TOP_TCP_FIN));
+  t.set(flow(1), value(2, 120, T0, T0 + kSec, NETMON_TCP_SYN | NETMON_TCP_RST | NETMON_TCP_FIN));
   c.collect(t.entries(), T0 + kSec, t.remover());
   const auto& r = c.collect(t.entries(), T0 + 2 * kSec, t.remover());
   ASSERT_EQ(r.ended.size(), 1u);
@@ -521,7 +521,7 @@ TEST(FlowSamples, SchemaOfEveryMeasurement) {
   const auto udp6 = key6("2001:db8::1", "2001:db8::2", 5353, 53, 17, 3);
   const auto icmp = key4("10.0.0.1", "10.0.0.2", 0, 0x0800, 1, 3);  // echo request: type 8 code 0
   const auto gre = key4("10.0.0.1", "10.0.0.2", 0, 0, 47, 3);
-  t.set(tcp, value(4, 4000, T0 + kSec, T0 + 3 * kSec / 2, FLOW_TOP_TCP_SYN | FLOW_TOP_TCP_ACK | FLOW_TOP_TCP_FIN));
+  t.set(tcp, value(4, 4000, T0 + kSec, T0 + 3 * kSec / 2, NETMON_TCP_SYN | NETMON_TCP_ACK | NETMON_TCP_FIN));
   t.set(udp6, value(3, 3000, T0, T0 + kSec));
   t.set(icmp, value(2, 2000, T0, T0));
   t.set(gre, value(1, 1000, T0, T0));

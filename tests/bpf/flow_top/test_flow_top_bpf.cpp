@@ -281,16 +281,16 @@ TEST(FlowTopBpf, TcpFlagsAreOredOverThePackets) {
   const auto seg = [](std::uint8_t flags) {
     return Packet().eth().ipv4("10.0.0.1", "10.0.0.2").tcp(40000, 80, flags).build();
   };
-  EXPECT_EQ(netmon::test::test_run(prog, seg(FLOW_TOP_TCP_SYN)).retval, kUnspec);
+  EXPECT_EQ(netmon::test::test_run(prog, seg(NETMON_TCP_SYN)).retval, kUnspec);
   auto flows = read_all(skel);
   ASSERT_EQ(flows.size(), 1u);
-  EXPECT_EQ(flows[0].value.tcp_flags, FLOW_TOP_TCP_SYN);
-  EXPECT_EQ(netmon::test::test_run(prog, seg(FLOW_TOP_TCP_ACK)).retval, kUnspec);
-  EXPECT_EQ(netmon::test::test_run(prog, seg(FLOW_TOP_TCP_ACK | FLOW_TOP_TCP_FIN)).retval, kUnspec);
+  EXPECT_EQ(flows[0].value.tcp_flags, NETMON_TCP_SYN);
+  EXPECT_EQ(netmon::test::test_run(prog, seg(NETMON_TCP_ACK)).retval, kUnspec);
+  EXPECT_EQ(netmon::test::test_run(prog, seg(NETMON_TCP_ACK | NETMON_TCP_FIN)).retval, kUnspec);
   flows = read_all(skel);
   ASSERT_EQ(flows.size(), 1u);
   EXPECT_EQ(flows[0].value.packets, 3u);
-  EXPECT_EQ(flows[0].value.tcp_flags, FLOW_TOP_TCP_SYN | FLOW_TOP_TCP_ACK | FLOW_TOP_TCP_FIN);
+  EXPECT_EQ(flows[0].value.tcp_flags, NETMON_TCP_SYN | NETMON_TCP_ACK | NETMON_TCP_FIN);
   EXPECT_EQ(tcp_flags_text(flows[0].value.tcp_flags), "SYN|ACK|FIN");
 }
 

@@ -27,38 +27,11 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#include <netmon/bpf/classes.h>
+#include <netmon/bpf/packet.h>
 
 #ifndef NETMON_IPV6_MAX_EXT_HDRS
 #define NETMON_IPV6_MAX_EXT_HDRS 6
 #endif
-
-/* Protocol numbers, defined here so this header needs no libc headers. */
-#define NETMON_ETH_P_IP 0x0800
-#define NETMON_ETH_P_ARP 0x0806
-#define NETMON_ETH_P_8021Q 0x8100
-#define NETMON_ETH_P_8021AD 0x88A8
-#define NETMON_ETH_P_IPV6 0x86DD
-#define NETMON_IPPROTO_HOPOPTS 0
-#define NETMON_IPPROTO_ICMP 1
-#define NETMON_IPPROTO_TCP 6
-#define NETMON_IPPROTO_UDP 17
-#define NETMON_IPPROTO_ROUTING 43
-#define NETMON_IPPROTO_FRAGMENT 44
-#define NETMON_IPPROTO_AH 51
-#define NETMON_IPPROTO_ICMPV6 58
-#define NETMON_IPPROTO_NONE 59
-#define NETMON_IPPROTO_DSTOPTS 60
-
-/* TCP flag bits, as in netmon_packet.tcp_flags (the TCP header's 14th byte). */
-#define NETMON_TCP_FIN 0x01
-#define NETMON_TCP_SYN 0x02
-#define NETMON_TCP_RST 0x04
-#define NETMON_TCP_PSH 0x08
-#define NETMON_TCP_ACK 0x10
-#define NETMON_TCP_URG 0x20
-#define NETMON_TCP_ECE 0x40
-#define NETMON_TCP_CWR 0x80
 
 struct netmon_ethhdr {
 	__u8 dst[6];
@@ -127,37 +100,17 @@ struct netmon_icmphdr { /* ICMP and ICMPv6 share the first two bytes */
 	__u8 code;
 };
 
-/* The parse result. Addresses and ports in network byte order; an IPv4
- * address is in saddr[0]/daddr[0] with the rest zero. After
- * netmon_classify() only the first eight bytes (l3 .. eth_proto) are set. */
-struct netmon_packet {
-	__u8 l3;       /* enum netmon_l3 */
-	__u8 l4;       /* enum netmon_l4 */
-	__u8 ip_proto; /* transport protocol number, 0 when none */
-	__u8 flags;    /* enum netmon_packet_flags */
-	__u8 tcp_flags; /* NETMON_TCP_* bits */
-	__u8 vlan_depth;
-	__u16 eth_proto; /* innermost EtherType, host byte order */
-	__be16 sport;    /* TCP/UDP ports; ICMP: 0 and (type << 8 | code) */
-	__be16 dport;
-	__u32 saddr[4];
-	__u32 daddr[4];
-	__u16 l4_off;   /* offset of the transport header from the frame's start;
-			 * 0 when no IP header was read */
-	__u16 reserved;
-};
-
 struct netmon_cursor {
 	void *pos;
 	void *end;
 };
 
-/* Returns a pointer to the next `len` bytes and advances, or NULL if the frame
- * is shorter. The only way the parser reads the packet. */
 /* What a parse fills in (a compile-time constant in every caller). */
 #define NETMON_PARSE_CLASS 0 /* class and flags */
 #define NETMON_PARSE_FLOW 1  /* and addresses, ports, TCP flags */
 
+/* Returns a pointer to the next `len` bytes and advances, or NULL if the frame
+ * is shorter. The only way the parser reads the packet. */
 #define netmon_cursor_take(c, len)                                              \
 	({                                                                      \
 		void *__p = (c)->pos;                                           \

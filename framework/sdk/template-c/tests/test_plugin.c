@@ -4,6 +4,7 @@
  * kernel runs the real program on the bytes given, and the test reads the
  * map as the plugin does. Needs root. Exit status 0 when every check holds.
  */
+#include <netmon/bpf/packet.h>
 #include <netmon/support.h>
 
 #include <bpf/bpf.h>
@@ -33,13 +34,13 @@ static size_t ipv4_frame(unsigned char *f, unsigned char proto, size_t l4_len)
 	size_t len = 14 + 20 + l4_len;
 
 	memset(f, 0, len);
-	f[12] = 0x08; /* EtherType IPv4 */
+	f[12] = NETMON_ETH_P_IP >> 8; /* EtherType IPv4 */
 	f[14] = 0x45; /* version 4, IHL 5 */
 	f[17] = (unsigned char)(20 + l4_len); /* total length */
 	f[14 + 9] = proto;
-	if (proto == 6)
+	if (proto == NETMON_IPPROTO_TCP)
 		f[14 + 20 + 12] = 5 << 4; /* TCP data offset */
-	if (proto == 17)
+	if (proto == NETMON_IPPROTO_UDP)
 		f[14 + 20 + 5] = 8; /* UDP length */
 	return len;
 }
@@ -59,7 +60,7 @@ static int run(int prog_fd, const unsigned char *frame, size_t len, int repeat)
 int main(void)
 {
 	unsigned char udp[64], tcp[64];
-	size_t udp_len = ipv4_frame(udp, 17, 8), tcp_len = ipv4_frame(tcp, 6, 20);
+	size_t udp_len = ipv4_frame(udp, NETMON_IPPROTO_UDP, 8), tcp_len = ipv4_frame(tcp, NETMON_IPPROTO_TCP, 20);
 	uint64_t sums[@NAME@_N_COUNTS];
 	struct @NAME@ *skel;
 	__u32 dir;

@@ -2,6 +2,7 @@
 // kernel runs the real program on the bytes given, and the test reads the
 // map. Needs root.
 #include <netmon/bpf.hpp>
+#include <netmon/bpf/packet.h>
 
 #include <gtest/gtest.h>
 #include <linux/pkt_cls.h>
@@ -18,11 +19,11 @@ namespace {
 // Ethernet + IPv4 + TCP (flags given), no payload.
 std::vector<std::uint8_t> ipv4_tcp(std::uint8_t tcp_flags) {
   std::vector<std::uint8_t> f(14 + 20 + 20, 0);
-  f[12] = 0x08;               // EtherType IPv4
-  f[14] = 0x45;               // version 4, IHL 5
-  f[17] = 40;                 // total length
-  f[14 + 9] = 6;              // protocol TCP
-  f[14 + 20 + 12] = 5 << 4;   // TCP data offset
+  f[12] = NETMON_ETH_P_IP >> 8;    // EtherType IPv4
+  f[14] = 0x45;                    // version 4, IHL 5
+  f[17] = 40;                      // total length
+  f[14 + 9] = NETMON_IPPROTO_TCP;  // protocol
+  f[14 + 20 + 12] = 5 << 4;        // TCP data offset
   f[14 + 20 + 13] = tcp_flags;
   return f;
 }
@@ -38,8 +39,8 @@ TEST(@NAME@, CountsPacketsBytesAndSyns) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   auto skel = netmon::bpf::Skeleton<@NAME@>::open_and_load("@NAME@");
   const int in = bpf_program__fd(skel->progs.@NAME@_in);
-  EXPECT_EQ(run(in, ipv4_tcp(0x02), 3), TC_ACT_UNSPEC);  // 3 SYNs
-  EXPECT_EQ(run(in, ipv4_tcp(0x10), 4), TC_ACT_UNSPEC);  // 4 ACKs
+  EXPECT_EQ(run(in, ipv4_tcp(NETMON_TCP_SYN), 3), TC_ACT_UNSPEC);  // 3 SYNs
+  EXPECT_EQ(run(in, ipv4_tcp(NETMON_TCP_ACK), 4), TC_ACT_UNSPEC);  // 4 ACKs
   @NAME@_counts sum{};
   for (const auto& c : netmon::bpf::lookup_percpu<@NAME@_counts>(bpf_map__fd(skel->maps.counts), 0u)) {
     sum.packets += c.packets;
