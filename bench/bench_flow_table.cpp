@@ -70,8 +70,9 @@ void fill(int fd, std::uint32_t flows, std::size_t ncpus) {
     }
     std::uint32_t count = n;
     LIBBPF_OPTS(bpf_map_batch_opts, opts);
-    if (bpf_map_update_batch(fd, keys.data(), values.data(), &count, &opts) != 0 || count != n)
-      throw netmon::Error(netmon::errno_message("cannot fill the flow table", errno));
+    const int rc = bpf_map_update_batch(fd, keys.data(), values.data(), &count, &opts);
+    if (rc != 0 || count != n)
+      throw netmon::Error(netmon::errno_message("cannot fill the flow table", rc != 0 ? rc : ENOSPC));
   }
 }
 

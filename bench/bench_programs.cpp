@@ -76,8 +76,8 @@ void hold_every_cache_slot(const flow_top& skel) {
     slot.used = 1;
   }
   for (std::uint32_t i = 0; i < 2 * FLOW_TOP_CACHE_SLOTS; ++i)
-    if (bpf_map_update_elem(bpf_map__fd(skel.maps.cache), &i, per_cpu.data(), BPF_ANY) != 0)
-      throw netmon::Error(netmon::errno_message("cannot fill flow_top's cache", errno));
+    if (const int rc = bpf_map_update_elem(bpf_map__fd(skel.maps.cache), &i, per_cpu.data(), BPF_ANY); rc != 0)
+      throw netmon::Error(netmon::errno_message("cannot fill flow_top's cache", rc));
 }
 
 std::pair<double, double> measure(int prog, int baseline, const std::vector<std::uint8_t>& frame, std::uint32_t repeat,

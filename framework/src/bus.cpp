@@ -196,8 +196,14 @@ void SinkRunner::run() {
       end = SinkState::failed;
       break;
     }
-    if (rc == 0) delivered_.fetch_add(1);
-    if (rc != 0) {  // NETMON_CLOSED: the reader went away
+    if (rc != NETMON_OK && rc != NETMON_CLOSED) {  // not success: a failure
+      error = "sink " + sink_->name() + ": write returned " + std::to_string(rc) +
+              ", which is neither NETMON_OK nor NETMON_CLOSED";
+      end = SinkState::failed;
+      break;
+    }
+    if (rc == NETMON_OK) delivered_.fetch_add(1);
+    if (rc == NETMON_CLOSED) {  // the reader went away
       end = SinkState::closed;
       error.clear();
       {

@@ -177,7 +177,10 @@ void drop_capabilities() {
   act.sa_handler = &on_drop_signal;
   act.sa_flags = SA_RESTART;
   sigemptyset(&act.sa_mask);
-  if (::sigaction(sig, &act, nullptr) != 0) throw Error(errno_message("cannot drop capabilities in every thread", errno));
+  if (::sigaction(sig, &act, nullptr) != 0) {
+    const int err = errno;
+    throw Error(errno_message("cannot drop capabilities in every thread", err));
+  }
   // Afterwards the signal is ignored, not reset to its default action (which
   // ends the process): a copy still pending in a thread that blocks it is
   // discarded, whatever way this function is left.

@@ -108,7 +108,11 @@ nlohmann::json collect_options(const std::optional<std::string>& config_file,
     if (std::filesystem::exists(*config_file, ec) && !std::filesystem::is_regular_file(*config_file, ec))
       throw Error("--config " + *config_file + ": not a regular file (give a JSON file)");
     std::ifstream in(*config_file);
-    if (!in) throw Error(errno_message("--config: cannot read " + *config_file, errno));
+    if (!in) {
+      const int err = errno;  // open(2)'s, which the stream leaves
+      throw Error(err ? errno_message("--config: cannot read " + *config_file, err)
+                      : "--config: cannot read " + *config_file);
+    }
     std::stringstream buf;
     buf << in.rdbuf();
     all = parse_options_text(buf.str(), "--config " + *config_file);

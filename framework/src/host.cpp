@@ -51,9 +51,15 @@ class EventLoop {
     sigemptyset(&set);
     for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, s);
     sigfd_ = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-    if (sigfd_ < 0) throw Error(errno_message("cannot create a signalfd", errno));
+    if (sigfd_ < 0) {
+      const int err = errno;
+      throw Error(errno_message("cannot create a signalfd", err));
+    }
     wakefd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wakefd_ < 0) throw Error(errno_message("cannot create an eventfd", errno));
+    if (wakefd_ < 0) {
+      const int err = errno;
+      throw Error(errno_message("cannot create an eventfd", err));
+    }
   }
   ~EventLoop() {
     ::close(sigfd_);
@@ -184,7 +190,7 @@ int run_host(const HostConfig& cfg) {
   std::vector<PluginLibrary> plugin_libs;
   std::set<std::string> names;
   for (const auto& p : cfg.plugins) {
-    auto lib = load_plugin_library(dir.resolve(p, LibraryKind::plugin));
+    auto lib = load_plugin(dir, p);
     if (!names.insert(lib.desc.name).second)
       throw UsageError("--plugins: plugin '" + std::string(lib.desc.name) + "' is listed twice");
     plugin_libs.push_back(std::move(lib));
@@ -193,7 +199,7 @@ int run_host(const HostConfig& cfg) {
   std::map<std::string, unsigned> sink_count;  // instances of each sink, by its name
   std::vector<unsigned> sink_instance;          // each sink's number among its name's (1, 2, ...)
   for (const auto& s : cfg.sinks) {
-    auto lib = load_sink_library(dir.resolve(s.name, LibraryKind::sink));
+    auto lib = load_sink(dir, s.name);
     sink_instance.push_back(++sink_count[lib.desc.name]);
     sink_libs.emplace_back(s, std::move(lib));
   }

@@ -60,7 +60,10 @@ void check_library_file(const fs::path& path) {
     throw Error("cannot load " + path.string() + ": " + ec.message());
   }
   struct stat st{};
-  if (::stat(canonical.c_str(), &st) != 0) throw Error(errno_message("cannot load " + path.string(), errno));
+  if (::stat(canonical.c_str(), &st) != 0) {
+    const int err = errno;
+    throw Error(errno_message("cannot load " + path.string(), err));
+  }
   if (S_ISDIR(st.st_mode)) throw Error("cannot load " + path.string() + ": it is a directory, not a library");
   if (!S_ISREG(st.st_mode)) throw Error("cannot load " + path.string() + ": not a regular file");
   if (st.st_mode & S_IWOTH)
@@ -161,6 +164,31 @@ SinkLibrary load_sink_library(const fs::path& path) {
   require(file, reinterpret_cast<const void*>(d.destroy), "destroy");
   require(file, reinterpret_cast<const void*>(d.last_error), "last_error");
   return out;
+}
+
+namespace {
+
+void check_library_name(const fs::path& path, const std::string& requested, const std::string& own,
+                        LibraryKind kind) {
+  if (requested.find('/') != std::string::npos || requested == own) return;
+  throw Error(path.string() + ": this " + to_string(kind) + " calls itself '" + own + "', not '" + requested +
+              "': name the file libnetmon_" + own + ".so, or load it by its path");
+}
+
+}  // namespace
+
+PluginLibrary load_plugin(const PluginPath& dir, const std::string& name_or_path) {
+  const fs::path path = dir.resolve(name_or_path, LibraryKind::plugin);
+  PluginLibrary lib = load_plugin_library(path);
+  check_library_name(path, name_or_path, lib.desc.name, LibraryKind::plugin);
+  return lib;
+}
+
+SinkLibrary load_sink(const PluginPath& dir, const std::string& name_or_path) {
+  const fs::path path = dir.resolve(name_or_path, LibraryKind::sink);
+  SinkLibrary lib = load_sink_library(path);
+  check_library_name(path, name_or_path, lib.desc.name, LibraryKind::sink);
+  return lib;
 }
 
 // ---- directory ----------------------------------------------------------
@@ -364,7 +392,9 @@ int SinkInstance::write(const Batch& batch) {
   b.sequence = batch.sequence;
   b.samples = samples.data();
   const int rc = lib_.desc.write(self_, &b);
-  if (rc != NETMON_OK && rc != NETMON_CLOSED) fail("write failed");
+  if (rc == NETMON_ERROR) fail("write failed");
+  if (rc != NETMON_OK && rc != NETMON_CLOSED)
+    fail("write returned " + std::to_string(rc) + ", which is not a netmon return code");
   return rc == NETMON_CLOSED ? NETMON_CLOSED : NETMON_OK;
 }
 

@@ -90,6 +90,15 @@ class CSampleArray {
 PluginLibrary load_plugin_library(const std::filesystem::path& path);
 SinkLibrary load_sink_library(const std::filesystem::path& path);
 
+class PluginPath;
+
+// What --plugins and --sink load: a name looked up in `dir`, or a path (a
+// value with a '/'). A library found by name must call itself by that name
+// in its descriptor (its options, its samples and --list-plugins go by the
+// descriptor's name): otherwise netmon::Error names both.
+PluginLibrary load_plugin(const PluginPath& dir, const std::string& name_or_path);
+SinkLibrary load_sink(const PluginPath& dir, const std::string& name_or_path);
+
 // Refuses files an unprivileged user could have written: a world-writable
 // file or directory on the path (sticky directories such as /tmp excepted for
 // the directory check, as the file itself is still checked), a directory, a

@@ -67,9 +67,11 @@ ReadyFile::ReadyFile(std::string path) : path_(std::move(path)) {
   const std::filesystem::path parent = std::filesystem::path(path_).parent_path();
   const std::string dir = parent.empty() ? "." : parent.string();
   struct stat ds {};
-  if (::stat(dir.c_str(), &ds) != 0)
-    throw Error(errno_message(where + "cannot use directory " + dir, errno) +
+  if (::stat(dir.c_str(), &ds) != 0) {
+    const int err = errno;
+    throw Error(errno_message(where + "cannot use directory " + dir, err) +
                 " (name a file in an existing directory, such as /run/netmon.ready)");
+  }
   if (!S_ISDIR(ds.st_mode)) throw Error(where + dir + " is not a directory (name a file such as /run/netmon.ready)");
   if (!writable_unprivileged(ds))
     throw Error(where + "netmon-host drops its privileges once attached and could not remove the file from " + dir +
@@ -85,13 +87,18 @@ ReadyFile::ReadyFile(std::string path) : path_(std::move(path)) {
     if (running_netmon_host(*pid))
       throw Error(where + "the ready file of a running netmon-host (PID " + std::to_string(*pid) +
                   "): give each netmon-host its own");
-    if (::unlink(path_.c_str()) != 0 && errno != ENOENT)
-      throw Error(errno_message(where + "cannot remove the stale ready file", errno));
+    if (::unlink(path_.c_str()) != 0) {
+      const int err = errno;
+      if (err != ENOENT) throw Error(errno_message(where + "cannot remove the stale ready file", err));
+    }
   }
 
   std::string temp = path_ + ".XXXXXX";
   const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
-  if (fd < 0) throw Error(errno_message(where + "cannot create a file in " + dir, errno));
+  if (fd < 0) {
+    const int err = errno;
+    throw Error(errno_message(where + "cannot create a file in " + dir, err));
+  }
   temp_ = temp;
   const std::string text = std::to_string(::getpid()) + "\n";
   const ssize_t n = ::write(fd, text.data(), text.size());
@@ -105,8 +112,10 @@ ReadyFile::ReadyFile(std::string path) : path_(std::move(path)) {
 }
 
 void ReadyFile::publish() {
-  if (::rename(temp_.c_str(), path_.c_str()) != 0)
-    throw Error(errno_message("--ready-file " + path_ + ": cannot rename " + temp_ + " to it", errno));
+  if (::rename(temp_.c_str(), path_.c_str()) != 0) {
+    const int err = errno;
+    throw Error(errno_message("--ready-file " + path_ + ": cannot rename " + temp_ + " to it", err));
+  }
   published_ = true;
   spdlog::debug("ready: wrote {}", path_);
 }

@@ -32,8 +32,10 @@ void read_percpu(int map_fd, const void* key, void* out, std::size_t value_size,
                 " bytes (a value type built from other sources? share one header between the BPF and C++ sides)");
   const std::size_t stride = percpu_stride(value_size);
   std::vector<unsigned char> raw(cpus * stride);
-  if (bpf_map_lookup_elem(map_fd, key, raw.data()) != 0)
-    throw Error(errno_message("cannot read a per-CPU BPF map entry", errno));
+  if (bpf_map_lookup_elem(map_fd, key, raw.data()) != 0) {
+    const int err = errno;
+    throw Error(errno_message("cannot read a per-CPU BPF map entry", err));
+  }
   auto* dst = static_cast<unsigned char*>(out);
   for (std::size_t c = 0; c < cpus; ++c) std::memcpy(dst + c * value_size, raw.data() + c * stride, value_size);
 }

@@ -32,9 +32,11 @@ void Output::open(const std::optional<std::string>& target, const std::string& s
   }
   what_ = *target;
   fd_ = ::open(target->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0)
-    throw Error(errno_message("cannot open " + *target + " for writing", errno) +
+  if (fd_ < 0) {
+    const int err = errno;
+    throw Error(errno_message("cannot open " + *target + " for writing", err) +
                 " (choose a writable path: " + (given_as.empty() ? "--sink " + sink_name + ":PATH" : given_as) + ")");
+  }
   owned_ = true;
 }
 
@@ -42,9 +44,10 @@ bool Output::write(std::string_view data) {
   while (!data.empty()) {
     const ssize_t n = ::write(fd_, data.data(), data.size());
     if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EPIPE) return false;
-      throw Error(errno_message("cannot write to " + what_, errno));
+      const int err = errno;
+      if (err == EINTR) continue;
+      if (err == EPIPE) return false;
+      throw Error(errno_message("cannot write to " + what_, err));
     }
     data.remove_prefix(static_cast<std::size_t>(n));
   }
@@ -54,9 +57,10 @@ bool Output::write(std::string_view data) {
 void Output::close() {
   if (owned_ && fd_ >= 0) {
     const int rc = ::close(fd_);
+    const int err = rc != 0 ? errno : 0;
     fd_ = -1;
     owned_ = false;
-    if (rc != 0 && errno != EINTR) throw Error(errno_message("cannot close " + what_, errno));
+    if (rc != 0 && err != EINTR) throw Error(errno_message("cannot close " + what_, err));
   }
   fd_ = -1;
 }

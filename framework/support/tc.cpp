@@ -103,21 +103,6 @@ int count_tc_filters(std::uint32_t ifindex, TcDirection dir) {
   return rc < 0 ? -1 : filters;
 }
 
-bool has_clsact(std::uint32_t ifindex) {
-  TcDumpRequest req(RTM_GETQDISC, ifindex, 0);
-  bool found = false;
-  netlink_dump(&req, req.h.nlmsg_len, [&found, ifindex](const nlmsghdr* h) {
-    if (h->nlmsg_type != RTM_NEWQDISC) return;
-    const auto* t = static_cast<const tcmsg*>(NLMSG_DATA(h));
-    if (static_cast<std::uint32_t>(t->tcm_ifindex) != ifindex || t->tcm_parent != TC_H_CLSACT) return;
-    int len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof(tcmsg)));
-    for (auto* a = reinterpret_cast<const rtattr*>(reinterpret_cast<const char*>(t) + NLMSG_ALIGN(sizeof(tcmsg)));
-         RTA_OK(a, len); a = RTA_NEXT(a, len))
-      if (a->rta_type == TCA_KIND && std::strcmp(static_cast<const char*>(RTA_DATA(a)), "clsact") == 0) found = true;
-  });
-  return found;
-}
-
 bool kernel_has_tcx() {
   static const bool has = [] {
     // An invalid program fd on a valid ifindex (lo): a kernel that knows tcx
@@ -291,9 +276,11 @@ TcLink attach_tc(const bpf_program* prog, const Interface& iface, TcDirection di
   const auto type = static_cast<bpf_attach_type>(dir == TcDirection::ingress ? NETMON_BPF_TCX_INGRESS
                                                                             : NETMON_BPF_TCX_EGRESS);
   const int fd = bpf_link_create(prog_fd, static_cast<int>(iface.ifindex), type, &opts);
-  if (fd < 0)
-    throw Error(errno_message(iface.name + ": cannot attach a tcx " + std::string(to_string(dir)) + " link", errno) +
-                (errno == EINVAL ? " (kernel without tcx? use the netlink attach mode)" : ""));
+  if (fd < 0) {
+    const int err = errno;
+    throw Error(errno_message(iface.name + ": cannot attach a tcx " + std::string(to_string(dir)) + " link", err) +
+                (err == EINVAL ? " (kernel without tcx? use the netlink attach mode)" : ""));
+  }
   s->link = UniqueFd(fd);
   s->mode = TcMode::tcx;
   return TcLink(std::move(s));

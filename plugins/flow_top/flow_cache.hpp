@@ -47,9 +47,8 @@ inline void drain_flow_cache(const ::flow_top& skel) {
   // program that may have read the old cache_half has returned.
   const std::uint32_t zero = 0;
   const int inner = bpf_map__fd(skel.maps.grace_inner);
-  if (bpf_map_update_elem(bpf_map__fd(skel.maps.grace), &zero, &inner, BPF_ANY) != 0)
-    throw Error(errno_message("flow_top: cannot wait for the programs to leave the flow cache (update of grace)",
-                              -errno));
+  if (const int rc = bpf_map_update_elem(bpf_map__fd(skel.maps.grace), &zero, &inner, BPF_ANY); rc != 0)
+    throw Error(errno_message("flow_top: cannot wait for the programs to leave the flow cache (update of grace)", rc));
   std::array<std::uint8_t, 64> frame{};  // any frame: the program ignores it
   LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_size_in = frame.size());
   if (const int rc = bpf_prog_test_run_opts(bpf_program__fd(skel.progs.flow_top_drain), &opts); rc < 0)

@@ -106,8 +106,8 @@ class FlowTop final : public netmon::Plugin {
     if (!direct) {
       for (const auto& [slot, ifindex] : total_slots) {
         if (slot == 0) continue;
-        if (bpf_map_update_elem(bpf_map__fd(skel->maps.if_slot), &ifindex, &slot, BPF_ANY) != 0)
-          throw netmon::Error(netmon::errno_message("flow_top: cannot fill the interface slots", errno));
+        if (const int rc = bpf_map_update_elem(bpf_map__fd(skel->maps.if_slot), &ifindex, &slot, BPF_ANY); rc != 0)
+          throw netmon::Error(netmon::errno_message("flow_top: cannot fill the interface slots", rc));
       }
     }
     total_slots_ = std::move(total_slots);

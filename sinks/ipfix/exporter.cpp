@@ -147,7 +147,10 @@ Exporter::Exporter(ExporterConfig cfg, Logger log)
 
   if (cfg_.transport == Transport::udp) {
     fd_ = ::socket(family_, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) throw Error(errno_message("cannot make a UDP socket", errno));
+    if (fd_ < 0) {
+      const int err = errno;
+      throw Error(errno_message("cannot make a UDP socket", err));
+    }
     // Room for a burst: a batch of 100,000 records is some 4,000 datagrams.
     // SO_SNDBUFFORCE while the host still has its capabilities (sinks open
     // before anything is attached), else what net.core.wmem_max allows.

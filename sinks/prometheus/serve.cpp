@@ -274,8 +274,11 @@ void shutdown_connections(int port) {
 
 std::string read_check(const std::string& path, const std::string& option, const std::string& what) {
   std::ifstream in(path);
-  if (!in) throw Error(errno_message("option prometheus." + option + ": cannot read " + what + " " + path, errno) +
-                       "; give a readable PEM file");
+  if (!in) {
+    const int err = errno;  // open(2)'s, which the stream leaves
+    const std::string msg = "option prometheus." + option + ": cannot read " + what + " " + path;
+    throw Error((err ? errno_message(msg, err) : msg) + "; give a readable PEM file");
+  }
   return path;
 }
 

@@ -28,8 +28,8 @@ inline TestRun test_run(int prog_fd, const std::vector<std::uint8_t>& frame, std
               .data_size_in = static_cast<std::uint32_t>(frame.size()),
               .data_size_out = static_cast<std::uint32_t>(out.size()), .ctx_in = ctx_in, .ctx_size_in = ctx_size,
               .repeat = static_cast<int>(repeat));
-  if (bpf_prog_test_run_opts(prog_fd, &opts) != 0)
-    throw std::runtime_error(std::string("bpf_prog_test_run_opts: ") + std::strerror(errno));
+  if (const int rc = bpf_prog_test_run_opts(prog_fd, &opts); rc != 0)
+    throw std::runtime_error(std::string("bpf_prog_test_run_opts: ") + std::strerror(-rc));
   return {opts.retval, opts.duration};
 }
 

@@ -55,8 +55,9 @@ class Packet {
     l.explicit_next = explicit_next;
     return push(l);
   }
-  // Hop-by-hop (0), routing (43), destination options (60): len_units8 is the
-  // header's own length field (total = (len + 1) * 8 bytes). AH (51): total = (len + 2) * 4.
+  // Hop-by-hop (0), routing (43), destination options (60): len_field is the
+  // header's own length field (total = (len_field + 1) * 8 bytes). AH (51):
+  // total = (len_field + 2) * 4 bytes.
   Packet& ipv6_ext(std::uint8_t type, std::uint8_t len_field = 0) {
     Layer l{Kind::ipv6_ext};
     l.a = type;

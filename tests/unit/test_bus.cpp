@@ -73,6 +73,7 @@ class TestSink final : public SinkPort {
     bool gated = false;                      // writes wait until Record::release()
     std::optional<std::size_t> closed_at;    // return NETMON_CLOSED on write number N (0-based)
     std::optional<std::size_t> throw_at;     // throw netmon::Error on write number N
+    std::optional<std::size_t> code7_at;     // return 7, no netmon return code, on write number N
     std::chrono::microseconds delay{0};      // per write
     bool close_throws = false;
   };
@@ -108,6 +109,7 @@ class TestSink final : public SinkPort {
       }
     }
     if (b_.closed_at && *b_.closed_at == n) return NETMON_CLOSED;
+    if (b_.code7_at && *b_.code7_at == n) return 7;
     return NETMON_OK;
   }
 
@@ -363,6 +365,28 @@ TEST(Bus, ThrowingSinkEndsWithStateFailedAndItsMessage) {
   EXPECT_EQ(rec->close_count(), 1);  // closed even though it failed
   EXPECT_EQ(other->seqs(), iota(0, 3));
   EXPECT_EQ(end.calls.load(), 1);
+}
+
+// A return code that is neither NETMON_OK nor NETMON_CLOSED is a failure,
+// not a success: the batch is not counted delivered and the message says why.
+TEST(Bus, AnUnknownWriteReturnCodeIsAFailure) {
+  SampleBus bus(16);
+  auto rec = std::make_shared<Record>();
+  TestSink::Behaviour b;
+  b.code7_at = 1;
+  EndCapture end;
+  bus.add_sink(std::make_unique<TestSink>("odd", rec, b), end.fn());
+  bus.start();
+  bus.publish(batch(0));
+  bus.publish(batch(1));
+  const auto got = end.wait();
+  ASSERT_TRUE(got.has_value()) << "on_end was not called";
+  EXPECT_EQ(std::get<1>(*got), SinkState::failed);
+  EXPECT_EQ(std::get<2>(*got), "sink odd: write returned 7, which is neither NETMON_OK nor NETMON_CLOSED");
+  bus.finish();
+  EXPECT_EQ(bus.sinks()[0]->state(), SinkState::failed);
+  EXPECT_EQ(bus.sinks()[0]->delivered(), 1u);
+  EXPECT_EQ(rec->close_count(), 1);
 }
 
 TEST(Bus, CloseThrowingOnFinishReportsFailed) {

@@ -486,6 +486,25 @@ TEST(PluginPath, UnknownNameMentionsListPlugins) {
               HasSubstr("unknown sink 'nosuchsink'"));
 }
 
+// A library is loaded by the name it gives itself: found as 'renamed' but
+// calling itself 'good', it is refused with both names and the fix; by its
+// path it loads.
+TEST(PluginPath, ALibraryFoundByNameMustCallItselfByThatName) {
+  TempDir tmp;
+  fs::copy_file(fixture("good"), tmp / "libnetmon_renamed.so");
+  fs::copy_file(fixture("thread_sink"), tmp / "libnetmon_other_sink.so");
+  const PluginPath dir({tmp.path(), kFixtureDir});
+  const auto msg = error_of<Error>([&] { (void)netmon::host::load_plugin(dir, "renamed"); });
+  EXPECT_THAT(msg, HasSubstr((tmp / "libnetmon_renamed.so").string()));
+  EXPECT_THAT(msg, HasSubstr("calls itself 'good', not 'renamed'"));
+  EXPECT_THAT(msg, HasSubstr("name the file libnetmon_good.so, or load it by its path"));
+  EXPECT_THAT(error_of<Error>([&] { (void)netmon::host::load_sink(dir, "other_sink"); }),
+              HasSubstr("this sink calls itself 'thread_sink', not 'other_sink'"));
+  EXPECT_STREQ(netmon::host::load_plugin(dir, (tmp / "libnetmon_renamed.so").string()).desc.name, "good");
+  EXPECT_STREQ(netmon::host::load_plugin(dir, "good").desc.name, "good");
+  EXPECT_STREQ(netmon::host::load_sink(dir, "thread_sink").desc.name, "thread_sink");
+}
+
 TEST(PluginPath, InvalidNamesAreRefused) {
   PluginPath dir({kFixtureDir});
   for (const char* bad : {"", "two words", "a.b", "x;rm", "..", "é"}) {

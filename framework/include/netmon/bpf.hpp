@@ -67,7 +67,10 @@ class Skeleton {
   template <class Configure>
   static Skeleton open_and_load(const std::string& what, Configure&& configure) {
     Skeleton s(T::open(nullptr));
-    if (!s.p_) throw Error(errno_message(what + ": cannot open the BPF object", errno));
+    if (!s.p_) {
+      const int err = errno;
+      throw Error(errno_message(what + ": cannot open the BPF object", err));
+    }
     configure(*s.p_);
     if (const int err = T::load(s.p_))
       throw Error(errno_message(what + ": the kernel refused the BPF program (run with --log-level debug for the "

@@ -26,7 +26,8 @@ struct Counter {
   friend bool operator==(const Counter&, const Counter&) = default;
 };
 
-// The order of alternatives matches nothing on the wire; type() maps them.
+// A field's value. The alternatives' order is not the C ABI's
+// netmon_field_type numbering: field_type() (below) maps one to the other.
 using FieldValue = std::variant<Counter, std::uint64_t, std::int64_t, double, bool, std::string>;
 
 struct Field {

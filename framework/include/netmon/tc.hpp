@@ -65,7 +65,5 @@ bool kernel_has_tcx();
 // Filters on iface's clsact hook (any owner), counted through a netlink dump;
 // -1 if the hook or the qdisc does not exist.
 int count_tc_filters(std::uint32_t ifindex, TcDirection dir);
-// True when a clsact qdisc exists on ifindex.
-bool has_clsact(std::uint32_t ifindex);
 
 }  // namespace netmon::bpf
