@@ -157,10 +157,7 @@ int main(int argc, char** argv) {
       for (const bool cache : {true, false}) {
         auto with = load_flow_top(cache);
         auto without = netmon::bpf::Skeleton<flow_top_untotalled>::open_and_load(
-            "flow_top_untotalled", [cache](flow_top_untotalled& s) {
-              s.rodata->cache_on = cache ? 1 : 0;
-              s.rodata->nr_cpus = static_cast<std::uint32_t>(netmon::bpf::possible_cpus());
-            });
+            "flow_top_untotalled", [cache](flow_top_untotalled& s) { netmon::flow_top::configure_flow_cache(s, cache); });
         for (const auto& f : frames()) {
           const auto [ns, base] = measure(bpf_program__fd(with->progs.flow_top_ingress),
                                           bpf_program__fd(without->progs.flow_top_ingress), f.bytes, repeat, trials);

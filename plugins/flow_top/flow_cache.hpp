@@ -24,8 +24,10 @@ inline bool flow_cache_supported() {
 }
 
 // Between open and load: the cache on or off (off, the drain program is not
-// loaded, so kernels without its helpers load the rest).
-inline void configure_flow_cache(::flow_top& skel, bool on) {
+// loaded, so kernels without its helpers load the rest). A template for the
+// benchmark's build of the same source under another skeleton name.
+template <class Skel = ::flow_top>
+void configure_flow_cache(Skel& skel, bool on) {
   skel.rodata->cache_on = on ? 1 : 0;
   const int cpus = libbpf_num_possible_cpus();
   if (cpus <= 0) throw Error(errno_message("flow_top: cannot count the possible CPUs", cpus));

@@ -166,17 +166,26 @@ static __always_inline __u32 flow_top_total_index(__u32 ifindex, const __u8 dire
 	return (slot ? *slot : 0) * 2 + direction;
 }
 
-/* Counts into this interface's and direction's element of `totals`. */
-static __always_inline void flow_top_total_add(__u32 ifindex, const __u8 direction, __u32 len, __u32 ip_len)
+/* Adds packets, bytes and ip_bytes to the element of `map` (`totals` or
+ * `failed`) of this interface and direction. `atomic`: the drain's adds
+ * (see flow_top_value_add); a packet's program adds plainly. */
+static __always_inline void flow_top_total_sum(void *map, __u32 ifindex, const __u8 direction, __u64 packets,
+					       __u64 bytes, __u64 ip_bytes, const int atomic)
 {
 #ifndef FLOW_TOP_BENCH_WITHOUT_TOTALS /* bench/flow_top_untotalled.bpf.c measures their cost */
 	__u32 idx = flow_top_total_index(ifindex, direction);
-	struct flow_top_total *t = bpf_map_lookup_elem(&totals, &idx);
+	struct flow_top_total *t = bpf_map_lookup_elem(map, &idx);
 
-	if (t) {
-		t->packets++;
-		t->bytes += len;
-		t->ip_bytes += ip_len;
+	if (!t)
+		return;
+	if (atomic) {
+		__sync_fetch_and_add(&t->packets, packets);
+		__sync_fetch_and_add(&t->bytes, bytes);
+		__sync_fetch_and_add(&t->ip_bytes, ip_bytes);
+	} else {
+		t->packets += packets;
+		t->bytes += bytes;
+		t->ip_bytes += ip_bytes;
 	}
 #endif
 }
@@ -205,36 +214,19 @@ static __always_inline void flow_top_value_add(struct flow_top_value *v, const s
 }
 
 /* A flow the table did not take: `d`, its packets, go to `failed` (they are
- * in `totals`, or the drain adds them there itself). `drain`: atomic adds, as
- * in flow_top_value_add. */
+ * in `totals`, or the drain adds them there itself). `drain`: atomic adds. */
 static __always_inline void flow_top_insert_failed(const struct flow_top_key *key, const struct flow_top_value *d,
 						   const int drain)
 {
 	struct flow_top_stats *st = flow_top_stats();
-	struct flow_top_total *f = 0;
 
-#ifndef FLOW_TOP_BENCH_WITHOUT_TOTALS
-	const __u32 idx = flow_top_total_index(key->ifindex, key->direction);
-
-	f = bpf_map_lookup_elem(&failed, &idx);
-#endif
-	if (drain) {
-		if (st)
+	if (st) {
+		if (drain)
 			__sync_fetch_and_add(&st->insert_failures, 1);
-		if (f) {
-			__sync_fetch_and_add(&f->packets, d->packets);
-			__sync_fetch_and_add(&f->bytes, d->bytes);
-			__sync_fetch_and_add(&f->ip_bytes, d->ip_bytes);
-		}
-	} else {
-		if (st)
+		else
 			st->insert_failures++;
-		if (f) {
-			f->packets += d->packets;
-			f->bytes += d->bytes;
-			f->ip_bytes += d->ip_bytes;
-		}
 	}
+	flow_top_total_sum(&failed, key->ifindex, key->direction, d->packets, d->bytes, d->ip_bytes, drain);
 }
 
 /* A drained cache slot into the table (the flow inserted if new) and into
@@ -254,16 +246,7 @@ static __always_inline void flow_top_drain_into_table(const struct flow_top_key 
 	}
 	if (v)
 		flow_top_value_add(v, d);
-#ifndef FLOW_TOP_BENCH_WITHOUT_TOTALS
-	const __u32 idx = flow_top_total_index(key->ifindex, key->direction);
-	struct flow_top_total *t = bpf_map_lookup_elem(&totals, &idx);
-
-	if (t) {
-		__sync_fetch_and_add(&t->packets, d->packets);
-		__sync_fetch_and_add(&t->bytes, d->bytes);
-		__sync_fetch_and_add(&t->ip_bytes, d->ip_bytes);
-	}
-#endif
+	flow_top_total_sum(&totals, key->ifindex, key->direction, d->packets, d->bytes, d->ip_bytes, 1);
 }
 
 /* The cache slot of a key: its 11 words XORed, then Fibonacci hashing (one
@@ -410,7 +393,7 @@ count:
 	 * then find a packet in its flow and not yet in the totals, for the
 	 * moment between the two; user space reads the totals again until they
 	 * are not behind the table (FlowAccountant::behind). */
-	flow_top_total_add(skb->ifindex, direction, len, ip_len);
+	flow_top_total_sum(&totals, skb->ifindex, direction, 1, len, ip_len, 0);
 	return TC_ACT_UNSPEC;
 }
 
