@@ -82,7 +82,10 @@ class EventLoop {
       timespec ts{static_cast<time_t>(left.count() / 1'000'000'000), static_cast<long>(left.count() % 1'000'000'000)};
       pollfd fds[2] = {{sigfd_, POLLIN, 0}, {wakefd_, POLLIN, 0}};
       const int rc = ::ppoll(fds, 2, &ts, nullptr);
-      if (rc < 0 && errno != EINTR) throw Error(errno_message("ppoll", errno));
+      if (rc < 0) {
+        const int err = errno;
+        if (err != EINTR) throw Error(errno_message("ppoll", err));
+      }
       if (rc <= 0) continue;
       if (fds[0].revents & POLLIN) {
         signalfd_siginfo info{};
@@ -172,97 +175,57 @@ std::vector<Interface> resolve_interfaces(const std::vector<std::string>& names)
   return out;
 }
 
-}  // namespace
+// ---- 1. libraries -------------------------------------------------------
 
-int run_host(const HostConfig& cfg) {
-  // 0. The ready file's temporary copy, first: a bad path fails before
-  // anything is loaded, opened or attached, and a stale file from a killed
-  // run is gone before a script could take it for this run's. It appears
-  // under its name once every plugin is attached and collection starts,
-  // and goes as soon as the plugins are detached.
-  std::optional<ReadyFile> ready;
-  if (cfg.ready_file) ready.emplace(*cfg.ready_file);
+// Every plugin and sink library named on the command line, loaded and checked
+// before anything is created or attached.
+struct Libraries {
+  std::vector<PluginLibrary> plugins;
+  std::vector<SinkLibrary> sinks;
+  std::vector<SinkSpec> sink_specs;        // parallel to sinks
+  std::vector<unsigned> sink_instance;     // each sink's number among its name's (1, 2, ...)
+  LoadedNames names;
+};
 
-  const PluginPath dir = PluginPath::from(cfg.plugin_dirs);
-  spdlog::debug("plugin path: {}", dir.describe());
-
-  // 1. Every library, checked before anything is created or attached.
-  std::vector<PluginLibrary> plugin_libs;
-  std::set<std::string> names;
+Libraries load_libraries(const HostConfig& cfg, const PluginPath& dir) {
+  Libraries out;
   for (const auto& p : cfg.plugins) {
     auto lib = load_plugin(dir, p);
-    if (!names.insert(lib.desc.name).second)
+    if (!out.names.plugins.insert(lib.desc.name).second)
       throw UsageError("--plugins: plugin '" + std::string(lib.desc.name) + "' is listed twice");
-    plugin_libs.push_back(std::move(lib));
+    out.plugins.push_back(std::move(lib));
   }
-  std::vector<std::pair<SinkSpec, SinkLibrary>> sink_libs;
-  std::map<std::string, unsigned> sink_count;  // instances of each sink, by its name
-  std::vector<unsigned> sink_instance;          // each sink's number among its name's (1, 2, ...)
   for (const auto& s : cfg.sinks) {
     auto lib = load_sink(dir, s.name);
-    sink_instance.push_back(++sink_count[lib.desc.name]);
-    sink_libs.emplace_back(s, std::move(lib));
+    out.sink_instance.push_back(++out.names.sink_count[lib.desc.name]);
+    out.sink_specs.push_back(s);
+    out.sinks.push_back(std::move(lib));
   }
+  return out;
+}
 
-  // 2. Options: every -o / --config entry must name something loaded, once.
-  // NAME is a plugin, or a sink given once; NAME#N the Nth --sink NAME.
-  const nlohmann::json& options = cfg.options;
-  for (const auto& [owner, value] : options.items()) {
-    const OptionOwner o = split_option_owner(owner);
-    const auto count = sink_count.find(o.name);
-    if (names.count(o.name)) {
-      if (o.instance != 0)
-        throw UsageError("options given for '" + owner + "', but plugins are loaded once: write -o " + o.name +
-                         ".KEY=VALUE");
-      continue;
-    }
-    if (count != sink_count.end()) {
-      if (o.instance == 0 && count->second > 1)
-        throw UsageError("options given for '" + owner + "' are ambiguous: --sink " + o.name + " is given " +
-                         std::to_string(count->second) + " times; name the instance: -o " + o.name +
-                         "#1.KEY=VALUE ... -o " + o.name + "#" + std::to_string(count->second) + ".KEY=VALUE");
-      if (o.instance > count->second)
-        throw UsageError("options given for '" + owner + "', but --sink " + o.name + " is given " +
-                         (count->second == 1 ? "once (write -o " + o.name + ".KEY=VALUE)"
-                                             : std::to_string(count->second) + " times (instances " + o.name +
-                                                   "#1 to " + o.name + "#" + std::to_string(count->second) + ")"));
-      continue;
-    }
-    std::string loaded;
-    for (const auto& n : names) loaded += (loaded.empty() ? "" : ", ") + n;
-    for (const auto& [n, c] : sink_count) loaded += (loaded.empty() ? "" : ", ") + n;
-    throw UsageError("options given for '" + owner + "', but no plugin or sink of that name is loaded (loaded: " +
-                     loaded + ")");
-  }
-  const auto options_for = [&options](const std::string& name) {
-    auto it = options.find(name);
-    return it == options.end() ? std::string("{}") : it->dump();
-  };
-  // A sink instance's options: NAME's (given once), then NAME#N's over them.
-  const auto sink_options_for = [&options](const std::string& name, unsigned instance) {
-    nlohmann::json merged = nlohmann::json::object();
-    if (auto it = options.find(name); it != options.end()) merged.update(*it);
-    if (auto it = options.find(name + "#" + std::to_string(instance)); it != options.end()) merged.update(*it);
-    return merged.dump();
-  };
+// ---- 4. sinks ------------------------------------------------------------
 
-  // 3. Interfaces and privileges.
-  const std::vector<Interface> ifaces = resolve_interfaces(cfg.ifaces);
-  if (const std::string err = capability_error(); !err.empty()) throw Error(err);
-
-  // 4. Sinks: opened now, so an unwritable path fails before any attach.
-  EventLoop loop;
+// Why the collection loop was woken by a sink thread.
+struct SinkEnds {
   std::atomic<bool> reader_gone{false};
-  std::atomic<bool> sink_failed{false};
-  SampleBus bus;
-  for (std::size_t i = 0; i < sink_libs.size(); ++i) {
-    auto& [spec, lib] = sink_libs[i];
+  std::atomic<bool> failed{false};
+};
+
+// Opens every sink (an unwritable path fails before any attach) and adds it
+// to the bus; a sink that ends later wakes `loop`.
+void open_sinks(Libraries& libs, const HostConfig& cfg, const nlohmann::json& options, SampleBus& bus,
+                EventLoop& loop, SinkEnds& ends) {
+  for (std::size_t i = 0; i < libs.sinks.size(); ++i) {
+    const SinkSpec& spec = libs.sink_specs[i];
+    SinkLibrary& lib = libs.sinks[i];
+    const unsigned instance = libs.sink_instance[i];
     // A sink given more than once is told apart by its number: json#2.
-    const std::string numbered = sink_count[lib.desc.name] > 1
-                                     ? spec.name + "#" + std::to_string(sink_instance[i])
+    const std::string numbered = libs.names.sink_count[lib.desc.name] > 1
+                                     ? spec.name + "#" + std::to_string(instance)
                                      : spec.name;
     const std::string display = spec.target ? numbered + ":" + *spec.target : numbered;
-    const std::string sink_options = sink_options_for(lib.desc.name, sink_instance[i]);
+    const std::string sink_options = sink_options_json(options, lib.desc.name, instance);
     auto inst = std::make_unique<SinkInstance>(std::move(lib), display);
     netmon_sink_context ctx{};
     ctx.struct_size = sizeof ctx;
@@ -273,26 +236,32 @@ int run_host(const HostConfig& cfg) {
     ctx.options_json = sink_options.c_str();
     inst->open(ctx);
     bus.add_sink(std::make_unique<SinkPortImpl>(std::move(inst)),
-                 [&loop, &reader_gone, &sink_failed](const std::string& sink, SinkState state, const std::string& err) {
+                 [&loop, &ends](const std::string& sink, SinkState state, const std::string& err) {
                    if (state == SinkState::closed) {
                      spdlog::debug("sink {}: its reader went away; stopping", sink);
-                     reader_gone = true;
+                     ends.reader_gone = true;
                    } else {
                      spdlog::error("{} (this sink is stopped; the others go on)", err);
-                     sink_failed = true;
+                     ends.failed = true;
                    }
                    loop.wake();
                  });
   }
+}
 
-  // 5. Plugins: created and configured (bad options fail here), then started.
-  std::deque<LivePlugin> plugins;
-  StopGuard guard(plugins);
-  for (auto& lib : plugin_libs) {
+// ---- 5. plugins ----------------------------------------------------------
+
+// Creates and configures every plugin (bad options fail here, before any
+// start), then starts them in order. `plugins` is the guard's: every one
+// started is stopped on every way out.
+void start_plugins(std::vector<PluginLibrary>& libs, const nlohmann::json& options,
+                   const std::vector<Interface>& ifaces, const HostConfig& cfg, std::deque<LivePlugin>& plugins) {
+  for (auto& lib : libs) {
     LivePlugin p;
     p.name = lib.desc.name;
     p.instance = std::make_unique<PluginInstance>(std::move(lib));
-    p.instance->configure(options_for(p.name));
+    auto it = options.find(p.name);
+    p.instance->configure(it == options.end() ? std::string("{}") : it->dump());
     plugins.push_back(std::move(p));
   }
   std::vector<netmon_interface> c_ifaces;
@@ -308,45 +277,33 @@ int run_host(const HostConfig& cfg) {
     p.instance->start(ctx);
     p.started = true;
   }
+}
 
-  // 6. Everything is attached: drop the capabilities no longer needed, then
-  // start the sinks' threads (capabilities are per thread).
-  drop_capabilities();
-  spdlog::debug("capabilities now: {}", capability_sets());
-  bus.start();
-  if (ready) ready->publish();
+// ---- 7. collection ---------------------------------------------------------
 
-  // 7. Collect every interval.
-  const auto start_steady = SteadyClock::now();
-  RateTracker rates(realtime_ns());
-  std::uint64_t sequence = 0;
-  int exit_code = 0;
-  // Events lost for a sink are reported when they first are, then at most
-  // once a minute while the count grows (and in full at exit).
-  std::vector<std::uint64_t> lost_reported(bus.sinks().size(), 0);
-  std::vector<SteadyClock::time_point> lost_reported_at(bus.sinks().size());
-  const auto warn_lost_events = [&] {
-    for (std::size_t i = 0; i < bus.sinks().size(); ++i) {
-      const auto& s = *bus.sinks()[i];
-      const std::uint64_t lost = s.lost_events();
-      if (lost == lost_reported[i]) continue;
-      const auto now = SteadyClock::now();
-      if (lost_reported[i] != 0 && now - lost_reported_at[i] < std::chrono::minutes(1)) continue;
-      spdlog::warn("sink {} cannot keep up: {} event record(s) lost so far (more than {} were queued for it)",
-                   s.name(), lost, SinkRunner::kEventBound);
-      lost_reported[i] = lost;
-      lost_reported_at[i] = now;
-    }
-  };
-  const auto collect_all = [&] {
+// One interval's work: every running plugin's samples with their rates, the
+// host's own measurements, one batch to the bus; and the warning, at most
+// once a minute per sink, that a sink is losing event records.
+class Collector {
+ public:
+  Collector(std::deque<LivePlugin>& plugins, SampleBus& bus, std::chrono::nanoseconds interval)
+      : plugins_(plugins),
+        bus_(bus),
+        interval_(interval),
+        rates_(realtime_ns()),
+        lost_reported_(bus.sinks().size(), 0),
+        lost_reported_at_(bus.sinks().size()) {}
+
+  // Returns how many plugins are still running.
+  std::size_t collect() {
     const std::int64_t now = realtime_ns();
     const auto t0 = SteadyClock::now();
     auto batch = std::make_shared<Batch>();
     batch->timestamp_ns = now;
-    batch->interval_ns = static_cast<std::uint64_t>(cfg.interval.count());
-    batch->sequence = sequence++;
+    batch->interval_ns = static_cast<std::uint64_t>(interval_.count());
+    batch->sequence = sequence_++;
     std::size_t running = 0;
-    for (auto& p : plugins) {
+    for (auto& p : plugins_) {
       if (!p.started) continue;
       std::vector<Sample> samples;
       const auto p0 = SteadyClock::now();
@@ -361,76 +318,111 @@ int run_host(const HostConfig& cfg) {
       p.collect_duration_us = static_cast<std::uint64_t>(
           std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - p0).count());
       ++running;
-      rates.apply(p.name, samples, now);
+      rates_.apply(p.name, samples, now);
       std::move(samples.begin(), samples.end(), std::back_inserter(batch->samples));
     }
+    std::vector<Sample> self = self_samples(running, SteadyClock::now() - t0);
+    rates_.apply("netmon", self, now);
+    std::move(self.begin(), self.end(), std::back_inserter(batch->samples));
+    rates_.end_interval(now);
+    bus_.publish(std::move(batch));
+    warn_lost_events();
+    return running;
+  }
+
+  // Batches published so far.
+  [[nodiscard]] std::uint64_t sequence() const { return sequence_; }
+
+ private:
+  // The host's own measurements: itself, every plugin loaded (also one
+  // stopped by a failed collect: up 0), every sink.
+  std::vector<Sample> self_samples(std::size_t running, SteadyClock::duration took) const {
     std::vector<Sample> self;
-    self.push_back(Sample("netmon_host")
-                       .gauge("plugins", running)
-                       .gauge("collect_duration_us", static_cast<std::uint64_t>(
-                                                         std::chrono::duration_cast<std::chrono::microseconds>(
-                                                             SteadyClock::now() - t0)
-                                                             .count()))
-                       .text("version", NETMON_VERSION)
-                       .text("abi", fmt::format("{}.{}", NETMON_ABI_MAJOR, NETMON_ABI_MINOR)));
-    // Every plugin loaded, also one stopped by a failed collect (up 0).
-    for (const auto& p : plugins)
+    self.push_back(
+        Sample("netmon_host")
+            .gauge("plugins", running)
+            .gauge("collect_duration_us",
+                   static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count()))
+            .text("version", NETMON_VERSION)
+            .text("abi", fmt::format("{}.{}", NETMON_ABI_MAJOR, NETMON_ABI_MINOR)));
+    for (const auto& p : plugins_)
       self.push_back(Sample("netmon_host_plugin")
                          .tag("plugin", p.name)
                          .gauge("up", p.started ? 1 : 0)
                          .gauge("collect_duration_us", p.collect_duration_us)
                          .counter("collect_errors", p.collect_errors));
-    for (const auto& s : bus.sinks())
+    for (const auto& s : bus_.sinks())
       self.push_back(Sample("netmon_host_sink")
                          .tag("sink", s->name())
                          .counter("dropped_batches", s->dropped())
                          .counter("delivered_batches", s->delivered())
                          .counter("lost_events", s->lost_events()));
-    rates.apply("netmon", self, now);
-    std::move(self.begin(), self.end(), std::back_inserter(batch->samples));
-    rates.end_interval(now);
-    bus.publish(std::move(batch));
-    warn_lost_events();
-    return running;
-  };
+    return self;
+  }
 
+  // Events lost for a sink are reported when they first are, then at most
+  // once a minute while the count grows (and in full at exit).
+  void warn_lost_events() {
+    for (std::size_t i = 0; i < bus_.sinks().size(); ++i) {
+      const auto& s = *bus_.sinks()[i];
+      const std::uint64_t lost = s.lost_events();
+      if (lost == lost_reported_[i]) continue;
+      const auto now = SteadyClock::now();
+      if (lost_reported_[i] != 0 && now - lost_reported_at_[i] < std::chrono::minutes(1)) continue;
+      spdlog::warn("sink {} cannot keep up: {} event record(s) lost so far (more than {} were queued for it)",
+                   s.name(), lost, SinkRunner::kEventBound);
+      lost_reported_[i] = lost;
+      lost_reported_at_[i] = now;
+    }
+  }
+
+  std::deque<LivePlugin>& plugins_;
+  SampleBus& bus_;
+  std::chrono::nanoseconds interval_;
+  RateTracker rates_;
+  std::uint64_t sequence_ = 0;
+  std::vector<std::uint64_t> lost_reported_;
+  std::vector<SteadyClock::time_point> lost_reported_at_;
+};
+
+// Collects every interval until a signal (after a final collection),
+// --duration, --count, a reader that went away, no sink or no plugin left,
+// or every interface gone. Returns the exit code so far.
+int collection_loop(const HostConfig& cfg, const std::vector<Interface>& ifaces, EventLoop& loop, SampleBus& bus,
+                    const SinkEnds& ends, Collector& collector) {
   spdlog::info("collecting every {} ms from {} on {} interface(s); stop with Ctrl+C",
                std::chrono::duration_cast<std::chrono::milliseconds>(cfg.interval).count(),
                fmt::format("{}", fmt::join(cfg.plugins, ", ")), ifaces.size());
-  auto next_tick = start_steady + cfg.interval;
-  const SteadyClock::time_point end_at =
-      cfg.duration ? start_steady + *cfg.duration : SteadyClock::time_point::max();
+  const auto start = SteadyClock::now();
+  auto next_tick = start + cfg.interval;
+  const SteadyClock::time_point end_at = cfg.duration ? start + *cfg.duration : SteadyClock::time_point::max();
   for (;;) {
-    const auto deadline = std::min(next_tick, end_at);
-    const auto ev = loop.wait_until(deadline);
+    const auto ev = loop.wait_until(std::min(next_tick, end_at));
     if (ev == EventLoop::Event::signal) {
       spdlog::info("{} received: final collection, then stopping", signal_name(loop.last_signal()));
-      collect_all();
-      break;
+      collector.collect();
+      return 0;
     }
     if (ev == EventLoop::Event::wake) {
-      if (reader_gone) break;
-      if (sink_failed && bus.running() == 0) {
+      if (ends.reader_gone) return 0;
+      if (ends.failed && bus.running() == 0) {
         spdlog::error("no sink is left to write to; stopping");
-        exit_code = 1;
-        break;
+        return 1;
       }
       continue;
     }
-    if (collect_all() == 0) {
+    if (collector.collect() == 0) {
       spdlog::error("every plugin has stopped; nothing left to collect");
-      exit_code = 1;
-      break;
+      return 1;
     }
     if (std::none_of(ifaces.begin(), ifaces.end(),
                      [](const Interface& i) { return interface_present(i.ifindex); })) {
       spdlog::error("every monitored interface is gone; stopping");
-      exit_code = 1;
-      break;
+      return 1;
     }
     const auto now = SteadyClock::now();
-    if (cfg.count && sequence >= *cfg.count) break;
-    if (now >= end_at) break;
+    if (cfg.count && collector.sequence() >= *cfg.count) return 0;
+    if (now >= end_at) return 0;
     next_tick += cfg.interval;
     if (next_tick <= now) {
       const auto missed = (now - next_tick) / cfg.interval + 1;
@@ -438,11 +430,14 @@ int run_host(const HostConfig& cfg) {
       next_tick += missed * cfg.interval;
     }
   }
+}
 
-  guard.stop_all();
-  ready.reset();
-  // Sinks get a little while to deliver what is queued; one still blocked
-  // then (a pipe nobody reads) is left behind rather than waited for.
+// ---- 8. the end ------------------------------------------------------------
+
+// Sinks get a little while to deliver what is queued; one still blocked then
+// (a pipe nobody reads) is left behind rather than waited for. Every loss is
+// said once more.
+void finish_sinks(SampleBus& bus) {
   const auto blocked = bus.finish(SteadyClock::now() + std::chrono::seconds(2));
   for (const auto& s : bus.sinks()) {
     if (std::find(blocked.begin(), blocked.end(), s->name()) != blocked.end())
@@ -451,7 +446,90 @@ int run_host(const HostConfig& cfg) {
     if (s->lost_events() > 0)
       spdlog::warn("sink {} lost {} event record(s): it could not keep up", s->name(), s->lost_events());
   }
-  if (sink_failed) exit_code = 1;
+}
+
+}  // namespace
+
+// ---- options ---------------------------------------------------------------
+
+void check_option_owners(const nlohmann::json& options, const LoadedNames& loaded) {
+  for (const auto& [owner, value] : options.items()) {
+    const OptionOwner o = split_option_owner(owner);
+    const auto count = loaded.sink_count.find(o.name);
+    if (loaded.plugins.count(o.name)) {
+      if (o.instance != 0)
+        throw UsageError("options given for '" + owner + "', but plugins are loaded once: write -o " + o.name +
+                         ".KEY=VALUE");
+      continue;
+    }
+    if (count != loaded.sink_count.end()) {
+      if (o.instance == 0 && count->second > 1)
+        throw UsageError("options given for '" + owner + "' are ambiguous: --sink " + o.name + " is given " +
+                         std::to_string(count->second) + " times; name the instance: -o " + o.name +
+                         "#1.KEY=VALUE ... -o " + o.name + "#" + std::to_string(count->second) + ".KEY=VALUE");
+      if (o.instance > count->second)
+        throw UsageError("options given for '" + owner + "', but --sink " + o.name + " is given " +
+                         (count->second == 1 ? "once (write -o " + o.name + ".KEY=VALUE)"
+                                             : std::to_string(count->second) + " times (instances " + o.name +
+                                                   "#1 to " + o.name + "#" + std::to_string(count->second) + ")"));
+      continue;
+    }
+    std::string names;
+    for (const auto& n : loaded.plugins) names += (names.empty() ? "" : ", ") + n;
+    for (const auto& [n, c] : loaded.sink_count) names += (names.empty() ? "" : ", ") + n;
+    throw UsageError("options given for '" + owner + "', but no plugin or sink of that name is loaded (loaded: " +
+                     names + ")");
+  }
+}
+
+std::string sink_options_json(const nlohmann::json& options, const std::string& name, unsigned instance) {
+  nlohmann::json merged = nlohmann::json::object();
+  if (auto it = options.find(name); it != options.end()) merged.update(*it);
+  if (auto it = options.find(name + "#" + std::to_string(instance)); it != options.end()) merged.update(*it);
+  return merged.dump();
+}
+
+// ---- the whole run -----------------------------------------------------------
+
+int run_host(const HostConfig& cfg) {
+  // 0. The ready file's temporary copy, first: a bad path fails before
+  // anything is loaded, opened or attached, and a stale file from a killed
+  // run is gone before a script could take it for this run's. It appears
+  // under its name once every plugin is attached and collection starts,
+  // and goes as soon as the plugins are detached.
+  std::optional<ReadyFile> ready;
+  if (cfg.ready_file) ready.emplace(*cfg.ready_file);
+
+  const PluginPath dir = PluginPath::from(cfg.plugin_dirs);
+  spdlog::debug("plugin path: {}", dir.describe());
+
+  Libraries libs = load_libraries(cfg, dir);                      // 1. every library, checked
+  check_option_owners(cfg.options, libs.names);                   // 2. every option names something loaded
+  const std::vector<Interface> ifaces = resolve_interfaces(cfg.ifaces);  // 3. interfaces and privileges
+  if (const std::string err = capability_error(); !err.empty()) throw Error(err);
+
+  EventLoop loop;
+  SinkEnds ends;
+  SampleBus bus;
+  open_sinks(libs, cfg, cfg.options, bus, loop, ends);            // 4. sinks
+  std::deque<LivePlugin> plugins;
+  StopGuard guard(plugins);
+  start_plugins(libs.plugins, cfg.options, ifaces, cfg, plugins);  // 5. plugins, attached
+
+  // 6. Everything is attached: drop the capabilities no longer needed, then
+  // start the sinks' threads (capabilities are per thread).
+  drop_capabilities();
+  spdlog::debug("capabilities now: {}", capability_sets());
+  bus.start();
+  if (ready) ready->publish();
+
+  Collector collector(plugins, bus, cfg.interval);                // 7. collect every interval
+  int exit_code = collection_loop(cfg, ifaces, loop, bus, ends, collector);
+
+  guard.stop_all();                                               // 8. detach, then let the sinks finish
+  ready.reset();
+  finish_sinks(bus);
+  if (ends.failed) exit_code = 1;
   return exit_code;
 }
 

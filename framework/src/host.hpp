@@ -11,7 +11,28 @@
 
 #include "cli.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <set>
+#include <string>
+
 namespace netmon::host {
+
+// The names of what is loaded: each plugin once, each sink with how many
+// times --sink gave it.
+struct LoadedNames {
+  std::set<std::string> plugins;
+  std::map<std::string, unsigned> sink_count;
+};
+
+// Every -o / --config entry must name something loaded, once: NAME is a
+// plugin, or a sink given once; NAME#N the Nth --sink NAME. Throws
+// netmon::UsageError naming the entry and the fix.
+void check_option_owners(const nlohmann::json& options, const LoadedNames& loaded);
+
+// A sink instance's options as JSON: NAME's (given once), then NAME#N's over them.
+std::string sink_options_json(const nlohmann::json& options, const std::string& name, unsigned instance);
 
 // Returns the process exit code: 0 clean stop, 1 runtime error. Throws
 // netmon::Error for errors before the first collection: netmon::UsageError

@@ -486,6 +486,31 @@ TEST(RunHostOptions, OptionsForNothingLoadedAreAUsageError) {
   EXPECT_THAT(msg, HasSubstr("options given for 'csv', but no plugin or sink of that name is loaded (loaded: json)"));
 }
 
+// The same checks as a phase of their own, with no library loaded: what is
+// loaded is only names.
+TEST(HostPhases, OptionOwnersAreCheckedAgainstTheLoadedNames) {
+  netmon::host::LoadedNames loaded;
+  loaded.plugins = {"flow_top", "xdp_stats"};
+  loaded.sink_count = {{"json", 2}, {"csv", 1}};
+  using netmon::host::check_option_owners;
+  EXPECT_NO_THROW(check_option_owners(json::parse(R"({"flow_top": {}, "json#2": {}, "csv": {}, "csv#1": {}})"), loaded));
+  EXPECT_EQ(error_of<netmon::UsageError>([&] { check_option_owners(json::parse(R"({"json": {}})"), loaded); }),
+            "options given for 'json' are ambiguous: --sink json is given 2 times; name the instance: "
+            "-o json#1.KEY=VALUE ... -o json#2.KEY=VALUE");
+  EXPECT_EQ(error_of<netmon::UsageError>([&] { check_option_owners(json::parse(R"({"tc_stats": {}})"), loaded); }),
+            "options given for 'tc_stats', but no plugin or sink of that name is loaded (loaded: flow_top, xdp_stats, "
+            "csv, json)");
+  EXPECT_EQ(error_of<netmon::UsageError>([&] { check_option_owners(json::parse(R"({"xdp_stats#2": {}})"), loaded); }),
+            "options given for 'xdp_stats#2', but plugins are loaded once: write -o xdp_stats.KEY=VALUE");
+}
+
+TEST(HostPhases, ASinkInstanceTakesItsNamesOptionsThenItsOwnOverThem) {
+  const auto options = json::parse(R"({"json": {"pretty": true, "x": 1}, "json#2": {"x": 2}})");
+  EXPECT_EQ(json::parse(netmon::host::sink_options_json(options, "json", 1)), json::parse(R"({"pretty": true, "x": 1})"));
+  EXPECT_EQ(json::parse(netmon::host::sink_options_json(options, "json", 2)), json::parse(R"({"pretty": true, "x": 2})"));
+  EXPECT_EQ(netmon::host::sink_options_json(options, "csv", 1), "{}");
+}
+
 // The host names a plugin or sink once in what it shows of it (plugin_abi.h).
 TEST(Messages, TheHostNamesThePluginOnce) {
   using netmon::host::attribute;
