@@ -1,11 +1,17 @@
 # netmon_add_plugin(<name> SOURCES <files...> [LIBRARIES <targets...>]
-#                   [OUTPUT_DIRECTORY <dir>] [NO_INSTALL])
+#                   [OUTPUT_DIRECTORY <dir>] [NO_INSTALL] [NOT_DEFAULT]
+#                   [DEFAULT_ORDER <n>])
 # netmon_add_sink(<name> ...same...)
 #
 # Declares a plugin or sink: a shared library libnetmon_<name>.so with hidden
 # visibility (only the descriptor is exported), linked to the header-only SDK,
 # written to the plugin directory of the build tree and installed to
 # <prefix>/lib/netmon/plugins.
+#
+# In netmon's own tree a plugin written to the plugin directory is one of
+# the plugins netmon-host loads when --plugins is not given, unless it says
+# NOT_DEFAULT; they are started in DEFAULT_ORDER (0-99, default 50), then by
+# name.
 #
 # Outside netmon's own tree the library goes to ${CMAKE_BINARY_DIR}/plugins
 # (run netmon-host --plugin-dir there) and installs to
@@ -15,8 +21,22 @@ include_guard(GLOBAL)
 function(_netmon_add_library kind name)
   # netmon_exports.map lies beside this file, in the tree and once installed.
   set(exports "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/netmon_exports.map")
-  cmake_parse_arguments(ARG "NO_INSTALL" "OUTPUT_DIRECTORY" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(ARG "NO_INSTALL;NOT_DEFAULT" "OUTPUT_DIRECTORY;DEFAULT_ORDER" "SOURCES;LIBRARIES" ${ARGN})
   if(NOT ARG_OUTPUT_DIRECTORY)
+    if(DEFINED NETMON_PLUGIN_OUTPUT_DIR AND kind STREQUAL "plugin" AND NOT ARG_NOT_DEFAULT)
+      if(NOT DEFINED ARG_DEFAULT_ORDER)
+        set(ARG_DEFAULT_ORDER 50)
+      endif()
+      if(NOT ARG_DEFAULT_ORDER MATCHES "^[0-9][0-9]?$")
+        message(FATAL_ERROR "netmon_add_plugin(${name}): DEFAULT_ORDER must be 0 to 99, not '${ARG_DEFAULT_ORDER}'")
+      endif()
+      # "07:name": sorted as text, the order first.
+      string(LENGTH "${ARG_DEFAULT_ORDER}" digits)
+      if(digits EQUAL 1)
+        set(ARG_DEFAULT_ORDER "0${ARG_DEFAULT_ORDER}")
+      endif()
+      set_property(GLOBAL APPEND PROPERTY NETMON_DEFAULT_PLUGINS "${ARG_DEFAULT_ORDER}:${name}")
+    endif()
     if(DEFINED NETMON_PLUGIN_OUTPUT_DIR)
       set(ARG_OUTPUT_DIRECTORY "${NETMON_PLUGIN_OUTPUT_DIR}")
     else()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test suite, from a fresh clone: installs what is needed, builds, runs
 # every test (unit, BPF and end-to-end; the last two need root), checks the
-# installed SDK with the examples built against it (scripts/test-sdk.sh), fuzzes
+# installed SDK with the examples built against it (scripts/test-sdk.sh),
+# adds a new plugin folder to the tree (scripts/test-new-plugin.sh), fuzzes
 # the option parser for a minute (scripts/fuzz.sh), then builds
 # the sanitizer configuration (ASan+UBSan, leak checking on) and runs the
 # whole suite again under it (SDK tests included), and ends with a 10-minute
@@ -16,6 +17,9 @@ ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 600 -LE 'sdk|
 # flow table's figures.
 ctest --test-dir build --output-on-failure --timeout 600 -L load -V
 scripts/test-sdk.sh
+# A plugin from netmon-new-plugin copied into plugins/: built, tested and
+# loaded by default with no edit outside its folder.
+scripts/test-new-plugin.sh
 scripts/fuzz.sh 60
 
 BUILD_DIR=build-asan scripts/build.sh -DNETMON_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "netmon_default_plugins.h"
+
 namespace netmon::host {
 
 std::chrono::nanoseconds parse_duration(const std::string& text, const std::string& what) {
@@ -81,7 +83,7 @@ nlohmann::json parse_option_arg(nlohmann::json all, const std::string& arg) {
   const auto eq = arg.find('=');
   const auto dot = arg.find('.');
   if (eq == std::string::npos || dot == std::string::npos || dot > eq || dot == 0 || dot + 1 == eq)
-    throw Error("-o '" + arg + "': expected NAME.KEY=VALUE (for example -o xdp_stats.mode=generic)");
+    throw Error("-o '" + arg + "': expected NAME.KEY=VALUE, NAME a plugin or sink (netmon-host --list-plugins shows them)");
   const std::string name = arg.substr(0, dot);
   const std::string key = arg.substr(dot + 1, eq - dot - 1);
   const std::string text = arg.substr(eq + 1);
@@ -123,7 +125,7 @@ nlohmann::json collect_options(const std::optional<std::string>& config_file,
 
 CliResult parse_cli(int argc, const char* const* argv) {
   HostConfig cfg;
-  std::string plugins_text = "xdp_stats,tc_stats,flow_top";
+  std::string plugins_text = NETMON_DEFAULT_PLUGINS;
   std::string interval_text = "1s";
   std::string duration_text;
   std::vector<std::string> sink_texts;
@@ -185,7 +187,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
     for (std::string item; std::getline(ss, item, ',');)
       if (!item.empty()) cfg.plugins.push_back(item);
     if (cfg.plugins.empty() && !cfg.list_plugins && !cfg.version)
-      throw Error("--plugins: no plugin named (for example --plugins xdp_stats)");
+      throw Error("--plugins: no plugin named (name one or more, --plugins A,B; netmon-host --list-plugins shows them)");
     cfg.interval = parse_duration(interval_text, "--interval");
     if (cfg.interval < std::chrono::milliseconds(10) || cfg.interval > std::chrono::hours(1))
       throw Error("--interval: '" + interval_text + "' is out of range (10ms to 1h)");

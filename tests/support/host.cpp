@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "support/host.hpp"
 
+#include "netmon_default_plugins.h"
+
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 #include <net/if.h>
@@ -52,21 +54,47 @@ std::uint32_t xdp_prog_id(const std::string& ifname) {
   return q.prog_id ? q.prog_id : (q.skb_prog_id ? q.skb_prog_id : q.drv_prog_id);
 }
 
-int loaded_programs_named(const std::string& name) {
+namespace {
+
+// Loaded programs whose name is `name` (whole) or begins with it (prefix).
+int loaded_programs_matching(const std::string& name, bool prefix) {
   std::istringstream in(sh_out("bpftool prog show 2>/dev/null"));
   int n = 0;
   for (std::string line; std::getline(in, line);)
-    if (line.find(" name " + name + " ") != std::string::npos) ++n;
+    if (line.find(" name " + name + (prefix ? "" : " ")) != std::string::npos) ++n;
   return n;
 }
 
-bool wait_no_programs_named(const std::string& name, std::chrono::milliseconds timeout) {
+bool wait_none_matching(const std::string& name, bool prefix, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (loaded_programs_named(name) > 0) {
+  while (loaded_programs_matching(name, prefix) > 0) {
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return true;
+}
+
+}  // namespace
+
+std::vector<std::string> default_plugins() {
+  std::vector<std::string> out;
+  std::istringstream in(NETMON_DEFAULT_PLUGINS);
+  for (std::string name; std::getline(in, name, ',');) out.push_back(name);
+  return out;
+}
+
+std::string program_prefix(const std::string& plugin) {
+  return (plugin + "_").substr(0, 15);  // BPF_OBJ_NAME_LEN - 1
+}
+
+int loaded_programs_named(const std::string& name) { return loaded_programs_matching(name, false); }
+
+bool wait_no_programs_named(const std::string& name, std::chrono::milliseconds timeout) {
+  return wait_none_matching(name, false, timeout);
+}
+
+bool wait_no_programs_of(const std::string& plugin, std::chrono::milliseconds timeout) {
+  return wait_none_matching(program_prefix(plugin), true, timeout);
 }
 
 HostRun::HostRun(const std::vector<std::string>& args) : p_(host_cmd(args)) {}
@@ -139,13 +167,15 @@ void expect_nothing_left(const std::string& ifname, bool clsact_expected) {
       EXPECT_EQ(line.find("netmon"), std::string::npos) << "a TC " << dir << " filter is left: " << line;
   for (const char* dir : {"ingress", "egress"})
     for (const auto& line : tc_filters(ifname, dir))
-      for (const char* ours : {"tc_stats", "flow_top", "xdp_stats"})
+      for (const auto& ours : default_plugins())
         EXPECT_EQ(line.find(ours), std::string::npos) << "a TC " << dir << " filter of ours is left: " << line;
   if (!clsact_expected) {
     EXPECT_FALSE(tc_has_clsact(ifname)) << "a clsact qdisc is left on " << ifname;
   }
-  for (const char* name : {"xdp_stats_rx", "tc_stats_ingres", "tc_stats_egress", "flow_top_ingres", "flow_top_egress"})
-    EXPECT_TRUE(wait_no_programs_named(name)) << name << " is still loaded";
+  // A plugin's programs are named after it (a rule tests/unit/test_tree.cpp
+  // checks).
+  for (const auto& plugin : default_plugins())
+    EXPECT_TRUE(wait_no_programs_of(plugin)) << "a program named " << program_prefix(plugin) << "... is still loaded";
   EXPECT_EQ(sh_out("ls /sys/fs/bpf 2>/dev/null | grep -ci netmon"), "0\n") << "something is pinned";
 }
 

@@ -36,6 +36,14 @@ int loaded_programs_named(const std::string& name);
 // Waits up to `timeout` for no program of this name to remain (programs are
 // freed asynchronously after their last reference goes).
 bool wait_no_programs_named(const std::string& name, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+// The same for every program of a plugin: its programs' names begin with
+// program_prefix(plugin), the plugin's name and '_' within the kernel's 15
+// characters.
+bool wait_no_programs_of(const std::string& plugin, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+std::string program_prefix(const std::string& plugin);
+// The plugins netmon-host loads without --plugins (the build's
+// netmon_default_plugins.h).
+std::vector<std::string> default_plugins();
 
 // netmon-host running with --sink json, its samples kept as they arrive.
 class HostRun {

@@ -19,7 +19,7 @@
 #include <tuple>
 #include <vector>
 
-#include "unit_util.hpp"
+#include "support/unit_util.hpp"
 
 using netmon::Batch;
 using netmon::host::SampleBus;

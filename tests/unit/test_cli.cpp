@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "unit_util.hpp"
+#include "support/unit_util.hpp"
 
 using namespace std::chrono_literals;
 using netmon::Error;

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "good_sample.hpp"
-#include "unit_util.hpp"
+#include "support/unit_util.hpp"
 
 namespace fs = std::filesystem;
 using netmon::Error;

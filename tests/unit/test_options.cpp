@@ -9,7 +9,7 @@
 #include <limits>
 #include <string>
 
-#include "unit_util.hpp"
+#include "support/unit_util.hpp"
 
 using netmon::Error;
 using netmon::Options;

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "unit_util.hpp"
+#include "support/unit_util.hpp"
 
 using netmon::Counter;
 using netmon::Sample;

@@ -10,7 +10,7 @@
 #include <ctime>
 #include <limits>
 
-#include "unit_util.hpp"
+#include "support/unit_util.hpp"
 
 using namespace netmon;
 

@@ -6,7 +6,7 @@
 //
 // To regenerate the golden files after an intended change of output, run
 //   NETMON_UPDATE_GOLDEN=1 build/bin/test_prometheus_exposition
-// then read the diff (git diff tests/golden) line by line before committing.
+// then read the diff (git diff golden/) line by line before committing.
 #include "exposition.hpp"
 #include "flow_collector.hpp"
 #include "flow_samples.hpp"
@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "standard_batch.hpp"
-#include "unit_util.hpp"
+#include "support/unit_util.hpp"
 
 namespace fs = std::filesystem;
 using netmon::Batch;
@@ -48,7 +48,7 @@ using ::testing::Not;
 
 namespace {
 
-const fs::path kGoldenDir = fs::path(NETMON_TEST_SOURCE_DIR) / "golden";
+const fs::path kGoldenDir = fs::path(NETMON_TEST_OWN_DIR) / "golden";
 const fs::path kSourceDir = fs::path(NETMON_TEST_SOURCE_DIR).parent_path();
 constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
 constexpr const char* kPromtool = "/usr/bin/promtool";

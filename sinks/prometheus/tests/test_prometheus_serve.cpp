@@ -19,7 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "unit_util.hpp"
+#include "support/unit_util.hpp"
 
 namespace {
 

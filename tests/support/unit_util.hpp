@@ -55,10 +55,10 @@ inline void write_file(const std::filesystem::path& p, const std::string& text) 
   if (!out) throw std::runtime_error("cannot write " + p.string());
 }
 
-// Compares actual with tests/golden/<file>; with NETMON_UPDATE_GOLDEN set in
+// Compares actual with golden/<file> beside the test's own sources; with NETMON_UPDATE_GOLDEN set in
 // the environment, writes it there first (read the diff before committing).
 inline void expect_golden(const std::string& file, const std::string& actual) {
-  const std::filesystem::path golden = std::filesystem::path(NETMON_TEST_SOURCE_DIR) / "golden" / file;
+  const std::filesystem::path golden = std::filesystem::path(NETMON_TEST_OWN_DIR) / "golden" / file;
   if (std::getenv("NETMON_UPDATE_GOLDEN")) {
     write_file(golden, actual);
     std::fprintf(stderr, "updated %s\n", golden.c_str());

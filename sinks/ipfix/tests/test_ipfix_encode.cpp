@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "unit_util.hpp"
+#include "support/unit_util.hpp"
 
 using namespace netmon::ipfix;
 using netmon::Sample;
