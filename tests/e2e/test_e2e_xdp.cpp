@@ -147,8 +147,12 @@ TEST(E2eXdp, SigkillLeavesNothingAttached) {
 TEST(E2eXdp, ConsoleShowsTheSectionsOfARealRun) {
   NETMON_REQUIRE_ROOT();
   VethPair v;
-  Subprocess host(host_cmd({"--iface", v.host_if(), "--interval", "300ms", "--duration", "2s"}));
-  std::this_thread::sleep_for(500ms);
+  // The traffic starts once every plugin is attached (--ready-file), not
+  // after a guess at how long attaching takes.
+  const std::string ready = (std::filesystem::temp_directory_path() / ("nmt-ready-" + v.host_if())).string();
+  Subprocess host(host_cmd({"--iface", v.host_if(), "--interval", "300ms", "--duration", "2s", "--ready-file", ready}));
+  for (int i = 0; i < 200 && !std::filesystem::exists(ready); ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(std::filesystem::exists(ready)) << "not attached within 10 s: " << host.stderr_text();
   netmon::test::send_udp(v, 1000, 100);
   const auto status = host.wait(15s);
   ASSERT_TRUE(status);
