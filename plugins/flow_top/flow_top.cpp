@@ -56,8 +56,10 @@ class FlowTop final : public netmon::Plugin {
     finished_ = opts.boolean("finished", false);
     cache_ = opts.boolean("cache", true);
     tc_.mode = netmon::bpf::parse_tc_mode(opts.choice("attach", {"auto", "tcx", "netlink"}, "auto"));
+    tc_.placement = netmon::bpf::parse_tc_placement(opts.choice("placement", {"first", "last"}, "last"));
     tc_.priority = static_cast<std::uint16_t>(opts.integer("priority", 49154, 1, 65535));
     opts.finish();
+    netmon::bpf::check_tc_attach(tc_, plugin_name());
   }
 
   void start(const netmon::StartContext& ctx) override {
@@ -255,4 +257,5 @@ NETMON_PLUGIN_WITH_OPTIONS(
     "cache           true|false            true   the per-CPU flow cache in front of the table (kernel 5.19)\n"
     "read            auto|batch|iterate    auto   how the table is read\n"
     "attach          auto|tcx|netlink      auto   tcx links, or filters on a clsact qdisc\n"
+    "placement       first|last            last   where on a tcx hook the programs go (netlink: first is refused)\n"
     "priority        1..65535              49154  the netlink filter's priority")

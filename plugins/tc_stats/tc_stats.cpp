@@ -21,8 +21,10 @@ class TcStats final : public netmon::Plugin {
   void configure(const nlohmann::json& options) override {
     netmon::Options opts(options, plugin_name());
     tc_.mode = netmon::bpf::parse_tc_mode(opts.choice("attach", {"auto", "tcx", "netlink"}, "auto"));
+    tc_.placement = netmon::bpf::parse_tc_placement(opts.choice("placement", {"first", "last"}, "last"));
     tc_.priority = static_cast<std::uint16_t>(opts.integer("priority", 49153, 1, 65535));
     opts.finish();
+    netmon::bpf::check_tc_attach(tc_, plugin_name());
   }
 
   void start(const netmon::StartContext& ctx) override {
@@ -78,5 +80,7 @@ class TcStats final : public netmon::Plugin {
 NETMON_PLUGIN_WITH_OPTIONS(TcStats, "tc_stats", "0.1.0",
                            "Ingress and egress packets and bytes per interface at TC (tcx, or clsact on older "
                            "kernels), per L3/L4 class",
-                           "attach    auto|tcx|netlink  auto   tcx links, or filters on a clsact qdisc\n"
-                           "priority  1..65535          49153  the netlink filter's priority")
+                           "attach     auto|tcx|netlink  auto   tcx links, or filters on a clsact qdisc\n"
+                           "placement  first|last        last   where on a tcx hook the programs go (netlink: first "
+                           "is refused)\n"
+                           "priority   1..65535          49153  the netlink filter's priority")

@@ -19,7 +19,9 @@ class Plugin final : public netmon::Plugin {
   void configure(const nlohmann::json& options) override {
     netmon::Options opts(options, plugin_name());
     tc_.mode = netmon::bpf::parse_tc_mode(opts.choice("attach", {"auto", "tcx", "netlink"}, "auto"));
+    tc_.placement = netmon::bpf::parse_tc_placement(opts.choice("placement", {"first", "last"}, "last"));
     opts.finish();
+    netmon::bpf::check_tc_attach(tc_, plugin_name());  // placement first needs tcx
   }
 
   // Load and attach, one skeleton per interface. Throw netmon::Error on
@@ -64,8 +66,8 @@ class Plugin final : public netmon::Plugin {
     netmon::bpf::Skeleton<@NAME@> skel;
     TcPair links;  // declared after skel: detached before the programs are freed
   };
-  // Attach mode (an option), and this plugin's own netlink priority: give
-  // each plugin its own (1..65535).
+  // Attach mode and tcx placement (options), and this plugin's own netlink
+  // priority: give each plugin its own (1..65535).
   netmon::bpf::TcAttach tc_{netmon::bpf::TcMode::automatic, netmon::bpf::TcPlacement::last, 49300};
   netmon::PerInterface<Attached> attached_;
   netmon::Logger log_;
@@ -74,4 +76,5 @@ class Plugin final : public netmon::Plugin {
 }  // namespace
 
 NETMON_PLUGIN_WITH_OPTIONS(Plugin, "@NAME@", "0.1.0", "Packets, bytes and TCP SYNs per interface and direction at TC",
-                           "attach  auto|tcx|netlink  auto  how to attach at TC")
+                           "attach     auto|tcx|netlink  auto  how to attach at TC\n"
+                           "placement  first|last        last  where on a tcx hook the programs go")
