@@ -12,45 +12,36 @@
 
 namespace {
 
-using netmon::bpf::TcDirection;
+using netmon::bpf::TcPair;
 
 class DnsQueries final : public netmon::Plugin {
  public:
   void configure(const nlohmann::json& options) override {
     netmon::Options opts(options, plugin_name());
-    attach_ = netmon::bpf::parse_tc_mode(opts.choice("attach", {"auto", "tcx", "netlink"}, "auto"));
+    tc_.mode = netmon::bpf::parse_tc_mode(opts.choice("attach", {"auto", "tcx", "netlink"}, "auto"));
     opts.finish();
   }
 
   void start(const netmon::StartContext& ctx) override {
-    std::vector<Attached> attached;  // RAII: detached again if anything below throws
-    for (const auto& iface : ctx.interfaces) {
-      Attached a{netmon::bpf::Skeleton<dns_queries>::open_and_load("dns_queries"), {}, {}};
-      // A priority of our own for the netlink fallback (tcx needs none).
-      a.in = netmon::bpf::attach_tc(a.skel->progs.dns_ingress, iface, TcDirection::ingress, attach_, 49200, ctx.log);
-      a.out = netmon::bpf::attach_tc(a.skel->progs.dns_egress, iface, TcDirection::egress, attach_, 49200, ctx.log);
+    // RAII: every interface or none, detached again if anything below throws.
+    attached_.attach(ctx.interfaces, [&](const netmon::Interface& iface) {
+      auto skel = netmon::bpf::Skeleton<dns_queries>::open_and_load("dns_queries");
+      TcPair links = netmon::bpf::attach_tc_pair(skel->progs.dns_ingress, skel->progs.dns_egress, iface, tc_, ctx.log);
       ctx.log.info("counting DNS on " + iface.name);
-      attached.push_back(std::move(a));
-    }
-    attached_ = std::move(attached);
+      return Attached{std::move(skel), std::move(links)};
+    });
     log_ = ctx.log;
   }
 
   void collect(std::int64_t, netmon::Emitter& out) override {
     // An interface deleted while monitored took its hooks with it: drop it
     // (detaching what is left, with a warning) and go on with the others.
-    netmon::drop_vanished(attached_, [](const Attached& a) -> const netmon::Interface& { return a.in.iface(); }, log_);
-    for (const auto& a : attached_) {
+    attached_.drop_vanished(log_);
+    for (const auto& [iface, a] : attached_) {
       for (const std::uint32_t dir : {0u, 1u}) {
-        dns_counts sum{};
-        for (const auto& c : netmon::bpf::lookup_percpu<dns_counts>(bpf_map__fd(a.skel->maps.counts), dir)) {
-          sum.queries += c.queries;
-          sum.responses += c.responses;
-          sum.errors += c.errors;
-          sum.malformed += c.malformed;
-        }
+        const auto sum = netmon::bpf::percpu_sum<dns_counts>(bpf_map__fd(a.skel->maps.counts), dir);
         out.publish(netmon::Sample("dns_queries")
-                        .tag("ifname", a.in.iface().name)
+                        .tag("ifname", iface.name)
                         .tag("direction", dir == 0 ? "ingress" : "egress")
                         .counter("queries", sum.queries)
                         .counter("responses", sum.responses)
@@ -65,11 +56,11 @@ class DnsQueries final : public netmon::Plugin {
  private:
   struct Attached {
     netmon::bpf::Skeleton<dns_queries> skel;
-    netmon::bpf::TcLink in;  // after skel: detached before the program is freed
-    netmon::bpf::TcLink out;
+    TcPair links;  // after skel: detached before the programs are freed
   };
-  netmon::bpf::TcMode attach_ = netmon::bpf::TcMode::automatic;
-  std::vector<Attached> attached_;
+  // A netlink priority of our own for the fallback (tcx needs none).
+  netmon::bpf::TcAttach tc_{netmon::bpf::TcMode::automatic, netmon::bpf::TcPlacement::last, 49200};
+  netmon::PerInterface<Attached> attached_;
   netmon::Logger log_;
 };
 

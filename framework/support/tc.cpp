@@ -19,6 +19,14 @@
 #define NETMON_BPF_TCX_INGRESS BPF_TCX_INGRESS
 #define NETMON_BPF_TCX_EGRESS BPF_TCX_EGRESS
 #endif
+// A tcx attach's placement flags, with no relative program: first or last.
+#ifndef BPF_F_BEFORE
+#define NETMON_BPF_F_BEFORE (1U << 3)
+#define NETMON_BPF_F_AFTER (1U << 4)
+#else
+#define NETMON_BPF_F_BEFORE BPF_F_BEFORE
+#define NETMON_BPF_F_AFTER BPF_F_AFTER
+#endif
 
 namespace netmon::bpf {
 
@@ -38,7 +46,22 @@ const char* to_string(TcMode m) {
   return "?";
 }
 
+TcPlacement parse_tc_placement(const std::string& s) {
+  if (s == "first") return TcPlacement::first;
+  if (s == "last") return TcPlacement::last;
+  throw Error("unknown TC placement '" + s + "' (use first or last)");
+}
+
 const char* to_string(TcDirection d) { return d == TcDirection::ingress ? "ingress" : "egress"; }
+
+const char* to_string(TcPlacement p) { return p == TcPlacement::first ? "first" : "last"; }
+
+void check_tc_attach(const TcAttach& how, const std::string& owner) {
+  if (how.mode == TcMode::netlink && how.placement == TcPlacement::first)
+    throw UsageError("option " + owner + ".placement: first needs a tcx link, and " + owner +
+                     ".attach=netlink makes a netlink filter, which runs after every tcx program, in the order of " +
+                     owner + ".priority (use " + owner + ".attach=auto or tcx, or " + owner + ".placement=last)");
+}
 
 namespace {
 
@@ -258,21 +281,33 @@ TcLink attach_netlink(int prog_fd, const std::string& prog_name, const Interface
 
 }  // namespace
 
-TcLink attach_tc(const bpf_program* prog, const Interface& iface, TcDirection dir, TcMode mode,
-                 std::uint16_t priority, const Logger& log) {
+TcLink attach_tc(const bpf_program* prog, const Interface& iface, TcDirection dir, const TcAttach& how,
+                 const Logger& log) {
   auto s = std::make_unique<TcLink::State>();
   s->iface = iface;
   s->dir = dir;
   s->log = log;
   const int prog_fd = bpf_program__fd(prog);
+  TcMode mode = how.mode;
   if (mode == TcMode::automatic) {
     mode = kernel_has_tcx() ? TcMode::tcx : TcMode::netlink;
     if (mode == TcMode::netlink) log.info(iface.name + ": the kernel has no tcx links; attaching through netlink (clsact)");
   }
-  if (mode == TcMode::netlink) return attach_netlink(prog_fd, bpf_program__name(prog), iface, dir, priority, log, std::move(s));
+  if (mode == TcMode::netlink && how.placement == TcPlacement::first)
+    throw Error(iface.name + ": cannot place the TC " + std::string(to_string(dir)) +
+                " program first: placement needs a tcx link (kernel 6.6 or later), and a netlink filter runs after "
+                "every tcx program, in the order of its priority (use attach auto or tcx on a kernel with tcx, or "
+                "placement last)");
+  if (mode == TcMode::netlink)
+    return attach_netlink(prog_fd, bpf_program__name(prog), iface, dir, how.priority, log, std::move(s));
 
+  // What libbpf 1.3's bpf_program__attach_tcx() does, but for a program of
+  // SEC("tc") (that function takes the link's type from the program's
+  // expected attach type, which is fixed at load), and with libbpf 1.1,
+  // which passes the flags through to the kernel.
   bpf_link_create_opts opts{};
   opts.sz = sizeof opts;
+  opts.flags = how.placement == TcPlacement::first ? NETMON_BPF_F_BEFORE : NETMON_BPF_F_AFTER;
   const auto type = static_cast<bpf_attach_type>(dir == TcDirection::ingress ? NETMON_BPF_TCX_INGRESS
                                                                             : NETMON_BPF_TCX_EGRESS);
   const int fd = bpf_link_create(prog_fd, static_cast<int>(iface.ifindex), type, &opts);
@@ -284,6 +319,17 @@ TcLink attach_tc(const bpf_program* prog, const Interface& iface, TcDirection di
   s->link = UniqueFd(fd);
   s->mode = TcMode::tcx;
   return TcLink(std::move(s));
+}
+
+TcLink attach_tc(const bpf_program* prog, const Interface& iface, TcDirection dir, TcMode mode,
+                 std::uint16_t priority, const Logger& log) {
+  return attach_tc(prog, iface, dir, TcAttach{mode, TcPlacement::last, priority}, log);
+}
+
+TcPair attach_tc_pair(const bpf_program* ingress_prog, const bpf_program* egress_prog, const Interface& iface,
+                      const TcAttach& how, const Logger& log) {
+  TcLink in = attach_tc(ingress_prog, iface, TcDirection::ingress, how, log);
+  return TcPair(std::move(in), attach_tc(egress_prog, iface, TcDirection::egress, how, log));
 }
 
 }  // namespace netmon::bpf

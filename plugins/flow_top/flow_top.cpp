@@ -26,9 +26,7 @@
 namespace {
 
 using netmon::bpf::Skeleton;
-using netmon::bpf::TcDirection;
-using netmon::bpf::TcLink;
-using netmon::bpf::TcMode;
+using netmon::bpf::TcPair;
 using namespace netmon::flow_top;
 using namespace std::chrono_literals;
 
@@ -57,9 +55,11 @@ class FlowTop final : public netmon::Plugin {
     config_.active_timeout_ns = opts.duration("active_timeout", 30min, 10ms, 7 * 24h).count();
     finished_ = opts.boolean("finished", false);
     cache_ = opts.boolean("cache", true);
-    mode_ = netmon::bpf::parse_tc_mode(opts.choice("attach", {"auto", "tcx", "netlink"}, "auto"));
-    priority_ = static_cast<std::uint16_t>(opts.integer("priority", 49154, 1, 65535));
+    tc_.mode = netmon::bpf::parse_tc_mode(opts.choice("attach", {"auto", "tcx", "netlink"}, "auto"));
+    tc_.placement = netmon::bpf::parse_tc_placement(opts.choice("placement", {"first", "last"}, "last"));
+    tc_.priority = static_cast<std::uint16_t>(opts.integer("priority", 49154, 1, 65535));
     opts.finish();
+    netmon::bpf::check_tc_attach(tc_, plugin_name());
   }
 
   void start(const netmon::StartContext& ctx) override {
@@ -117,17 +117,16 @@ class FlowTop final : public netmon::Plugin {
     if (!clock.hz) ctx.log.debug("flow_top: the kernel's HZ is unknown; timestamping with the coarse clock");
     std::map<std::uint32_t, std::string> names;
     const std::int64_t start_ns = clock_ns(CLOCK_MONOTONIC);
-    std::vector<TcLink> links;  // detached again if anything below throws
-    for (const auto& iface : ctx.interfaces) {
-      links.push_back(netmon::bpf::attach_tc(skel->progs.flow_top_ingress, iface, TcDirection::ingress, mode_,
-                                             priority_, ctx.log));
-      links.push_back(netmon::bpf::attach_tc(skel->progs.flow_top_egress, iface, TcDirection::egress, mode_,
-                                             priority_, ctx.log));
+    netmon::PerInterface<TcPair> links;  // detached again if anything below throws
+    links.attach(ctx.interfaces, [&](const netmon::Interface& iface) {
+      TcPair pair = netmon::bpf::attach_tc_pair(skel->progs.flow_top_ingress, skel->progs.flow_top_egress, iface, tc_,
+                                                ctx.log);
       ctx.log.info("attached to " + iface.name + " (ifindex " + std::to_string(iface.ifindex) +
-                   ", ingress and egress, " + netmon::bpf::to_string(links.back().mode()) + "; table of " +
+                   ", ingress and egress, " + netmon::bpf::to_string(pair.mode()) + "; table of " +
                    std::to_string(table_size_) + " flows)");
       names[iface.ifindex] = iface.name;
-    }
+      return pair;
+    });
     skel_ = std::move(skel);
     links_ = std::move(links);
     reader_ = std::move(reader);
@@ -140,7 +139,7 @@ class FlowTop final : public netmon::Plugin {
     if (!skel_) return;
     // A deleted interface took its programs with it: let its links go. Its
     // flows end by themselves (idle timeout).
-    netmon::drop_vanished(links_, [](const TcLink& l) -> const netmon::Interface& { return l.iface(); }, log_);
+    links_.drop_vanished(log_);
     // The cache first: the drain adds what it held to the table and to the
     // totals together, so `before` already has it, and after - before (the
     // accountant's bound on what arrived during the read) stays the packets
@@ -155,13 +154,11 @@ class FlowTop final : public netmon::Plugin {
     const std::int64_t mono = clock_ns(CLOCK_MONOTONIC);
     const std::int64_t unix_offset = clock_ns(CLOCK_REALTIME) - mono;
 
-    const auto stats = netmon::bpf::lookup_percpu<flow_top_stats>(bpf_map__fd((*skel_)->maps.stats), 0u);
+    const auto stats = netmon::bpf::percpu_sum<flow_top_stats>(bpf_map__fd((*skel_)->maps.stats), 0u);
     TableInfo table;
     table.capacity = table_size_;
-    for (const auto& s : stats) {
-      table.insert_failures += s.insert_failures;
-      table.untracked_packets += s.untracked_packets;
-    }
+    table.insert_failures = stats.insert_failures;
+    table.untracked_packets = stats.untracked_packets;
     table.read_method = to_string(reader_->method());
     table.read_duration_us = static_cast<std::uint64_t>(read_us.count());
 
@@ -203,15 +200,13 @@ class FlowTop final : public netmon::Plugin {
     const int totals = bpf_map__fd((*skel_)->maps.totals), failed = bpf_map__fd((*skel_)->maps.failed);
     for (const auto& [slot, ifindex] : total_slots_) {
       // An interface deleted meanwhile (its links dropped) is reported no more.
-      if (ifindex != 0 && std::none_of(links_.begin(), links_.end(),
-                                       [ifindex](const TcLink& l) { return l.iface().ifindex == ifindex; }))
-        continue;
+      if (ifindex != 0 && !links_.contains(ifindex)) continue;
       for (std::uint8_t dir = 0; dir < 2; ++dir) {
         TotalsReading reading;
-        for (const auto& c : netmon::bpf::lookup_percpu<flow_top_total>(totals, slot * 2 + dir))
-          reading.total.add_raw(c.packets, c.bytes, c.ip_bytes);
-        for (const auto& c : netmon::bpf::lookup_percpu<flow_top_total>(failed, slot * 2 + dir))
-          reading.failed.add_raw(c.packets, c.bytes, c.ip_bytes);
+        const auto total = netmon::bpf::percpu_sum<flow_top_total>(totals, slot * 2 + dir);
+        const auto fail = netmon::bpf::percpu_sum<flow_top_total>(failed, slot * 2 + dir);
+        reading.total.add_raw(total.packets, total.bytes, total.ip_bytes);
+        reading.failed.add_raw(fail.packets, fail.bytes, fail.ip_bytes);
         if (ifindex == 0 && reading.total.packets == 0) continue;
         t[{ifindex, dir}] = reading;
       }
@@ -222,7 +217,7 @@ class FlowTop final : public netmon::Plugin {
   // Links first (declared after the skeleton, cleared before it): nothing
   // runs the programs once their maps go.
   void stop() noexcept override {
-    while (!links_.empty()) links_.pop_back();
+    links_.clear();
     collector_.reset();
     reader_.reset();
     skel_ = {};
@@ -234,11 +229,10 @@ class FlowTop final : public netmon::Plugin {
   ReadMethod read_ = ReadMethod::automatic;
   bool finished_ = false;
   bool cache_ = true;
-  TcMode mode_ = TcMode::automatic;
-  std::uint16_t priority_ = 49154;
+  netmon::bpf::TcAttach tc_{netmon::bpf::TcMode::automatic, netmon::bpf::TcPlacement::last, 49154};
 
   std::optional<Skeleton<flow_top>> skel_;
-  std::vector<TcLink> links_;  // declared after skel_: detached before the programs are freed
+  netmon::PerInterface<TcPair> links_;  // declared after skel_: detached before the programs are freed
   std::unique_ptr<FlowTableReader> reader_;
   std::unique_ptr<FlowCollector> collector_;
   std::map<std::uint32_t, std::string> names_;
@@ -263,4 +257,5 @@ NETMON_PLUGIN_WITH_OPTIONS(
     "cache           true|false            true   the per-CPU flow cache in front of the table (kernel 5.19)\n"
     "read            auto|batch|iterate    auto   how the table is read\n"
     "attach          auto|tcx|netlink      auto   tcx links, or filters on a clsact qdisc\n"
+    "placement       first|last            last   where on a tcx hook the programs go (netlink: first is refused)\n"
     "priority        1..65535              49154  the netlink filter's priority")

@@ -14,42 +14,39 @@ namespace {
 
 using netmon::bpf::Skeleton;
 using netmon::bpf::TcDirection;
-using netmon::bpf::TcLink;
-using netmon::bpf::TcMode;
+using netmon::bpf::TcPair;
 
 class TcStats final : public netmon::Plugin {
  public:
   void configure(const nlohmann::json& options) override {
     netmon::Options opts(options, plugin_name());
-    mode_ = netmon::bpf::parse_tc_mode(opts.choice("attach", {"auto", "tcx", "netlink"}, "auto"));
-    priority_ = static_cast<std::uint16_t>(opts.integer("priority", 49153, 1, 65535));
+    tc_.mode = netmon::bpf::parse_tc_mode(opts.choice("attach", {"auto", "tcx", "netlink"}, "auto"));
+    tc_.placement = netmon::bpf::parse_tc_placement(opts.choice("placement", {"first", "last"}, "last"));
+    tc_.priority = static_cast<std::uint16_t>(opts.integer("priority", 49153, 1, 65535));
     opts.finish();
+    netmon::bpf::check_tc_attach(tc_, plugin_name());
   }
 
   void start(const netmon::StartContext& ctx) override {
-    std::vector<Attached> attached;  // detached again if anything below throws
-    for (const auto& iface : ctx.interfaces) {
-      Attached a{Skeleton<tc_stats_bpf>::open_and_load("tc_stats"), {}, {}};
-      a.ingress = netmon::bpf::attach_tc(a.skel->progs.tc_stats_ingress, iface, TcDirection::ingress, mode_,
-                                         priority_, ctx.log);
-      a.egress = netmon::bpf::attach_tc(a.skel->progs.tc_stats_egress, iface, TcDirection::egress, mode_,
-                                        priority_, ctx.log);
+    // Every interface or none: what is attached is detached again if one throws.
+    attached_.attach(ctx.interfaces, [&](const netmon::Interface& iface) {
+      auto skel = Skeleton<tc_stats_bpf>::open_and_load("tc_stats");
+      TcPair links = netmon::bpf::attach_tc_pair(skel->progs.tc_stats_ingress, skel->progs.tc_stats_egress, iface,
+                                                 tc_, ctx.log);
       ctx.log.info("attached to " + iface.name + " (ifindex " + std::to_string(iface.ifindex) + ", ingress and egress, " +
-                   netmon::bpf::to_string(a.ingress.mode()) + ")");
-      attached.push_back(std::move(a));
-    }
-    attached_ = std::move(attached);
+                   netmon::bpf::to_string(links.mode()) + ")");
+      return Attached{std::move(skel), std::move(links)};
+    });
     log_ = ctx.log;
   }
 
   void collect(std::int64_t, netmon::Emitter& out) override {
-    netmon::drop_vanished(attached_, [](const Attached& a) -> const netmon::Interface& { return a.ingress.iface(); }, log_);
-    for (const auto& a : attached_) {
-      const auto& iface = a.ingress.iface();
+    attached_.drop_vanished(log_);
+    for (const auto& [iface, a] : attached_) {
       const int fd = bpf_map__fd(a.skel->maps.stats);
       for (const auto dir : {TcDirection::ingress, TcDirection::egress}) {
         const std::uint32_t key = dir == TcDirection::ingress ? TC_STATS_INGRESS : TC_STATS_EGRESS;
-        const netmon_class_counters sum = netmon::sum_counters(netmon::bpf::lookup_percpu<netmon_class_counters>(fd, key));
+        const auto sum = netmon::bpf::percpu_sum<netmon_class_counters>(fd, key);
         const netmon_counter total = netmon_class_counters_total(&sum);
         const std::vector<netmon::Tag> tags{{"ifname", iface.name},
                                             {"ifindex", std::to_string(iface.ifindex)},
@@ -59,26 +56,22 @@ class TcStats final : public netmon::Plugin {
         out.publish(s.counter("packets", total.packets)
                         .counter("bytes", total.bytes)
                         .counter("malformed_packets", sum.malformed.packets)
-                        .text("attach", netmon::bpf::to_string(a.ingress.mode())));
+                        .text("attach", netmon::bpf::to_string(a.links.mode())));
         netmon::publish_classes(out, "tc_stats_class", tags, sum);
       }
     }
   }
 
   // Reverse order of attachment: egress, ingress, then the program.
-  void stop() noexcept override {
-    while (!attached_.empty()) attached_.pop_back();
-  }
+  void stop() noexcept override { attached_.clear(); }
 
  private:
   struct Attached {
     Skeleton<tc_stats_bpf> skel;
-    TcLink ingress;  // declared after skel: detached before the programs are freed
-    TcLink egress;
+    TcPair links;  // declared after skel: detached before the programs are freed
   };
-  TcMode mode_ = TcMode::automatic;
-  std::uint16_t priority_ = 49153;
-  std::vector<Attached> attached_;
+  netmon::bpf::TcAttach tc_{netmon::bpf::TcMode::automatic, netmon::bpf::TcPlacement::last, 49153};
+  netmon::PerInterface<Attached> attached_;
   netmon::Logger log_;
 };
 
@@ -87,5 +80,7 @@ class TcStats final : public netmon::Plugin {
 NETMON_PLUGIN_WITH_OPTIONS(TcStats, "tc_stats", "0.1.0",
                            "Ingress and egress packets and bytes per interface at TC (tcx, or clsact on older "
                            "kernels), per L3/L4 class",
-                           "attach    auto|tcx|netlink  auto   tcx links, or filters on a clsact qdisc\n"
-                           "priority  1..65535          49153  the netlink filter's priority")
+                           "attach     auto|tcx|netlink  auto   tcx links, or filters on a clsact qdisc\n"
+                           "placement  first|last        last   where on a tcx hook the programs go (netlink: first "
+                           "is refused)\n"
+                           "priority   1..65535          49153  the netlink filter's priority")

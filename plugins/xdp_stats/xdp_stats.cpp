@@ -25,8 +25,8 @@ class XdpStats final : public netmon::Plugin {
   }
 
   void start(const netmon::StartContext& ctx) override {
-    std::vector<Attached> attached;  // detached again if anything below throws
-    for (const auto& iface : ctx.interfaces) {
+    // Every interface or none: what is attached is detached again if one throws.
+    attached_.attach(ctx.interfaces, [&](const netmon::Interface& iface) {
       auto skel = Skeleton<xdp_stats>::open_and_load("xdp_stats");
       XdpLink link;
       try {
@@ -37,19 +37,16 @@ class XdpStats final : public netmon::Plugin {
       }
       ctx.log.info("attached to " + iface.name + " (ifindex " + std::to_string(iface.ifindex) + ", " +
                    netmon::bpf::to_string(link.mode()) + " XDP)");
-      attached.push_back({std::move(skel), std::move(link)});
-    }
-    attached_ = std::move(attached);
+      return Attached{std::move(skel), std::move(link)};
+    });
     log_ = ctx.log;
   }
 
   void collect(std::int64_t, netmon::Emitter& out) override {
-    netmon::drop_vanished(attached_, [](const Attached& a) -> const netmon::Interface& { return a.link.iface(); }, log_);
-    for (const auto& a : attached_) {
-      const auto per_cpu = netmon::bpf::lookup_percpu<netmon_class_counters>(bpf_map__fd(a.skel->maps.stats), 0u);
-      const netmon_class_counters sum = netmon::sum_counters(per_cpu);
+    attached_.drop_vanished(log_);
+    for (const auto& [iface, a] : attached_) {
+      const auto sum = netmon::bpf::percpu_sum<netmon_class_counters>(bpf_map__fd(a.skel->maps.stats), 0u);
       const netmon_counter total = netmon_class_counters_total(&sum);
-      const auto& iface = a.link.iface();
       const std::vector<netmon::Tag> tags{{"ifname", iface.name}, {"ifindex", std::to_string(iface.ifindex)}};
       netmon::Sample s("xdp_stats");
       s.tags = tags;
@@ -69,7 +66,7 @@ class XdpStats final : public netmon::Plugin {
     XdpLink link;  // declared after skel: detached before the program is freed
   };
   XdpMode mode_ = XdpMode::automatic;
-  std::vector<Attached> attached_;
+  netmon::PerInterface<Attached> attached_;
   netmon::Logger log_;
 };
 

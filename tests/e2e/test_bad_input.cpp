@@ -57,6 +57,16 @@ std::vector<BadInput> bad_inputs() {
        {"xdp_stats.mode", "auto, native, generic", "turbo"}},
       {"unknown_plugin_option", {"--iface", "@IF", "-o", "xdp_stats.speed=3"}, 2,
        {"unknown option xdp_stats.speed", "xdp_stats.mode"}},
+      // The tcx placement of the TC plugins: first or last; first cannot be had with netlink filters.
+      {"tc_placement_unknown", {"--plugins", "tc_stats", "--iface", "@IF", "-o", "tc_stats.placement=middle"}, 2,
+       {"option tc_stats.placement", "expected one of first, last", "\"middle\""}},
+      {"flow_top_placement_not_a_string", {"--plugins", "flow_top", "--iface", "@IF", "-o", "flow_top.placement=1"}, 2,
+       {"option flow_top.placement", "expected one of first, last", "number 1"}},
+      {"tc_placement_first_with_netlink",
+       {"--plugins", "xdp_stats,tc_stats", "--iface", "@IF", "-o", "tc_stats.attach=netlink", "-o",
+        "tc_stats.placement=first"},
+       2, {"option tc_stats.placement: first needs a tcx link", "tc_stats.attach=netlink",
+           "tc_stats.placement=last"}},
       {"option_for_unloaded_plugin", {"--plugins", "xdp_stats", "--iface", "@IF", "-o", "flow_top.top=3"}, 2,
        {"'flow_top'", "loaded"}},
       {"plugin_is_a_sink", {"--plugins", "json", "--iface", "@IF"}, 1, {"is a netmon sink, not a plugin"}},
@@ -281,6 +291,11 @@ TEST_P(BadInputTest, OneClearLineNonZeroExitNothingAttached) {
   for (const auto& e : c.expect) EXPECT_NE(lines[0].find(e), std::string::npos) << "'" << e << "' not in: " << lines[0];
   EXPECT_TRUE(r.out.empty()) << "stdout should be empty, got: " << r.out;
   EXPECT_EQ(netmon::test::xdp_prog_id(v.host_if()), 0u) << "something was left attached";
+  for (const char* dir : {"ingress", "egress"}) {
+    EXPECT_TRUE(netmon::test::tcx_prog_ids(v.host_if(), dir).empty()) << "a tcx " << dir << " program was left";
+    EXPECT_TRUE(netmon::test::tc_filters(v.host_if(), dir).empty()) << "a TC " << dir << " filter was left";
+  }
+  EXPECT_FALSE(netmon::test::tc_has_clsact(v.host_if())) << "a clsact qdisc was left";
   // Files a bad run was given but must not touch.
   std::ifstream keep(tmp_ + "/keep.csv"), array(tmp_ + "/array.json");
   std::string k, a;

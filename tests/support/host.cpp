@@ -3,9 +3,11 @@
 
 #include "netmon_default_plugins.h"
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <gtest/gtest.h>
 #include <net/if.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -160,8 +162,34 @@ bool tc_has_clsact(const std::string& ifname) {
   return sh_out("tc qdisc show dev " + ifname + " 2>/dev/null").find("clsact") != std::string::npos;
 }
 
+std::vector<std::uint32_t> tcx_prog_ids(const std::string& ifname, const std::string& direction) {
+  const unsigned idx = if_nametoindex(ifname.c_str());
+  if (!idx) return {};
+  // BPF_TCX_INGRESS and BPF_TCX_EGRESS: the installed uapi headers may predate them.
+  const auto type = static_cast<bpf_attach_type>(direction == "ingress" ? 46 : 47);
+  std::vector<std::uint32_t> ids(64);
+  std::uint32_t count = static_cast<std::uint32_t>(ids.size()), flags = 0;
+  if (bpf_prog_query(static_cast<int>(idx), type, 0, &flags, ids.data(), &count) != 0) return {};
+  ids.resize(count);
+  return ids;
+}
+
+std::string prog_name(std::uint32_t id) {
+  const int fd = bpf_prog_get_fd_by_id(id);
+  if (fd < 0) return {};
+  bpf_prog_info info{};
+  std::uint32_t len = sizeof info;
+  const int rc = bpf_obj_get_info_by_fd(fd, &info, &len);
+  ::close(fd);
+  return rc == 0 ? std::string(info.name) : std::string();
+}
+
 void expect_nothing_left(const std::string& ifname, bool clsact_expected) {
   EXPECT_EQ(xdp_prog_id(ifname), 0u) << "an XDP program is left on " << ifname;
+  for (const char* dir : {"ingress", "egress"})
+    for (const auto id : tcx_prog_ids(ifname, dir))
+      for (const char* ours : {"tc_stats", "flow_top"})
+        EXPECT_NE(prog_name(id).rfind(ours, 0), 0u) << "a tcx " << dir << " program of ours is left: " << prog_name(id);
   for (const char* dir : {"ingress", "egress"})
     for (const auto& line : tc_filters(ifname, dir))
       EXPECT_EQ(line.find("netmon"), std::string::npos) << "a TC " << dir << " filter is left: " << line;

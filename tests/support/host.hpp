@@ -90,9 +90,16 @@ std::uint64_t field_u64(const nlohmann::json& sample, const std::string& key);
 // is on IF (`tc qdisc show`): what iproute2 sees, independent of netmon.
 std::vector<std::string> tc_filters(const std::string& ifname, const std::string& direction);
 bool tc_has_clsact(const std::string& ifname);
+// Ids of the programs on ifname's tcx hook ("ingress" or "egress"), in the
+// order they run; empty if none. tc_filters() does not list these.
+std::vector<std::uint32_t> tcx_prog_ids(const std::string& ifname, const std::string& direction);
+// The name of a loaded program ("" if the id is gone), as the kernel keeps it
+// (15 characters at most).
+std::string prog_name(std::uint32_t id);
 
 // Asserts (gtest EXPECTs) that nothing of netmon's is left on ifname or in
-// the kernel: no XDP program, no TC filter, no clsact qdisc (unless
+// the kernel: no XDP program, no TC filter, no program of ours on a tcx
+// hook, no clsact qdisc (unless
 // `clsact_expected`: someone else's), no program of a standard plugin
 // loaded, nothing pinned under /sys/fs/bpf.
 void expect_nothing_left(const std::string& ifname, bool clsact_expected = false);

@@ -4,6 +4,8 @@
 //   auto skel = netmon::bpf::Skeleton<my_prog>::open_and_load("my_prog");
 //   auto link = netmon::bpf::attach_xdp(skel->progs.my_prog, iface, XdpMode::automatic, log);
 //   auto per_cpu = netmon::bpf::lookup_percpu<my_value>(bpf_map__fd(skel->maps.stats), 0u);
+//   my_value sum = netmon::bpf::percpu_sum<my_value>(bpf_map__fd(skel->maps.stats), 0u);
+//   auto probe = netmon::bpf::Link::check(bpf_program__attach(skel->progs.my_kprobe), "my_prog: kprobe");
 //
 // Everything here is RAII: destroying the object detaches or closes what it
 // holds, so a plugin that throws half-way through start() leaves nothing
@@ -21,6 +23,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -51,6 +54,46 @@ class UniqueFd {
 
  private:
   int fd_ = -1;
+};
+
+// An owned libbpf link (struct bpf_link *), whatever attached it: every
+// bpf_program__attach*() returns one. Destroying the Link destroys the link
+// (bpf_link__destroy), which detaches the program, unless the link is pinned.
+class Link {
+ public:
+  Link() = default;
+  explicit Link(bpf_link* link) : link_(link) {}
+  Link(Link&& o) noexcept : link_(std::exchange(o.link_, nullptr)) {}
+  Link& operator=(Link&& o) noexcept {
+    if (this != &o) {
+      reset();
+      link_ = std::exchange(o.link_, nullptr);
+    }
+    return *this;
+  }
+  ~Link() { reset(); }
+
+  // Owns what a bpf_program__attach*() call returned, or throws netmon::Error
+  // ("<what>: <errno's reason>") for NULL: pass the call itself, so that
+  // errno is read before anything else can change it.
+  static Link check(bpf_link* link, const std::string& what) {
+    const int err = errno;
+    if (!link) throw Error(errno_message(what, err));
+    return Link(link);
+  }
+
+  void reset() noexcept {
+    if (link_) bpf_link__destroy(link_);
+    link_ = nullptr;
+  }
+  // Gives the link up: the caller destroys it.
+  [[nodiscard]] bpf_link* release() noexcept { return std::exchange(link_, nullptr); }
+  [[nodiscard]] bpf_link* get() const { return link_; }
+  [[nodiscard]] int fd() const { return link_ ? bpf_link__fd(link_) : -1; }
+  explicit operator bool() const { return link_ != nullptr; }
+
+ private:
+  bpf_link* link_ = nullptr;
 };
 
 // libbpf's own messages (the verifier log of a failed load among them) reach
@@ -126,6 +169,39 @@ std::vector<V> lookup_percpu(int map_fd, const K& key) {
   std::vector<V> values(static_cast<std::size_t>(possible_cpus()));
   read_percpu(map_fd, &key, values.data(), sizeof(V), values.size());
   return values;
+}
+
+// The sum over every CPU of one per-CPU map entry, for counters. V is an
+// integer, or a struct made only of std::uint64_t (__u64) members, arrays
+// of them and structs of them (netmon_class_counters, a struct of packet and
+// byte counters), summed member by member. For any other V, give the sum of
+// two: percpu_sum<V>(fd, key, [](V& sum, const V& cpu) { ... }).
+template <class V, class K, class Add>
+V percpu_sum(int map_fd, const K& key, Add&& add) {
+  V sum{};
+  for (const V& cpu : lookup_percpu<V>(map_fd, key)) add(sum, cpu);
+  return sum;
+}
+
+template <class V, class K>
+V percpu_sum(int map_fd, const K& key) {
+  if constexpr (std::is_integral_v<V>) {
+    return percpu_sum<V>(map_fd, key, [](V& sum, const V& cpu) { sum += cpu; });
+  } else {
+    // What the type system can check of "only uint64_t members": no padding,
+    // a whole number of 8-byte words, 8-byte aligned.
+    static_assert(std::is_trivially_copyable_v<V> && std::has_unique_object_representations_v<V> &&
+                      sizeof(V) % sizeof(std::uint64_t) == 0 && alignof(V) == alignof(std::uint64_t),
+                  "percpu_sum<V>: V must be made of std::uint64_t counters only; else pass the sum of two V");
+    return percpu_sum<V>(map_fd, key, [](V& sum, const V& cpu) {
+      constexpr std::size_t n = sizeof(V) / sizeof(std::uint64_t);
+      std::uint64_t a[n], b[n];
+      std::memcpy(a, &sum, sizeof(V));
+      std::memcpy(b, &cpu, sizeof(V));
+      for (std::size_t i = 0; i < n; ++i) a[i] += b[i];
+      std::memcpy(&sum, a, sizeof(V));
+    });
+  }
 }
 
 // ---- XDP ------------------------------------------------------------------

@@ -10,7 +10,7 @@
 
 namespace {
 
-using netmon::bpf::TcDirection;
+using netmon::bpf::TcPair;
 
 class Plugin final : public netmon::Plugin {
  public:
@@ -18,22 +18,22 @@ class Plugin final : public netmon::Plugin {
   // Read each one, then finish(): an unknown key is refused.
   void configure(const nlohmann::json& options) override {
     netmon::Options opts(options, plugin_name());
-    attach_ = netmon::bpf::parse_tc_mode(opts.choice("attach", {"auto", "tcx", "netlink"}, "auto"));
+    tc_.mode = netmon::bpf::parse_tc_mode(opts.choice("attach", {"auto", "tcx", "netlink"}, "auto"));
+    tc_.placement = netmon::bpf::parse_tc_placement(opts.choice("placement", {"first", "last"}, "last"));
     opts.finish();
+    netmon::bpf::check_tc_attach(tc_, plugin_name());  // placement first needs tcx
   }
 
-  // Load and attach. Throw netmon::Error on failure: what is attached so far
-  // is detached by the destructors (RAII), and the host reports the message.
+  // Load and attach, one skeleton per interface. Throw netmon::Error on
+  // failure: attach() detaches what it attached (RAII), and the host reports
+  // the message.
   void start(const netmon::StartContext& ctx) override {
-    std::vector<Attached> attached;
-    for (const auto& iface : ctx.interfaces) {
-      Attached a{netmon::bpf::Skeleton<@NAME@>::open_and_load("@NAME@"), {}, {}};
-      a.in = netmon::bpf::attach_tc(a.skel->progs.@NAME@_in, iface, TcDirection::ingress, attach_, 49300, ctx.log);
-      a.out = netmon::bpf::attach_tc(a.skel->progs.@NAME@_out, iface, TcDirection::egress, attach_, 49300, ctx.log);
+    attached_.attach(ctx.interfaces, [&](const netmon::Interface& iface) {
+      auto skel = netmon::bpf::Skeleton<@NAME@>::open_and_load("@NAME@");
+      TcPair links = netmon::bpf::attach_tc_pair(skel->progs.@NAME@_in, skel->progs.@NAME@_out, iface, tc_, ctx.log);
       ctx.log.info("attached to " + iface.name);
-      attached.push_back(std::move(a));
-    }
-    attached_ = std::move(attached);
+      return Attached{std::move(skel), std::move(links)};
+    });
     log_ = ctx.log;  // for collect()
   }
 
@@ -43,17 +43,13 @@ class Plugin final : public netmon::Plugin {
     // An interface deleted while monitored took its hooks with it: drop it
     // (logging "<name> (ifindex N) is gone: no longer monitored") and go on
     // with the others. The host stops once every interface is gone.
-    netmon::drop_vanished(attached_, [](const Attached& a) -> const netmon::Interface& { return a.in.iface(); }, log_);
-    for (const auto& a : attached_) {
+    attached_.drop_vanished(log_);
+    for (const auto& [iface, a] : attached_) {
       for (const std::uint32_t dir : {0u, 1u}) {
-        @NAME@_counts sum{};
-        for (const auto& c : netmon::bpf::lookup_percpu<@NAME@_counts>(bpf_map__fd(a.skel->maps.counts), dir)) {
-          sum.packets += c.packets;
-          sum.bytes += c.bytes;
-          sum.tcp_syn += c.tcp_syn;
-        }
+        // The per-CPU copies summed, member by member (all __u64 counters).
+        const auto sum = netmon::bpf::percpu_sum<@NAME@_counts>(bpf_map__fd(a.skel->maps.counts), dir);
         out.publish(netmon::Sample("@NAME@")
-                        .tag("ifname", a.in.iface().name)
+                        .tag("ifname", iface.name)
                         .tag("direction", dir == 0 ? "ingress" : "egress")
                         .counter("packets", sum.packets)
                         .counter("bytes", sum.bytes)
@@ -68,15 +64,17 @@ class Plugin final : public netmon::Plugin {
  private:
   struct Attached {
     netmon::bpf::Skeleton<@NAME@> skel;
-    netmon::bpf::TcLink in;  // declared after skel: detached before the program is freed
-    netmon::bpf::TcLink out;
+    TcPair links;  // declared after skel: detached before the programs are freed
   };
-  netmon::bpf::TcMode attach_ = netmon::bpf::TcMode::automatic;
-  std::vector<Attached> attached_;
+  // Attach mode and tcx placement (options), and this plugin's own netlink
+  // priority: give each plugin its own (1..65535).
+  netmon::bpf::TcAttach tc_{netmon::bpf::TcMode::automatic, netmon::bpf::TcPlacement::last, 49300};
+  netmon::PerInterface<Attached> attached_;
   netmon::Logger log_;
 };
 
 }  // namespace
 
 NETMON_PLUGIN_WITH_OPTIONS(Plugin, "@NAME@", "0.1.0", "Packets, bytes and TCP SYNs per interface and direction at TC",
-                           "attach  auto|tcx|netlink  auto  how to attach at TC")
+                           "attach     auto|tcx|netlink  auto  how to attach at TC\n"
+                           "placement  first|last        last  where on a tcx hook the programs go")

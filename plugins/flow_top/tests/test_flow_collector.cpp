@@ -639,7 +639,8 @@ TEST(FlowTopOptions, ValidOptionsAreAcceptedAndBadOnesRefusedWithTheirName) {
   {
     auto p = flow_top_plugin();
     EXPECT_NO_THROW(p->configure(R"({"table_size": 1024, "top": 1000, "sort": "rate", "read": "iterate",
-        "idle_timeout": "5s", "active_timeout": "10m", "finished": true, "attach": "netlink", "priority": 100})"));
+        "idle_timeout": "5s", "active_timeout": "10m", "finished": true, "attach": "netlink", "priority": 100,
+        "placement": "last"})"));
   }
   const std::vector<std::pair<std::string, std::string>> bad{
       {R"({"bogus": 1})", "unknown option flow_top.bogus"},
@@ -653,6 +654,8 @@ TEST(FlowTopOptions, ValidOptionsAreAcceptedAndBadOnesRefusedWithTheirName) {
       {R"({"finished": "yes"})", "flow_top.finished"},
       {R"({"attach": "xdp"})", "flow_top.attach"},
       {R"({"priority": 70000})", "flow_top.priority"},
+      {R"({"placement": "middle"})", "option flow_top.placement: expected one of first, last"},
+      {R"({"attach": "netlink", "placement": "first"})", "option flow_top.placement: first needs a tcx link"},
   };
   for (const auto& [json, expected] : bad) {
     auto p = flow_top_plugin();

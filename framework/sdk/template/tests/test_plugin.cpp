@@ -41,12 +41,7 @@ TEST(@NAME@, CountsPacketsBytesAndSyns) {
   const int in = bpf_program__fd(skel->progs.@NAME@_in);
   EXPECT_EQ(run(in, ipv4_tcp(NETMON_TCP_SYN), 3), TC_ACT_UNSPEC);  // 3 SYNs
   EXPECT_EQ(run(in, ipv4_tcp(NETMON_TCP_ACK), 4), TC_ACT_UNSPEC);  // 4 ACKs
-  @NAME@_counts sum{};
-  for (const auto& c : netmon::bpf::lookup_percpu<@NAME@_counts>(bpf_map__fd(skel->maps.counts), 0u)) {
-    sum.packets += c.packets;
-    sum.bytes += c.bytes;
-    sum.tcp_syn += c.tcp_syn;
-  }
+  const auto sum = netmon::bpf::percpu_sum<@NAME@_counts>(bpf_map__fd(skel->maps.counts), 0u);
   EXPECT_EQ(sum.packets, 7u);
   EXPECT_EQ(sum.bytes, 7u * 54);
   EXPECT_EQ(sum.tcp_syn, 3u);
