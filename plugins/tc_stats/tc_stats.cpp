@@ -17,12 +17,18 @@ using netmon::bpf::TcDirection;
 using netmon::bpf::TcLink;
 using netmon::bpf::TcMode;
 
+constexpr netmon::option::Choice kAttach{
+    .key = "attach", .values = "auto|tcx|netlink", .def = "auto", .help = "tcx links, or filters on a clsact qdisc"};
+constexpr netmon::option::Integer kPriority{
+    .key = "priority", .min = 1, .max = 65535, .def = 49153, .help = "the netlink filter's priority"};
+constexpr netmon::OptionList kOptions{kAttach, kPriority};
+
 class TcStats final : public netmon::Plugin {
  public:
   void configure(const nlohmann::json& options) override {
-    netmon::Options opts(options, plugin_name());
-    mode_ = netmon::bpf::parse_tc_mode(opts.choice("attach", {"auto", "tcx", "netlink"}, "auto"));
-    priority_ = static_cast<std::uint16_t>(opts.integer("priority", 49153, 1, 65535));
+    netmon::Options opts(options, plugin_name(), kOptions);
+    mode_ = netmon::bpf::parse_tc_mode(opts.get(kAttach));
+    priority_ = static_cast<std::uint16_t>(opts.get(kPriority));
     opts.finish();
   }
 
@@ -77,7 +83,7 @@ class TcStats final : public netmon::Plugin {
     TcLink egress;
   };
   TcMode mode_ = TcMode::automatic;
-  std::uint16_t priority_ = 49153;
+  std::uint16_t priority_ = kPriority.def;
   std::vector<Attached> attached_;
   netmon::Logger log_;
 };
@@ -87,5 +93,4 @@ class TcStats final : public netmon::Plugin {
 NETMON_PLUGIN_WITH_OPTIONS(TcStats, "tc_stats", "0.1.0",
                            "Ingress and egress packets and bytes per interface at TC (tcx, or clsact on older "
                            "kernels), per L3/L4 class",
-                           "attach    auto|tcx|netlink  auto   tcx links, or filters on a clsact qdisc\n"
-                           "priority  1..65535          49153  the netlink filter's priority")
+                           kOptions)
