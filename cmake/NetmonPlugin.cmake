@@ -66,6 +66,12 @@ function(_netmon_add_library kind name)
   if(NOT ARG_NO_INSTALL)
     install(TARGETS ${target} LIBRARY DESTINATION ${reldir})
   endif()
+  # In netmon's own tree, every library of its plugin directory, as
+  # KIND:NAME and as a target: the tests check each one.
+  if(DEFINED NETMON_PLUGIN_OUTPUT_DIR AND ARG_OUTPUT_DIRECTORY STREQUAL NETMON_PLUGIN_OUTPUT_DIR)
+    set_property(GLOBAL APPEND PROPERTY NETMON_LIBRARIES "${kind}:${name}")
+    set_property(GLOBAL APPEND PROPERTY NETMON_LIBRARY_TARGETS ${target})
+  endif()
 endfunction()
 
 function(netmon_add_plugin name)

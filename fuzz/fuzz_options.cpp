@@ -18,15 +18,26 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// Reads an options object as the standard plugins do.
+constexpr netmon::option::Integer kTop{.key = "top", .min = 1, .max = 1000, .def = 10, .help = "top"};
+constexpr netmon::option::Integer kTableSize{
+    .key = "table_size", .min = 16, .max = 1 << 24, .def = 65536, .help = "table size"};
+constexpr netmon::option::Choice kSort{.key = "sort", .values = "packets|bytes|rate", .def = "packets", .help = "sort"};
+constexpr netmon::option::Duration kIdle{.key = "idle_timeout", .min = 10ms, .max = 24h, .def = 30s, .help = "idle"};
+constexpr netmon::option::Boolean kFinished{.key = "finished", .def = false, .help = "finished"};
+constexpr netmon::option::String kLabel{.key = "label", .help = "label"};
+constexpr netmon::option::StringMap kUsers{.key = "users", .help = "users"};
+constexpr netmon::OptionList kOptions{kTop, kTableSize, kSort, kIdle, kFinished, kLabel, kUsers};
+
+// Reads an options object as the standard plugins do: by their declarations.
 void read_like_a_plugin(const nlohmann::json& object, const std::string& owner) {
-  netmon::Options o(object, owner);
-  (void)o.integer("top", 10, 1, 1000);
-  (void)o.integer("table_size", 65536, 16, 1 << 24);
-  (void)o.choice("sort", {"packets", "bytes", "rate"}, "packets");
-  (void)o.duration("idle_timeout", 30s, 10ms, 24h);
-  (void)o.boolean("finished", false);
-  (void)o.string("label", "");
+  netmon::Options o(object, owner, kOptions);
+  (void)o.get(kTop);
+  (void)o.get(kTableSize);
+  (void)o.get(kSort);
+  (void)o.get(kIdle);
+  (void)o.get(kFinished);
+  (void)o.get(kLabel);
+  (void)o.get(kUsers);
   o.finish();
 }
 

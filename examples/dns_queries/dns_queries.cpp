@@ -14,11 +14,15 @@ namespace {
 
 using netmon::bpf::TcPair;
 
+constexpr netmon::option::Choice kAttach{
+    .key = "attach", .values = "auto|tcx|netlink", .def = "auto", .help = "how to attach at TC"};
+constexpr netmon::OptionList kOptions{kAttach};
+
 class DnsQueries final : public netmon::Plugin {
  public:
   void configure(const nlohmann::json& options) override {
-    netmon::Options opts(options, plugin_name());
-    tc_.mode = netmon::bpf::parse_tc_mode(opts.choice("attach", {"auto", "tcx", "netlink"}, "auto"));
+    netmon::Options opts(options, plugin_name(), kOptions);
+    tc_.mode = netmon::bpf::parse_tc_mode(opts.get(kAttach));
     opts.finish();
   }
 
@@ -68,4 +72,4 @@ class DnsQueries final : public netmon::Plugin {
 
 NETMON_PLUGIN_WITH_OPTIONS(DnsQueries, "dns_queries", "1.0.0",
                            "DNS queries, responses and error responses over UDP port 53, per interface and direction",
-                           "attach  auto|tcx|netlink  auto  how to attach at TC")
+                           kOptions)

@@ -151,14 +151,15 @@ CliResult parse_cli(int argc, const char* const* argv) {
                  "repeatable (default: console)");
   app.add_option("-o,--option", cfg.option_args,
                  "Plugin or sink option NAME.KEY=VALUE, e.g. xdp_stats.mode=generic; NAME#N.KEY=VALUE for the Nth "
-                 "--sink NAME when it is given more than once");
+                 "--sink NAME when it is given more than once. --list-plugins shows each one's options");
   app.add_option("-c,--config", cfg.config_file, "JSON file of options: {\"xdp_stats\": {\"mode\": \"generic\"}}");
   app.add_option("--plugin-dir", cfg.plugin_dirs,
                  "Also look for plugins and sinks here, first; repeatable (then $NETMON_PLUGIN_DIR, then "
                  "<prefix>/lib/netmon/plugins)");
   app.add_option("--ready-file", cfg.ready_file,
                  "Write netmon-host's PID to this file once every plugin is attached; removed at exit");
-  app.add_flag("--list-plugins", cfg.list_plugins, "List the plugins and sinks found, then exit");
+  app.add_flag("--list-plugins", cfg.list_plugins,
+               "List the plugins and sinks found, with their options (values, default, meaning), then exit");
   app.add_option("--log-level", cfg.log_level, "debug, info, warn or error")
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));

@@ -43,21 +43,57 @@ constexpr std::uint32_t kIfSlotArrayLimit = 65536;
 // index and direction: at most 48 kB per CPU).
 constexpr std::uint32_t kTotalsDirectLimit = 1024;
 
+// The options, in the order --list-plugins shows them.
+constexpr netmon::option::Integer kTop{
+    .key = "top", .min = 1, .max = 1000, .def = 10, .help = "flows published per interval"};
+constexpr netmon::option::Choice kSort{.key = "sort",
+                                       .values = "packets|bytes|rate",
+                                       .def = "packets",
+                                       .help = "ranking (rate: bytes/s over the last interval)"};
+constexpr netmon::option::Integer kTableSize{.key = "table_size",
+                                             .min = 16,
+                                             .max = 1 << 24,
+                                             .def = FLOW_TOP_DEFAULT_ENTRIES,
+                                             .help = "flows the kernel table holds"};
+constexpr netmon::option::Duration kIdleTimeout{
+    .key = "idle_timeout", .min = 10ms, .max = 24h, .def = 30s, .help = "a flow with no packet for this long ends"};
+constexpr netmon::option::Duration kActiveTimeout{.key = "active_timeout",
+                                                  .min = 10ms,
+                                                  .max = 7 * 24h,
+                                                  .def = 30min,
+                                                  .help = "a flow older than this is cut and restarts"};
+constexpr netmon::option::Boolean kFinished{
+    .key = "finished", .def = false, .help = "publish a flow_top_end sample for every ended flow"};
+constexpr netmon::option::Boolean kCache{
+    .key = "cache", .def = true, .help = "the per-CPU flow cache in front of the table (kernel 5.19)"};
+constexpr netmon::option::Choice kRead{
+    .key = "read", .values = "auto|batch|iterate", .def = "auto", .help = "how the table is read"};
+constexpr netmon::option::Choice kAttach{
+    .key = "attach", .values = "auto|tcx|netlink", .def = "auto", .help = "tcx links, or filters on a clsact qdisc"};
+constexpr netmon::option::Choice kPlacement{.key = "placement",
+                                           .values = "first|last",
+                                           .def = "last",
+                                           .help = "where on a tcx hook the programs go (netlink: first is refused)"};
+constexpr netmon::option::Integer kPriority{
+    .key = "priority", .min = 1, .max = 65535, .def = 49154, .help = "the netlink filter's priority"};
+constexpr netmon::OptionList kOptions{kTop,  kSort,   kTableSize, kIdleTimeout, kActiveTimeout, kFinished,
+                                      kCache, kRead, kAttach,    kPlacement,   kPriority};
+
 class FlowTop final : public netmon::Plugin {
  public:
   void configure(const nlohmann::json& options) override {
-    netmon::Options opts(options, plugin_name());
-    table_size_ = static_cast<std::uint32_t>(opts.integer("table_size", FLOW_TOP_DEFAULT_ENTRIES, 16, 1 << 24));
-    config_.top = static_cast<std::size_t>(opts.integer("top", 10, 1, 1000));
-    config_.sort = parse_sort_key(opts.choice("sort", {"packets", "bytes", "rate"}, "packets"));
-    read_ = parse_read_method(opts.choice("read", {"auto", "batch", "iterate"}, "auto"));
-    config_.idle_timeout_ns = opts.duration("idle_timeout", 30s, 10ms, 24h).count();
-    config_.active_timeout_ns = opts.duration("active_timeout", 30min, 10ms, 7 * 24h).count();
-    finished_ = opts.boolean("finished", false);
-    cache_ = opts.boolean("cache", true);
-    tc_.mode = netmon::bpf::parse_tc_mode(opts.choice("attach", {"auto", "tcx", "netlink"}, "auto"));
-    tc_.placement = netmon::bpf::parse_tc_placement(opts.choice("placement", {"first", "last"}, "last"));
-    tc_.priority = static_cast<std::uint16_t>(opts.integer("priority", 49154, 1, 65535));
+    netmon::Options opts(options, plugin_name(), kOptions);
+    table_size_ = static_cast<std::uint32_t>(opts.get(kTableSize));
+    config_.top = static_cast<std::size_t>(opts.get(kTop));
+    config_.sort = parse_sort_key(opts.get(kSort));
+    read_ = parse_read_method(opts.get(kRead));
+    config_.idle_timeout_ns = opts.get(kIdleTimeout).count();
+    config_.active_timeout_ns = opts.get(kActiveTimeout).count();
+    finished_ = opts.get(kFinished);
+    cache_ = opts.get(kCache);
+    tc_.mode = netmon::bpf::parse_tc_mode(opts.get(kAttach));
+    tc_.placement = netmon::bpf::parse_tc_placement(opts.get(kPlacement));
+    tc_.priority = static_cast<std::uint16_t>(opts.get(kPriority));
     opts.finish();
     netmon::bpf::check_tc_attach(tc_, plugin_name());
   }
@@ -224,12 +260,12 @@ class FlowTop final : public netmon::Plugin {
   }
 
  private:
-  std::uint32_t table_size_ = FLOW_TOP_DEFAULT_ENTRIES;
+  std::uint32_t table_size_ = kTableSize.def;
   CollectorConfig config_;
   ReadMethod read_ = ReadMethod::automatic;
-  bool finished_ = false;
-  bool cache_ = true;
-  netmon::bpf::TcAttach tc_{netmon::bpf::TcMode::automatic, netmon::bpf::TcPlacement::last, 49154};
+  bool finished_ = kFinished.def;
+  bool cache_ = kCache.def;
+  netmon::bpf::TcAttach tc_{netmon::bpf::TcMode::automatic, netmon::bpf::TcPlacement::last, kPriority.def};
 
   std::optional<Skeleton<flow_top>> skel_;
   netmon::PerInterface<TcPair> links_;  // declared after skel_: detached before the programs are freed
@@ -248,14 +284,4 @@ NETMON_PLUGIN_WITH_OPTIONS(
     FlowTop, "flow_top", "0.1.0",
     "Top flows (interface, direction, 5-tuple; IPv4 and IPv6) at TC ingress and egress, with 2 s/10 s/40 s rates "
     "and ended-flow records",
-    "top             1..1000               10     flows published per interval\n"
-    "sort            packets|bytes|rate    packets  ranking (rate: bytes/s over the last interval)\n"
-    "table_size      16..16777216          65536  flows the kernel table holds\n"
-    "idle_timeout    duration              30s    a flow with no packet for this long ends\n"
-    "active_timeout  duration              30m    a flow older than this is cut and restarts\n"
-    "finished        true|false            false  publish a flow_top_end sample for every ended flow\n"
-    "cache           true|false            true   the per-CPU flow cache in front of the table (kernel 5.19)\n"
-    "read            auto|batch|iterate    auto   how the table is read\n"
-    "attach          auto|tcx|netlink      auto   tcx links, or filters on a clsact qdisc\n"
-    "placement       first|last            last   where on a tcx hook the programs go (netlink: first is refused)\n"
-    "priority        1..65535              49154  the netlink filter's priority")
+    kOptions)

@@ -16,13 +16,23 @@ using netmon::bpf::Skeleton;
 using netmon::bpf::TcDirection;
 using netmon::bpf::TcPair;
 
+constexpr netmon::option::Choice kAttach{
+    .key = "attach", .values = "auto|tcx|netlink", .def = "auto", .help = "tcx links, or filters on a clsact qdisc"};
+constexpr netmon::option::Integer kPriority{
+    .key = "priority", .min = 1, .max = 65535, .def = 49153, .help = "the netlink filter's priority"};
+constexpr netmon::option::Choice kPlacement{.key = "placement",
+                                           .values = "first|last",
+                                           .def = "last",
+                                           .help = "where on a tcx hook the programs go (netlink: first is refused)"};
+constexpr netmon::OptionList kOptions{kAttach, kPlacement, kPriority};
+
 class TcStats final : public netmon::Plugin {
  public:
   void configure(const nlohmann::json& options) override {
-    netmon::Options opts(options, plugin_name());
-    tc_.mode = netmon::bpf::parse_tc_mode(opts.choice("attach", {"auto", "tcx", "netlink"}, "auto"));
-    tc_.placement = netmon::bpf::parse_tc_placement(opts.choice("placement", {"first", "last"}, "last"));
-    tc_.priority = static_cast<std::uint16_t>(opts.integer("priority", 49153, 1, 65535));
+    netmon::Options opts(options, plugin_name(), kOptions);
+    tc_.mode = netmon::bpf::parse_tc_mode(opts.get(kAttach));
+    tc_.placement = netmon::bpf::parse_tc_placement(opts.get(kPlacement));
+    tc_.priority = static_cast<std::uint16_t>(opts.get(kPriority));
     opts.finish();
     netmon::bpf::check_tc_attach(tc_, plugin_name());
   }
@@ -70,7 +80,7 @@ class TcStats final : public netmon::Plugin {
     Skeleton<tc_stats_bpf> skel;
     TcPair links;  // declared after skel: detached before the programs are freed
   };
-  netmon::bpf::TcAttach tc_{netmon::bpf::TcMode::automatic, netmon::bpf::TcPlacement::last, 49153};
+  netmon::bpf::TcAttach tc_{netmon::bpf::TcMode::automatic, netmon::bpf::TcPlacement::last, kPriority.def};
   netmon::PerInterface<Attached> attached_;
   netmon::Logger log_;
 };
@@ -80,7 +90,4 @@ class TcStats final : public netmon::Plugin {
 NETMON_PLUGIN_WITH_OPTIONS(TcStats, "tc_stats", "0.1.0",
                            "Ingress and egress packets and bytes per interface at TC (tcx, or clsact on older "
                            "kernels), per L3/L4 class",
-                           "attach     auto|tcx|netlink  auto   tcx links, or filters on a clsact qdisc\n"
-                           "placement  first|last        last   where on a tcx hook the programs go (netlink: first "
-                           "is refused)\n"
-                           "priority   1..65535          49153  the netlink filter's priority")
+                           kOptions)

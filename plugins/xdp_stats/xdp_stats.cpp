@@ -16,11 +16,18 @@ using netmon::bpf::XdpMode;
 
 static_assert(sizeof(xdp_stats_value) == sizeof(netmon_class_counters));
 
+constexpr netmon::option::Choice kMode{
+    .key = "mode",
+    .values = "auto|native|generic",
+    .def = "auto",
+    .help = "how to attach (auto: generic on veth, else native with a fallback)"};
+constexpr netmon::OptionList kOptions{kMode};
+
 class XdpStats final : public netmon::Plugin {
  public:
   void configure(const nlohmann::json& options) override {
-    netmon::Options opts(options, plugin_name());
-    mode_ = netmon::bpf::parse_xdp_mode(opts.choice("mode", {"auto", "native", "generic"}, "auto"));
+    netmon::Options opts(options, plugin_name(), kOptions);
+    mode_ = netmon::bpf::parse_xdp_mode(opts.get(kMode));
     opts.finish();
   }
 
@@ -75,5 +82,4 @@ class XdpStats final : public netmon::Plugin {
 NETMON_PLUGIN_WITH_OPTIONS(XdpStats, "xdp_stats", "0.1.0",
                            "RX packets and bytes per interface at XDP, per L3 (IPv4, IPv6, ARP, other) and L4 (TCP, "
                            "UDP, ICMP, other) class",
-                           "mode  auto|native|generic  auto  how to attach (auto: generic on veth, else native with "
-                           "a fallback)")
+                           kOptions)

@@ -22,29 +22,54 @@ namespace {
 
 using namespace netmon::ipfix;
 
+// The largest UDP payload over IPv4 (65535 - 20 - 8).
+constexpr std::int64_t kMaxUdpMtu = 65507;
+
+constexpr netmon::option::Choice kTransport{
+    .key = "transport", .values = "udp|tcp", .def = "udp", .help = "how messages reach the collector"};
+constexpr netmon::option::Integer kMtu{
+    .key = "mtu",
+    .min = static_cast<std::int64_t>(kMinMtu),
+    .max = static_cast<std::int64_t>(kMaxMtu),
+    .def = 1400,
+    .help = "largest message in bytes, IPFIX header included (UDP: up to 65507)"};
+constexpr netmon::option::Integer kDomain{.key = "domain",
+                                          .min = 0,
+                                          .max = 4294967295LL,
+                                          .def = 0,
+                                          .help = "the observation domain ID in every message header"};
+constexpr netmon::option::Integer kTemplateRefresh{.key = "template_refresh",
+                                                   .min = 1,
+                                                   .max = 86400,
+                                                   .def = 60,
+                                                   .help = "UDP: seconds between resending the templates"};
+constexpr netmon::OptionList kOptions{kTransport, kMtu, kDomain, kTemplateRefresh};
+static_assert(kMaxUdpMtu < kMtu.max);
+
 class IpfixSink final : public netmon::Sink {
  public:
   void open(const netmon::SinkContext& ctx) override {
     log_ = ctx.log;
     ExporterConfig cfg;
     cfg.target = parse_target(ctx.target);
-    netmon::Options opts(ctx.options, "ipfix");
-    cfg.transport = opts.choice("transport", {"udp", "tcp"}, "udp") == "tcp" ? Transport::tcp : Transport::udp;
-    const std::int64_t max_mtu = cfg.transport == Transport::udp ? kMaxUdpMtu : static_cast<std::int64_t>(kMaxMtu);
-    const std::int64_t mtu = opts.integer("mtu", 1400, 0);
-    if (mtu < static_cast<std::int64_t>(kMinMtu))
-      throw netmon::UsageError("option ipfix.mtu: " + std::to_string(mtu) + " is below " + std::to_string(kMinMtu) +
-                               ", the smallest message that carries the templates (16-byte header + 124-byte "
-                               "template set; one IPv6 record needs 101); give -o ipfix.mtu=" +
-                               std::to_string(kMinMtu) + " or more (default 1400)");
-    if (mtu > max_mtu)
-      throw netmon::UsageError("option ipfix.mtu: " + std::to_string(mtu) + " is above " + std::to_string(max_mtu) +
-                               ", the largest IPFIX message " +
-                               (cfg.transport == Transport::udp ? "a UDP datagram carries" : "can be") +
-                               "; give -o ipfix.mtu=" + std::to_string(kMinMtu) + " to " + std::to_string(max_mtu));
-    cfg.mtu = static_cast<std::size_t>(mtu);
-    cfg.domain = static_cast<std::uint32_t>(opts.integer("domain", 0, 0, 4294967295LL));
-    cfg.template_refresh = std::chrono::seconds(opts.integer("template_refresh", 60, 1, 86400));
+    netmon::Options opts(ctx.options, "ipfix", kOptions);
+    cfg.transport = opts.get(kTransport) == "tcp" ? Transport::tcp : Transport::udp;
+    const std::int64_t max_mtu = cfg.transport == Transport::udp ? kMaxUdpMtu : kMtu.max;
+    // Both ends of the range with their reason, rather than "out of range".
+    cfg.mtu = static_cast<std::size_t>(opts.get(kMtu, [&](std::int64_t mtu) {
+      if (mtu < kMtu.min)
+        throw netmon::UsageError("option ipfix.mtu: " + std::to_string(mtu) + " is below " + std::to_string(kMtu.min) +
+                                 ", the smallest message that carries the templates (16-byte header + 124-byte "
+                                 "template set; one IPv6 record needs 101); give -o ipfix.mtu=" +
+                                 std::to_string(kMtu.min) + " or more (default " + std::to_string(kMtu.def) + ")");
+      if (mtu > max_mtu)
+        throw netmon::UsageError("option ipfix.mtu: " + std::to_string(mtu) + " is above " + std::to_string(max_mtu) +
+                                 ", the largest IPFIX message " +
+                                 (cfg.transport == Transport::udp ? "a UDP datagram carries" : "can be") +
+                                 "; give -o ipfix.mtu=" + std::to_string(kMtu.min) + " to " + std::to_string(max_mtu));
+    }));
+    cfg.domain = static_cast<std::uint32_t>(opts.get(kDomain));
+    cfg.template_refresh = std::chrono::seconds(opts.get(kTemplateRefresh));
     opts.finish();
     exporter_ = std::make_unique<Exporter>(cfg, ctx.log);
     transport_ = cfg.transport == Transport::udp ? "udp" : "tcp";
@@ -95,9 +120,6 @@ class IpfixSink final : public netmon::Sink {
   }
 
  private:
-  // The largest UDP payload over IPv4 (65535 - 20 - 8).
-  static constexpr std::int64_t kMaxUdpMtu = 65507;
-
   netmon::Logger log_;
   std::unique_ptr<Exporter> exporter_;
   std::vector<FlowRecord> records_;
@@ -112,7 +134,4 @@ class IpfixSink final : public netmon::Sink {
 
 NETMON_SINK_WITH_OPTIONS(IpfixSink, "ipfix", "0.1.0",
                          "Exports flow records (events following the flow-record convention) to an IPFIX collector",
-                         "transport  udp|tcp  (udp)  how messages reach the collector\n"
-                         "mtu  140..65535  (1400)  largest message in bytes, IPFIX header included (UDP: up to 65507)\n"
-                         "domain  0..4294967295  (0)  the observation domain ID in every message header\n"
-                         "template_refresh  1..86400  (60)  UDP: seconds between resending the templates")
+                         kOptions)

@@ -17,15 +17,23 @@
 
 namespace {
 
+constexpr netmon::option::String kTlsCertFile{
+    .key = "tls_cert_file", .values = "PATH", .help = "PEM certificate: serve HTTPS (with tls_key_file)"};
+constexpr netmon::option::String kTlsKeyFile{
+    .key = "tls_key_file", .values = "PATH", .help = "PEM private key of tls_cert_file"};
+constexpr netmon::option::StringMap kBasicAuthUsers{
+    .key = "basic_auth_users", .values = R"({"USER": "BCRYPT_HASH", ...})", .help = "require HTTP basic auth"};
+constexpr netmon::OptionList kOptions{kTlsCertFile, kTlsKeyFile, kBasicAuthUsers};
+
 class PrometheusSink final : public netmon::Sink {
  public:
   void open(const netmon::SinkContext& ctx) override {
     netmon::prometheus::ServerConfig cfg;
     cfg.address = netmon::prometheus::parse_listen_address(ctx.target);
-    netmon::Options opts(ctx.options, "prometheus");
-    cfg.tls_cert_file = opts.string("tls_cert_file", "");
-    cfg.tls_key_file = opts.string("tls_key_file", "");
-    cfg.basic_auth_users = opts.string_map("basic_auth_users");
+    netmon::Options opts(ctx.options, "prometheus", kOptions);
+    cfg.tls_cert_file = opts.get(kTlsCertFile);
+    cfg.tls_key_file = opts.get(kTlsKeyFile);
+    cfg.basic_auth_users = opts.get(kBasicAuthUsers);
     opts.finish();
     cfg.interval = ctx.interval;
     server_ = std::make_unique<netmon::prometheus::MetricsServer>(cfg, ctx.log);
@@ -55,7 +63,4 @@ class PrometheusSink final : public netmon::Sink {
 }  // namespace
 
 NETMON_SINK_WITH_OPTIONS(PrometheusSink, "prometheus", "0.1.0",
-                         "Serves the last collection at GET /metrics (Prometheus text and OpenMetrics)",
-                         "tls_cert_file  PATH  (none)  PEM certificate: serve HTTPS (with tls_key_file)\n"
-                         "tls_key_file  PATH  (none)  PEM private key of tls_cert_file\n"
-                         "basic_auth_users  {\"USER\": \"BCRYPT_HASH\", ...}  (none)  require HTTP basic auth")
+                         "Serves the last collection at GET /metrics (Prometheus text and OpenMetrics)", kOptions)

@@ -175,6 +175,10 @@ std::vector<BadInput> bad_inputs() {
        {"--iface", "@IF", "--sink", "prometheus:127.0.0.1:@PORT2", "-o",
         "prometheus.basic_auth_users={\"alice\": \"$2y$10$tooshort\"}"},
        1, {"prometheus.basic_auth_users", "'alice'", "not a bcrypt hash", "htpasswd -nbB alice"}},
+      // A value of the wrong shape is refused as any option's: a usage error.
+      {"prometheus_users_not_an_object",
+       {"--iface", "@IF", "--sink", "prometheus:127.0.0.1:@PORT2", "-o", "prometheus.basic_auth_users=alice"}, 2,
+       {"option prometheus.basic_auth_users: expected an object of strings", "string \"alice\""}},
       // The ipfix sink: its collector, port, MTU and transport.
       {"ipfix_unresolvable_host", {"--iface", "@IF", "--sink", "ipfix:no-such-collector.invalid:4739"}, 1,
        {"sink ipfix:no-such-collector.invalid:4739: cannot resolve the collector's host 'no-such-collector.invalid'",
@@ -193,6 +197,8 @@ std::vector<BadInput> bad_inputs() {
        {"option ipfix.mtu: 100 is below 140", "template set", "-o ipfix.mtu=140 or more"}},
       {"ipfix_mtu_too_large_for_udp", {"--iface", "@IF", "--sink", "ipfix:127.0.0.1:@PORT2", "-o", "ipfix.mtu=65535"},
        2, {"option ipfix.mtu: 65535 is above 65507", "UDP datagram"}},
+      {"ipfix_mtu_not_an_integer", {"--iface", "@IF", "--sink", "ipfix:127.0.0.1:@PORT2", "-o", "ipfix.mtu=big"}, 2,
+       {"option ipfix.mtu: expected an integer from 140 to 65535", "string \"big\""}},
       {"ipfix_unknown_transport",
        {"--iface", "@IF", "--sink", "ipfix:127.0.0.1:@PORT2", "-o", "ipfix.transport=sctp"}, 2,
        {"option ipfix.transport: expected one of udp, tcp", "sctp"}},

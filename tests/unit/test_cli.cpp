@@ -440,6 +440,9 @@ TEST(Cli, HelpStatesTheExitCodesAndInstanceOptions) {
   EXPECT_THAT(e->output, HasSubstr("a plugin listed twice, or an option refused (unknown, bad\nvalue, ambiguous"));
   EXPECT_THAT(e->output, HasSubstr("every monitored interface gone"));
   EXPECT_THAT(e->output, HasSubstr("NAME#N.KEY=VALUE for the Nth"));
+  // Where the options themselves are: each library's declarations, as --list-plugins shows them.
+  EXPECT_THAT(e->output, HasSubstr("--list-plugins shows each one's options"));
+  EXPECT_THAT(e->output, HasSubstr("with their options (values, default, meaning)"));
 }
 
 // run_host checks every option's owner against what is loaded before it

@@ -13,6 +13,12 @@
 // thrown by the class is caught at the boundary and becomes NETMON_ERROR plus
 // its message; nothing C++ crosses into the host.
 //
+// Options: declare them once (netmon::option::Integer, Choice, ... in a
+// constexpr netmon::OptionList kOptions, <netmon/options.hpp>), read them in
+// configure() with netmon::Options(options, plugin_name(), kOptions), and
+// export with NETMON_PLUGIN_WITH_OPTIONS(MyPlugin, ..., kOptions): the text
+// --list-plugins shows is made from the same declarations.
+//
 // Threading: configure, start, collect and stop are called from the host's
 // main thread, one at a time. collect must not block for long (it delays
 // every plugin's collection). stop must not throw and must leave nothing
@@ -42,6 +48,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -139,6 +146,16 @@ void* create_guarded(char* err, std::size_t err_len, Init&& init) noexcept {
   return nullptr;
 }
 
+// The options_help of a descriptor: made from declarations, or given as text.
+inline std::string help_text(std::span<const OptionSpec> options) { return options_help(options); }
+template <std::size_t N>
+std::string help_text(const OptionList<N>& options) {
+  return options_help(options.specs());
+}
+inline std::string help_text(const char* text) { return text ? text : ""; }
+inline std::string help_text(std::nullptr_t) { return ""; }
+inline const char* c_str_or_null(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
+
 class CEmitter final : public Emitter {
  public:
   explicit CEmitter(const netmon_emitter* c) : c_(c) {}
@@ -200,9 +217,11 @@ struct PluginAdapter {
 }  // namespace netmon
 
 // Exports the descriptor of plugin class CLASS under NAME. Use once per
-// library. NETMON_PLUGIN_WITH_OPTIONS also gives the text --list-plugins shows
-// for the options (one "key  values  default  meaning" line each).
-#define NETMON_PLUGIN_WITH_OPTIONS(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS_HELP)             \
+// library. NETMON_PLUGIN_WITH_OPTIONS also gives what --list-plugins shows
+// for the options: OPTIONS is the plugin's netmon::OptionList (the text is
+// made from the declarations, <netmon/options.hpp>), or a string of
+// "key  values  default  meaning" lines written by hand.
+#define NETMON_PLUGIN_DESCRIPTOR_(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS_HELP_C_STR)        \
   namespace {                                                                                  \
   void* netmon_plugin_create_(char* err, std::size_t len) noexcept {                           \
     return ::netmon::detail::PluginAdapter<CLASS>::create(NAME, err, len);                     \
@@ -222,8 +241,16 @@ struct PluginAdapter {
       &::netmon::detail::PluginAdapter<CLASS>::stop,                                           \
       &::netmon::detail::PluginAdapter<CLASS>::destroy,                                        \
       &::netmon::detail::PluginAdapter<CLASS>::last_error,                                     \
-      OPTIONS_HELP,                                                                            \
+      OPTIONS_HELP_C_STR,                                                                      \
   };
 
+#define NETMON_PLUGIN_WITH_OPTIONS(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS)                  \
+  namespace {                                                                                  \
+  /* Made when the library is loaded, before the host reads the descriptor. */                 \
+  const std::string netmon_plugin_options_help_ = ::netmon::detail::help_text(OPTIONS);        \
+  }                                                                                            \
+  NETMON_PLUGIN_DESCRIPTOR_(CLASS, NAME, VERSION, DESCRIPTION,                                 \
+                            ::netmon::detail::c_str_or_null(netmon_plugin_options_help_))
+
 #define NETMON_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION) \
-  NETMON_PLUGIN_WITH_OPTIONS(CLASS, NAME, VERSION, DESCRIPTION, nullptr)
+  NETMON_PLUGIN_DESCRIPTOR_(CLASS, NAME, VERSION, DESCRIPTION, nullptr)

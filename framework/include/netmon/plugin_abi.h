@@ -239,8 +239,12 @@ typedef struct netmon_emitter {
  * stop        required. Detach everything; never fails.
  * destroy     required. Frees the instance.
  * last_error  required. Message for the last NETMON_ERROR, or "" if none.
- * options_help  ABI 1.1, optional (NULL). Static text listing the options
- *             ("key  values  default  meaning" lines), shown by --list-plugins.
+ * options_help  ABI 1.1, optional (NULL). Text listing the options, shown
+ *             by --list-plugins, valid while the library is loaded: a header
+ *             line "option  values  default  meaning", then one line per
+ *             option, the columns separated by two or more spaces. The C++
+ *             SDK makes it from the plugin's option declarations
+ *             (netmon::options_help in <netmon/options.hpp>).
  *
  * History: 1.0 the members up to last_error; 1.1 options_help.
  */

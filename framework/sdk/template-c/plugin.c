@@ -221,5 +221,9 @@ NETMON_EXPORT const netmon_plugin_descriptor netmon_plugin = {
 	.stop = stop,
 	.destroy = destroy,
 	.last_error = last_error,
-	.options_help = "attach  auto|tcx|netlink  auto  how to attach at TC",
+	/* What --list-plugins shows, written as the C++ SDK makes it from its
+	 * declarations (a header line, then one line per option): keep it in
+	 * step with configure(). */
+	.options_help = "option  values            default  meaning\n"
+			"attach  auto|tcx|netlink  auto     how to attach at TC",
 };

@@ -4,10 +4,9 @@
 //
 //   1795536678004073596 xdp_stats ifname=eth0 rx_packets=42 rx_bytes=4200 ...
 //
-// Options (-o @NAME@.KEY=VALUE; -o @NAME@#N.KEY=VALUE for the Nth of several
-// --sink @NAME@):
-//   only    a measurement: write only its samples (default: every sample)
-//   prefix  text put before every line (default: none)
+// Options: -o @NAME@.KEY=VALUE; -o @NAME@#N.KEY=VALUE for the Nth of several
+// --sink @NAME@. Each is declared once below (kOptions); --list-plugins shows
+// the text made from the declarations.
 #include <netmon/options.hpp>
 #include <netmon/output.hpp>
 #include <netmon/sink.hpp>
@@ -15,6 +14,11 @@
 #include <string>
 
 namespace {
+
+constexpr netmon::option::String kOnly{
+    .key = "only", .values = "MEASUREMENT", .help = "write only this measurement's samples (none: every sample)"};
+constexpr netmon::option::String kPrefix{.key = "prefix", .values = "TEXT", .help = "put before every line"};
+constexpr netmon::OptionList kOptions{kOnly, kPrefix};
 
 // One sample is one line: a line break inside a tag or a string is escaped.
 std::string one_line(const std::string& s) {
@@ -32,9 +36,9 @@ class LineSink final : public netmon::Sink {
   // On netmon-host's main thread, before any plugin starts: a bad option or
   // an unwritable path fails here, before anything is attached.
   void open(const netmon::SinkContext& ctx) override {
-    netmon::Options opts(ctx.options, "@NAME@");
-    only_ = opts.string("only", "");
-    prefix_ = one_line(opts.string("prefix", ""));
+    netmon::Options opts(ctx.options, "@NAME@", kOptions);
+    only_ = opts.get(kOnly);
+    prefix_ = one_line(opts.get(kPrefix));
     opts.finish();  // an unknown key is refused, naming the valid ones
     out_.open(ctx.target, "@NAME@");  // stdout, or --sink @NAME@:PATH
     log_ = ctx.log;
@@ -73,6 +77,4 @@ class LineSink final : public netmon::Sink {
 
 }  // namespace
 
-NETMON_SINK_WITH_OPTIONS(LineSink, "@NAME@", "0.1.0", "One line per sample (stdout, or @NAME@:PATH)",
-                         "only    MEASUREMENT  (all)  write only this measurement's samples\n"
-                         "prefix  TEXT         ()     put before every line")
+NETMON_SINK_WITH_OPTIONS(LineSink, "@NAME@", "0.1.0", "One line per sample (stdout, or @NAME@:PATH)", kOptions)

@@ -12,14 +12,27 @@ namespace {
 
 using netmon::bpf::TcPair;
 
+// The options: each declared once, with what it accepts, its default and one
+// line of meaning. configure() reads them by these declarations, and
+// --list-plugins shows the text made from them. Add one here, to kOptions,
+// and read it in configure().
+constexpr netmon::option::Choice kAttach{
+    .key = "attach", .values = "auto|tcx|netlink", .def = "auto", .help = "how to attach at TC"};
+constexpr netmon::option::Choice kPlacement{.key = "placement",
+                                           .values = "first|last",
+                                           .def = "last",
+                                           .help = "where on a tcx hook the programs go "};
+constexpr netmon::OptionList kOptions{kAttach, kPlacement};
+
 class Plugin final : public netmon::Plugin {
  public:
   // Options arrive as a JSON object (-o @NAME@.key=value, or --config).
-  // Read each one, then finish(): an unknown key is refused.
+  // Read each declared one, then finish(): an unknown key is refused, naming
+  // the valid ones; a bad value is refused naming what it accepts.
   void configure(const nlohmann::json& options) override {
-    netmon::Options opts(options, plugin_name());
-    tc_.mode = netmon::bpf::parse_tc_mode(opts.choice("attach", {"auto", "tcx", "netlink"}, "auto"));
-    tc_.placement = netmon::bpf::parse_tc_placement(opts.choice("placement", {"first", "last"}, "last"));
+    netmon::Options opts(options, plugin_name(), kOptions);
+    tc_.mode = netmon::bpf::parse_tc_mode(opts.get(kAttach));
+    tc_.placement = netmon::bpf::parse_tc_placement(opts.get(kPlacement));
     opts.finish();
     netmon::bpf::check_tc_attach(tc_, plugin_name());  // placement first needs tcx
   }
@@ -76,5 +89,4 @@ class Plugin final : public netmon::Plugin {
 }  // namespace
 
 NETMON_PLUGIN_WITH_OPTIONS(Plugin, "@NAME@", "0.1.0", "Packets, bytes and TCP SYNs per interface and direction at TC",
-                           "attach     auto|tcx|netlink  auto  how to attach at TC\n"
-                           "placement  first|last        last  where on a tcx hook the programs go")
+                           kOptions)
