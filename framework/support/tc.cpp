@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <netmon/enum_names.hpp>
 #include <netmon/iface.hpp>
 #include <netmon/tc.hpp>
 
@@ -22,23 +23,26 @@
 
 namespace netmon::bpf {
 
+namespace {
+constexpr auto kTcModeNames = enum_names<TcMode>({
+    {TcMode::automatic, "auto"},
+    {TcMode::tcx, "tcx"},
+    {TcMode::netlink, "netlink"},
+});
+constexpr auto kTcDirectionNames = enum_names<TcDirection>({
+    {TcDirection::ingress, "ingress"},
+    {TcDirection::egress, "egress"},
+});
+}  // namespace
+
 TcMode parse_tc_mode(const std::string& s) {
-  if (s == "auto") return TcMode::automatic;
-  if (s == "tcx") return TcMode::tcx;
-  if (s == "netlink") return TcMode::netlink;
-  throw Error("unknown TC attach mode '" + s + "' (use auto, tcx or netlink)");
+  if (const auto m = kTcModeNames.parse(s)) return *m;
+  throw Error("unknown TC attach mode '" + s + "' (use " + kTcModeNames.choices() + ")");
 }
 
-const char* to_string(TcMode m) {
-  switch (m) {
-    case TcMode::automatic: return "auto";
-    case TcMode::tcx: return "tcx";
-    case TcMode::netlink: return "netlink";
-  }
-  return "?";
-}
+const char* to_string(TcMode m) { return kTcModeNames.name_of(m); }
 
-const char* to_string(TcDirection d) { return d == TcDirection::ingress ? "ingress" : "egress"; }
+const char* to_string(TcDirection d) { return kTcDirectionNames.name_of(d); }
 
 namespace {
 
