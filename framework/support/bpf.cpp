@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <netmon/bpf.hpp>
+#include <netmon/enum_names.hpp>
 #include <netmon/iface.hpp>
 
 #include <linux/if_link.h>
@@ -40,21 +41,20 @@ void read_percpu(int map_fd, const void* key, void* out, std::size_t value_size,
   for (std::size_t c = 0; c < cpus; ++c) std::memcpy(dst + c * value_size, raw.data() + c * stride, value_size);
 }
 
+namespace {
+constexpr auto kXdpModeNames = enum_names<XdpMode>({
+    {XdpMode::automatic, "auto"},
+    {XdpMode::native, "native"},
+    {XdpMode::generic, "generic"},
+});
+}  // namespace
+
 XdpMode parse_xdp_mode(const std::string& s) {
-  if (s == "auto") return XdpMode::automatic;
-  if (s == "native") return XdpMode::native;
-  if (s == "generic") return XdpMode::generic;
-  throw Error("unknown XDP mode '" + s + "' (use auto, native or generic)");
+  if (const auto m = kXdpModeNames.parse(s)) return *m;
+  throw Error("unknown XDP mode '" + s + "' (use " + kXdpModeNames.choices() + ")");
 }
 
-const char* to_string(XdpMode m) {
-  switch (m) {
-    case XdpMode::automatic: return "auto";
-    case XdpMode::native: return "native";
-    case XdpMode::generic: return "generic";
-  }
-  return "?";
-}
+const char* to_string(XdpMode m) { return kXdpModeNames.name_of(m); }
 
 std::string describe_attached_xdp(std::uint32_t ifindex) {
   bpf_xdp_query_opts q{};

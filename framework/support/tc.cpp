@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <netmon/enum_names.hpp>
 #include <netmon/iface.hpp>
 #include <netmon/tc.hpp>
 
@@ -30,31 +31,37 @@
 
 namespace netmon::bpf {
 
+namespace {
+constexpr auto kTcModeNames = enum_names<TcMode>({
+    {TcMode::automatic, "auto"},
+    {TcMode::tcx, "tcx"},
+    {TcMode::netlink, "netlink"},
+});
+constexpr auto kTcDirectionNames = enum_names<TcDirection>({
+    {TcDirection::ingress, "ingress"},
+    {TcDirection::egress, "egress"},
+});
+constexpr auto kTcPlacementNames = enum_names<TcPlacement>({
+    {TcPlacement::first, "first"},
+    {TcPlacement::last, "last"},
+});
+}  // namespace
+
 TcMode parse_tc_mode(const std::string& s) {
-  if (s == "auto") return TcMode::automatic;
-  if (s == "tcx") return TcMode::tcx;
-  if (s == "netlink") return TcMode::netlink;
-  throw Error("unknown TC attach mode '" + s + "' (use auto, tcx or netlink)");
+  if (const auto m = kTcModeNames.parse(s)) return *m;
+  throw Error("unknown TC attach mode '" + s + "' (use " + kTcModeNames.choices() + ")");
 }
 
-const char* to_string(TcMode m) {
-  switch (m) {
-    case TcMode::automatic: return "auto";
-    case TcMode::tcx: return "tcx";
-    case TcMode::netlink: return "netlink";
-  }
-  return "?";
-}
+const char* to_string(TcMode m) { return kTcModeNames.name_of(m); }
 
 TcPlacement parse_tc_placement(const std::string& s) {
-  if (s == "first") return TcPlacement::first;
-  if (s == "last") return TcPlacement::last;
-  throw Error("unknown TC placement '" + s + "' (use first or last)");
+  if (const auto p = kTcPlacementNames.parse(s)) return *p;
+  throw Error("unknown TC placement '" + s + "' (use " + kTcPlacementNames.choices() + ")");
 }
 
-const char* to_string(TcDirection d) { return d == TcDirection::ingress ? "ingress" : "egress"; }
+const char* to_string(TcDirection d) { return kTcDirectionNames.name_of(d); }
 
-const char* to_string(TcPlacement p) { return p == TcPlacement::first ? "first" : "last"; }
+const char* to_string(TcPlacement p) { return kTcPlacementNames.name_of(p); }
 
 void check_tc_attach(const TcAttach& how, const std::string& owner) {
   if (how.mode == TcMode::netlink && how.placement == TcPlacement::first)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "flow_collector.hpp"
 
+#include <netmon/enum_names.hpp>
 #include <netmon/error.hpp>
 
 #include <arpa/inet.h>
@@ -34,32 +35,29 @@ bool key_less(const flow_top_key& a, const flow_top_key& b) {
 
 }  // namespace
 
+namespace {
+constexpr auto kSortKeyNames = netmon::enum_names<SortKey>({
+    {SortKey::packets, "packets"},
+    {SortKey::bytes, "bytes"},
+    {SortKey::rate, "rate"},
+});
+constexpr auto kEndReasonNames = netmon::enum_names<EndReason>({
+    {EndReason::idle, "idle"},
+    {EndReason::active_timeout, "active_timeout"},
+    {EndReason::tcp_fin, "tcp_fin"},
+    {EndReason::tcp_rst, "tcp_rst"},
+    {EndReason::evicted, "evicted"},
+});
+}  // namespace
+
 SortKey parse_sort_key(const std::string& s) {
-  if (s == "packets") return SortKey::packets;
-  if (s == "bytes") return SortKey::bytes;
-  if (s == "rate") return SortKey::rate;
-  throw Error("unknown flow sort key '" + s + "' (use packets, bytes or rate)");
+  if (const auto k = kSortKeyNames.parse(s)) return *k;
+  throw Error("unknown flow sort key '" + s + "' (use " + kSortKeyNames.choices() + ")");
 }
 
-const char* to_string(SortKey k) {
-  switch (k) {
-    case SortKey::packets: return "packets";
-    case SortKey::bytes: return "bytes";
-    case SortKey::rate: return "rate";
-  }
-  return "?";
-}
+const char* to_string(SortKey k) { return kSortKeyNames.name_of(k); }
 
-const char* to_string(EndReason r) {
-  switch (r) {
-    case EndReason::idle: return "idle";
-    case EndReason::active_timeout: return "active_timeout";
-    case EndReason::tcp_fin: return "tcp_fin";
-    case EndReason::tcp_rst: return "tcp_rst";
-    case EndReason::evicted: return "evicted";
-  }
-  return "?";
-}
+const char* to_string(EndReason r) { return kEndReasonNames.name_of(r); }
 
 FlowCollector::FlowCollector(CollectorConfig config, std::int64_t start_ns)
     : config_(config), previous_ns_(start_ns) {

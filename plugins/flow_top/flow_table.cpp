@@ -2,6 +2,7 @@
 #include "flow_table.hpp"
 
 #include <netmon/bpf.hpp>
+#include <netmon/enum_names.hpp>
 #include <netmon/error.hpp>
 
 #include <bpf/bpf.h>
@@ -24,21 +25,20 @@ std::string reason(int err) { return err == kENOTSUPP ? "Operation not supported
 
 }  // namespace
 
+namespace {
+constexpr auto kReadMethodNames = netmon::enum_names<ReadMethod>({
+    {ReadMethod::automatic, "auto"},
+    {ReadMethod::batch, "batch"},
+    {ReadMethod::iterate, "iterate"},
+});
+}  // namespace
+
 ReadMethod parse_read_method(const std::string& s) {
-  if (s == "auto") return ReadMethod::automatic;
-  if (s == "batch") return ReadMethod::batch;
-  if (s == "iterate") return ReadMethod::iterate;
-  throw Error("unknown flow table read method '" + s + "' (use auto, batch or iterate)");
+  if (const auto m = kReadMethodNames.parse(s)) return *m;
+  throw Error("unknown flow table read method '" + s + "' (use " + kReadMethodNames.choices() + ")");
 }
 
-const char* to_string(ReadMethod m) {
-  switch (m) {
-    case ReadMethod::automatic: return "auto";
-    case ReadMethod::batch: return "batch";
-    case ReadMethod::iterate: return "iterate";
-  }
-  return "?";
-}
+const char* to_string(ReadMethod m) { return kReadMethodNames.name_of(m); }
 
 flow_top_value merge_percpu(const void* per_cpu, std::size_t n, std::size_t stride) {
   flow_top_value m{};

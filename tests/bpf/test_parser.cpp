@@ -45,7 +45,7 @@ struct Expect {
 struct Case {
   const char* name;
   std::vector<std::uint8_t> frame;
-  Expect e;
+  Expect expect;
   // bpf_prog_test_run for skb programs refuses an IPv4/IPv6 frame whose IP
   // header is cut (EINVAL): such cases run through the XDP program only.
   bool skb_test_run_refuses = false;
@@ -70,79 +70,181 @@ std::vector<Case> cases() {
   const auto u6 = Packet().eth().ipv6(A6, B6).udp(5353, 5353).payload(8);
   std::vector<Case> c = {
       // Plain L4 over IPv4 and IPv6, ports and addresses.
-      {"ipv4_udp", u4.build(), {v4, udp, 17, 0, 1111, 53, 0, 0, A4, B4}},
-      {"ipv4_tcp_synack", t4.build(), {v4, tcp, 6, 0, 40000, 443, 0x12, 0, A4, B4}},
-      {"ipv4_icmp_echo", Packet().eth().ipv4(A4, B4).icmp(8, 0).build(), {v4, icmp, 1, 0, 0, 8 << 8, 0, 0, A4, B4}},
-      {"ipv4_icmp_unreach", Packet().eth().ipv4(A4, B4).icmp(3, 3).build(), {v4, icmp, 1, 0, 0, 3 << 8 | 3}},
-      {"ipv4_sctp_other", Packet().eth().ipv4(A4, B4, 0, 0, 132).payload(12).build(), {v4, other, 132}},
-      {"ipv6_udp", u6.build(), {v6, udp, 17, 0, 5353, 5353, 0, 0, A6, B6}},
-      {"ipv6_tcp_fin", Packet().eth().ipv6(A6, B6).tcp(1, 2, 0x11).build(), {v6, tcp, 6, 0, 1, 2, 0x11, 0, A6, B6}},
-      {"ipv6_icmpv6", Packet().eth().ipv6(A6, B6).icmp6(135, 0).build(), {v6, icmp, 58, 0, 0, 135 << 8}},
-      {"ipv6_no_next_header", Packet().eth().ipv6(A6, B6, 59).build(), {v6, other, 59}},
-      {"arp", Packet().eth().arp().build(), {NETMON_L3_ARP, NETMON_L4_NONE}},
+      {.name = "ipv4_udp",
+       .frame = u4.build(),
+       .expect = {.l3 = v4, .l4 = udp, .ip_proto = 17, .sport = 1111, .dport = 53, .src = A4, .dst = B4}},
+      {.name = "ipv4_tcp_synack",
+       .frame = t4.build(),
+       .expect = {.l3 = v4, .l4 = tcp, .ip_proto = 6, .sport = 40000, .dport = 443, .tcp_flags = 0x12, .src = A4,
+                  .dst = B4}},
+      {.name = "ipv4_icmp_echo",
+       .frame = Packet().eth().ipv4(A4, B4).icmp(8, 0).build(),
+       .expect = {.l3 = v4, .l4 = icmp, .ip_proto = 1, .dport = 8 << 8, .src = A4, .dst = B4}},
+      {.name = "ipv4_icmp_unreach",
+       .frame = Packet().eth().ipv4(A4, B4).icmp(3, 3).build(),
+       .expect = {.l3 = v4, .l4 = icmp, .ip_proto = 1, .dport = 3 << 8 | 3}},
+      {.name = "ipv4_sctp_other",
+       .frame = Packet().eth().ipv4(A4, B4, 0, 0, 132).payload(12).build(),
+       .expect = {.l3 = v4, .l4 = other, .ip_proto = 132}},
+      {.name = "ipv6_udp",
+       .frame = u6.build(),
+       .expect = {.l3 = v6, .l4 = udp, .ip_proto = 17, .sport = 5353, .dport = 5353, .src = A6, .dst = B6}},
+      {.name = "ipv6_tcp_fin",
+       .frame = Packet().eth().ipv6(A6, B6).tcp(1, 2, 0x11).build(),
+       .expect = {.l3 = v6, .l4 = tcp, .ip_proto = 6, .sport = 1, .dport = 2, .tcp_flags = 0x11, .src = A6, .dst = B6}},
+      {.name = "ipv6_icmpv6",
+       .frame = Packet().eth().ipv6(A6, B6).icmp6(135, 0).build(),
+       .expect = {.l3 = v6, .l4 = icmp, .ip_proto = 58, .dport = 135 << 8}},
+      {.name = "ipv6_no_next_header",
+       .frame = Packet().eth().ipv6(A6, B6, 59).build(),
+       .expect = {.l3 = v6, .l4 = other, .ip_proto = 59}},
+      {.name = "arp",
+       .frame = Packet().eth().arp().build(),
+       .expect = {.l3 = NETMON_L3_ARP, .l4 = NETMON_L4_NONE}},
       // Frames long enough for the fast path (a TCP header's length after the IP header).
-      {"fast_ipv4_udp", Packet().eth().ipv4(A4, B4).udp(1111, 53).payload(40).build(), {v4, udp, 17, 0, 1111, 53, 0, 0, A4, B4}},
-      {"fast_ipv4_icmp", Packet().eth().ipv4(A4, B4).icmp(0, 0).payload(40).build(), {v4, icmp, 1, 0, 0, 0, 0, 0, A4, B4}},
-      {"fast_ipv4_gre", Packet().eth().ipv4(A4, B4, 0, 0, 47).payload(40).build(), {v4, other, 47}},
-      {"fast_ipv6_udp", Packet().eth().ipv6(A6, B6).udp(5353, 53).payload(40).build(), {v6, udp, 17, 0, 5353, 53, 0, 0, A6, B6}},
-      {"fast_ipv6_icmpv6", Packet().eth().ipv6(A6, B6).icmp6(129, 0).payload(40).build(), {v6, icmp, 58, 0, 0, 129 << 8}},
-      {"fast_vlan_ipv4_tcp", Packet().eth().vlan(42).ipv4(A4, B4).tcp(80, 8080, 0x18).payload(40).build(),
-       {v4, tcp, 6, V, 80, 8080, 0x18, 1, A4, B4}},
-      {"fast_vlan_ipv6_udp", Packet().eth().vlan(42).ipv6(A6, B6).udp(1, 2).payload(40).build(), {v6, udp, 17, V, 1, 2, 0, 1}},
-      {"not_fast_8021ad_single_tag", Packet().eth().vlan(42, 0x88A8).ipv4(A4, B4).udp(1, 2).payload(40).build(),
-       {v4, udp, 17, V, 1, 2, 0, 1}},
-      {"not_fast_ipv4_options", Packet().eth().ipv4(A4, B4, 8).udp(1, 2).payload(40).build(), {v4, udp, 17, 0, 1, 2}},
-      {"not_fast_ipv4_fragment", Packet().eth().ipv4(A4, B4, 0, 0x2000).udp(1, 2).payload(40).build(), {v4, udp, 17, F, 1, 2}},
-      {"not_fast_ipv6_ext", Packet().eth().ipv6(A6, B6).ipv6_ext(0).tcp(1, 2, 0x02).payload(40).build(), {v6, tcp, 6, 0, 1, 2, 0x02}},
-      {"lldp_other_l3", Packet().eth_type(0x88CC).payload(30).build(), {}},
+      {.name = "fast_ipv4_udp",
+       .frame = Packet().eth().ipv4(A4, B4).udp(1111, 53).payload(40).build(),
+       .expect = {.l3 = v4, .l4 = udp, .ip_proto = 17, .sport = 1111, .dport = 53, .src = A4, .dst = B4}},
+      {.name = "fast_ipv4_icmp",
+       .frame = Packet().eth().ipv4(A4, B4).icmp(0, 0).payload(40).build(),
+       .expect = {.l3 = v4, .l4 = icmp, .ip_proto = 1, .src = A4, .dst = B4}},
+      {.name = "fast_ipv4_gre",
+       .frame = Packet().eth().ipv4(A4, B4, 0, 0, 47).payload(40).build(),
+       .expect = {.l3 = v4, .l4 = other, .ip_proto = 47}},
+      {.name = "fast_ipv6_udp",
+       .frame = Packet().eth().ipv6(A6, B6).udp(5353, 53).payload(40).build(),
+       .expect = {.l3 = v6, .l4 = udp, .ip_proto = 17, .sport = 5353, .dport = 53, .src = A6, .dst = B6}},
+      {.name = "fast_ipv6_icmpv6",
+       .frame = Packet().eth().ipv6(A6, B6).icmp6(129, 0).payload(40).build(),
+       .expect = {.l3 = v6, .l4 = icmp, .ip_proto = 58, .dport = 129 << 8}},
+      {.name = "fast_vlan_ipv4_tcp",
+       .frame = Packet().eth().vlan(42).ipv4(A4, B4).tcp(80, 8080, 0x18).payload(40).build(),
+       .expect = {.l3 = v4, .l4 = tcp, .ip_proto = 6, .flags = V, .sport = 80, .dport = 8080, .tcp_flags = 0x18,
+                  .vlan_depth = 1, .src = A4, .dst = B4}},
+      {.name = "fast_vlan_ipv6_udp",
+       .frame = Packet().eth().vlan(42).ipv6(A6, B6).udp(1, 2).payload(40).build(),
+       .expect = {.l3 = v6, .l4 = udp, .ip_proto = 17, .flags = V, .sport = 1, .dport = 2, .vlan_depth = 1}},
+      {.name = "not_fast_8021ad_single_tag",
+       .frame = Packet().eth().vlan(42, 0x88A8).ipv4(A4, B4).udp(1, 2).payload(40).build(),
+       .expect = {.l3 = v4, .l4 = udp, .ip_proto = 17, .flags = V, .sport = 1, .dport = 2, .vlan_depth = 1}},
+      {.name = "not_fast_ipv4_options",
+       .frame = Packet().eth().ipv4(A4, B4, 8).udp(1, 2).payload(40).build(),
+       .expect = {.l3 = v4, .l4 = udp, .ip_proto = 17, .sport = 1, .dport = 2}},
+      {.name = "not_fast_ipv4_fragment",
+       .frame = Packet().eth().ipv4(A4, B4, 0, 0x2000).udp(1, 2).payload(40).build(),
+       .expect = {.l3 = v4, .l4 = udp, .ip_proto = 17, .flags = F, .sport = 1, .dport = 2}},
+      {.name = "not_fast_ipv6_ext",
+       .frame = Packet().eth().ipv6(A6, B6).ipv6_ext(0).tcp(1, 2, 0x02).payload(40).build(),
+       .expect = {.l3 = v6, .l4 = tcp, .ip_proto = 6, .sport = 1, .dport = 2, .tcp_flags = 0x02}},
+      {.name = "lldp_other_l3",
+       .frame = Packet().eth_type(0x88CC).payload(30).build(),
+       .expect = {.l3 = NETMON_L3_OTHER, .l4 = NETMON_L4_NONE}},
       // VLAN: 802.1Q, 802.1ad + 802.1Q (QinQ), and a third tag is not followed.
-      {"vlan_ipv4_udp", Packet().eth().vlan(100).ipv4(A4, B4).udp(7, 8).build(), {v4, udp, 17, V, 7, 8, 0, 1}},
-      {"qinq_ipv6_tcp", Packet().eth().vlan(10, 0x88A8).vlan(20).ipv6(A6, B6).tcp(9, 10, 0x02).build(),
-       {v6, tcp, 6, V, 9, 10, 0x02, 2}},
-      {"three_vlan_tags_stop_at_two", Packet().eth().vlan(1, 0x88A8).vlan(2, 0x88A8).vlan(3).ipv4(A4, B4).build(),
-       {NETMON_L3_OTHER, NETMON_L4_NONE, 0, V, 0, 0, 0, 2}},
+      {.name = "vlan_ipv4_udp",
+       .frame = Packet().eth().vlan(100).ipv4(A4, B4).udp(7, 8).build(),
+       .expect = {.l3 = v4, .l4 = udp, .ip_proto = 17, .flags = V, .sport = 7, .dport = 8, .vlan_depth = 1}},
+      {.name = "qinq_ipv6_tcp",
+       .frame = Packet().eth().vlan(10, 0x88A8).vlan(20).ipv6(A6, B6).tcp(9, 10, 0x02).build(),
+       .expect = {.l3 = v6, .l4 = tcp, .ip_proto = 6, .flags = V, .sport = 9, .dport = 10, .tcp_flags = 0x02,
+                  .vlan_depth = 2}},
+      {.name = "three_vlan_tags_stop_at_two",
+       .frame = Packet().eth().vlan(1, 0x88A8).vlan(2, 0x88A8).vlan(3).ipv4(A4, B4).build(),
+       .expect = {.l3 = NETMON_L3_OTHER, .l4 = NETMON_L4_NONE, .flags = V, .vlan_depth = 2}},
       // IPv4 options are skipped.
-      {"ipv4_options_4", Packet().eth().ipv4(A4, B4, 4).udp(1, 2).build(), {v4, udp, 17, 0, 1, 2}},
-      {"ipv4_options_40", Packet().eth().ipv4(A4, B4, 40).tcp(3, 4, 0x10).build(), {v4, tcp, 6, 0, 3, 4, 0x10}},
+      {.name = "ipv4_options_4",
+       .frame = Packet().eth().ipv4(A4, B4, 4).udp(1, 2).build(),
+       .expect = {.l3 = v4, .l4 = udp, .ip_proto = 17, .sport = 1, .dport = 2}},
+      {.name = "ipv4_options_40",
+       .frame = Packet().eth().ipv4(A4, B4, 40).tcp(3, 4, 0x10).build(),
+       .expect = {.l3 = v4, .l4 = tcp, .ip_proto = 6, .sport = 3, .dport = 4, .tcp_flags = 0x10}},
       // IPv4 fragments: the first carries ports, the later ones do not.
-      {"ipv4_first_fragment", Packet().eth().ipv4(A4, B4, 0, 0x2000).udp(5, 6).payload(16).build(), {v4, udp, 17, F, 5, 6}},
-      {"ipv4_later_fragment", Packet().eth().ipv4(A4, B4, 0, 0x0010, 17).payload(16).build(), {v4, udp, 17, F | LF}},
-      {"ipv4_last_fragment", Packet().eth().ipv4(A4, B4, 0, 0x0020, 6).payload(16).build(), {v4, tcp, 6, F | LF}},
+      {.name = "ipv4_first_fragment",
+       .frame = Packet().eth().ipv4(A4, B4, 0, 0x2000).udp(5, 6).payload(16).build(),
+       .expect = {.l3 = v4, .l4 = udp, .ip_proto = 17, .flags = F, .sport = 5, .dport = 6}},
+      {.name = "ipv4_later_fragment",
+       .frame = Packet().eth().ipv4(A4, B4, 0, 0x0010, 17).payload(16).build(),
+       .expect = {.l3 = v4, .l4 = udp, .ip_proto = 17, .flags = F | LF}},
+      {.name = "ipv4_last_fragment",
+       .frame = Packet().eth().ipv4(A4, B4, 0, 0x0020, 6).payload(16).build(),
+       .expect = {.l3 = v4, .l4 = tcp, .ip_proto = 6, .flags = F | LF}},
       // IPv6 extension headers, each, chained, and past the walk's bound.
-      {"ipv6_hop_by_hop", Packet().eth().ipv6(A6, B6).ipv6_ext(0).udp(1, 2).build(), {v6, udp, 17, 0, 1, 2}},
-      {"ipv6_routing", Packet().eth().ipv6(A6, B6).ipv6_ext(43, 2).tcp(1, 2, 0x02).build(), {v6, tcp, 6, 0, 1, 2, 0x02}},
-      {"ipv6_dest_options", Packet().eth().ipv6(A6, B6).ipv6_ext(60, 1).udp(3, 4).build(), {v6, udp, 17, 0, 3, 4}},
-      {"ipv6_ah", Packet().eth().ipv6(A6, B6).ipv6_ext(51, 4).tcp(5, 6, 0x10).build(), {v6, tcp, 6, 0, 5, 6, 0x10}},
-      {"ipv6_first_fragment", Packet().eth().ipv6(A6, B6).ipv6_frag(0, true).udp(7, 8).build(), {v6, udp, 17, F, 7, 8}},
-      {"ipv6_later_fragment", Packet().eth().ipv6(A6, B6).ipv6_frag(185, false).udp(7, 8).build(), {v6, udp, 17, F | LF}},
-      {"ipv6_chain_hbh_dst_rt_frag",
-       Packet().eth().ipv6(A6, B6).ipv6_ext(0).ipv6_ext(60).ipv6_ext(43).ipv6_frag(0, true).icmp6(128, 0).build(),
-       {v6, icmp, 58, F, 0, 128 << 8}},
-      {"ipv6_six_headers_is_the_bound",
-       Packet().eth().ipv6(A6, B6).ipv6_ext(0).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).build(),
-       {v6, other, 59}},
-      {"ipv6_seven_headers_past_the_bound",
-       Packet().eth().ipv6(A6, B6).ipv6_ext(0).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60)
-           .udp(1, 2).build(),
-       {v6, other, 60, X}},
+      {.name = "ipv6_hop_by_hop",
+       .frame = Packet().eth().ipv6(A6, B6).ipv6_ext(0).udp(1, 2).build(),
+       .expect = {.l3 = v6, .l4 = udp, .ip_proto = 17, .sport = 1, .dport = 2}},
+      {.name = "ipv6_routing",
+       .frame = Packet().eth().ipv6(A6, B6).ipv6_ext(43, 2).tcp(1, 2, 0x02).build(),
+       .expect = {.l3 = v6, .l4 = tcp, .ip_proto = 6, .sport = 1, .dport = 2, .tcp_flags = 0x02}},
+      {.name = "ipv6_dest_options",
+       .frame = Packet().eth().ipv6(A6, B6).ipv6_ext(60, 1).udp(3, 4).build(),
+       .expect = {.l3 = v6, .l4 = udp, .ip_proto = 17, .sport = 3, .dport = 4}},
+      {.name = "ipv6_ah",
+       .frame = Packet().eth().ipv6(A6, B6).ipv6_ext(51, 4).tcp(5, 6, 0x10).build(),
+       .expect = {.l3 = v6, .l4 = tcp, .ip_proto = 6, .sport = 5, .dport = 6, .tcp_flags = 0x10}},
+      {.name = "ipv6_first_fragment",
+       .frame = Packet().eth().ipv6(A6, B6).ipv6_frag(0, true).udp(7, 8).build(),
+       .expect = {.l3 = v6, .l4 = udp, .ip_proto = 17, .flags = F, .sport = 7, .dport = 8}},
+      {.name = "ipv6_later_fragment",
+       .frame = Packet().eth().ipv6(A6, B6).ipv6_frag(185, false).udp(7, 8).build(),
+       .expect = {.l3 = v6, .l4 = udp, .ip_proto = 17, .flags = F | LF}},
+      {.name = "ipv6_chain_hbh_dst_rt_frag",
+       .frame = Packet().eth().ipv6(A6, B6).ipv6_ext(0).ipv6_ext(60).ipv6_ext(43).ipv6_frag(0, true)
+                  .icmp6(128, 0).build(),
+       .expect = {.l3 = v6, .l4 = icmp, .ip_proto = 58, .flags = F, .dport = 128 << 8}},
+      {.name = "ipv6_six_headers_is_the_bound",
+       .frame = Packet().eth().ipv6(A6, B6).ipv6_ext(0).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60)
+                  .ipv6_ext(60).build(),
+       .expect = {.l3 = v6, .l4 = other, .ip_proto = 59}},
+      {.name = "ipv6_seven_headers_past_the_bound",
+       .frame = Packet().eth().ipv6(A6, B6).ipv6_ext(0).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60).ipv6_ext(60)
+                  .ipv6_ext(60).ipv6_ext(60).udp(1, 2).build(),
+       .expect = {.l3 = v6, .l4 = other, .ip_proto = 60, .flags = X}},
       // Malformed headers.
-      {"ipv4_ethertype_version_6", Packet().eth_type(0x0800).payload(40, 0x65).build(), {v4, other, 0, M}},
-      {"ipv6_ethertype_version_4", Packet().eth_type(0x86DD).payload(60, 0x45).build(), {v6, other, 0, M}},
-      {"ipv4_ihl_below_5", Packet().eth().ipv4(A4, B4).ipv4_raw_ihl(4).udp(1, 2).build(), {v4, other, 0, M}},
+      {.name = "ipv4_ethertype_version_6",
+       .frame = Packet().eth_type(0x0800).payload(40, 0x65).build(),
+       .expect = {.l3 = v4, .l4 = other, .flags = M}},
+      {.name = "ipv6_ethertype_version_4",
+       .frame = Packet().eth_type(0x86DD).payload(60, 0x45).build(),
+       .expect = {.l3 = v6, .l4 = other, .flags = M}},
+      {.name = "ipv4_ihl_below_5",
+       .frame = Packet().eth().ipv4(A4, B4).ipv4_raw_ihl(4).udp(1, 2).build(),
+       .expect = {.l3 = v4, .l4 = other, .flags = M}},
       // Truncated at every layer.
-      {"trunc_ethertype_ipv4_nothing_after", Packet().eth_type(0x0800).build(), {v4, other, 0, T}, true},
-      {"trunc_inside_vlan_tag", Packet().eth().vlan(5).ipv4(A4, B4).truncate(16).build(), {NETMON_L3_OTHER, NETMON_L4_NONE, 0, T}},
-      {"trunc_inside_ipv4_header", Packet().eth().ipv4(A4, B4).udp(1, 2).truncate(14 + 19).build(), {v4, other, 0, T}, true},
-      {"trunc_inside_ipv4_options", Packet().eth().ipv4(A4, B4, 8).udp(1, 2).truncate(14 + 24).build(), {v4, other, 17, T}},
-      {"trunc_inside_udp_header", Packet().eth().ipv4(A4, B4).udp(1, 2).truncate(14 + 20 + 7).build(), {v4, udp, 17, T}},
-      {"trunc_inside_tcp_header", Packet().eth().ipv4(A4, B4).tcp(1, 2).truncate(14 + 20 + 19).build(), {v4, tcp, 6, T}},
-      {"trunc_inside_icmp_header", Packet().eth().ipv4(A4, B4).icmp(8, 0).truncate(14 + 20 + 1).build(), {v4, icmp, 1, T}},
-      {"trunc_inside_ipv6_header", Packet().eth().ipv6(A6, B6).udp(1, 2).truncate(14 + 39).build(), {v6, other, 0, T}, true},
-      {"trunc_inside_ipv6_ext_header", Packet().eth().ipv6(A6, B6).ipv6_ext(0, 1).udp(1, 2).truncate(14 + 40 + 12).build(),
-       {v6, other, 0, T}},
-      {"trunc_inside_ipv6_frag_header", Packet().eth().ipv6(A6, B6).ipv6_frag(0, true).udp(1, 2).truncate(14 + 40 + 5).build(),
-       {v6, other, 0, T}},
-      {"trunc_inside_ipv6_udp", Packet().eth().ipv6(A6, B6).udp(1, 2).truncate(14 + 40 + 3).build(), {v6, udp, 17, T}},
+      {.name = "trunc_ethertype_ipv4_nothing_after",
+       .frame = Packet().eth_type(0x0800).build(),
+       .expect = {.l3 = v4, .l4 = other, .flags = T},
+       .skb_test_run_refuses = true},
+      {.name = "trunc_inside_vlan_tag",
+       .frame = Packet().eth().vlan(5).ipv4(A4, B4).truncate(16).build(),
+       .expect = {.l3 = NETMON_L3_OTHER, .l4 = NETMON_L4_NONE, .flags = T}},
+      {.name = "trunc_inside_ipv4_header",
+       .frame = Packet().eth().ipv4(A4, B4).udp(1, 2).truncate(14 + 19).build(),
+       .expect = {.l3 = v4, .l4 = other, .flags = T},
+       .skb_test_run_refuses = true},
+      {.name = "trunc_inside_ipv4_options",
+       .frame = Packet().eth().ipv4(A4, B4, 8).udp(1, 2).truncate(14 + 24).build(),
+       .expect = {.l3 = v4, .l4 = other, .ip_proto = 17, .flags = T}},
+      {.name = "trunc_inside_udp_header",
+       .frame = Packet().eth().ipv4(A4, B4).udp(1, 2).truncate(14 + 20 + 7).build(),
+       .expect = {.l3 = v4, .l4 = udp, .ip_proto = 17, .flags = T}},
+      {.name = "trunc_inside_tcp_header",
+       .frame = Packet().eth().ipv4(A4, B4).tcp(1, 2).truncate(14 + 20 + 19).build(),
+       .expect = {.l3 = v4, .l4 = tcp, .ip_proto = 6, .flags = T}},
+      {.name = "trunc_inside_icmp_header",
+       .frame = Packet().eth().ipv4(A4, B4).icmp(8, 0).truncate(14 + 20 + 1).build(),
+       .expect = {.l3 = v4, .l4 = icmp, .ip_proto = 1, .flags = T}},
+      {.name = "trunc_inside_ipv6_header",
+       .frame = Packet().eth().ipv6(A6, B6).udp(1, 2).truncate(14 + 39).build(),
+       .expect = {.l3 = v6, .l4 = other, .flags = T},
+       .skb_test_run_refuses = true},
+      {.name = "trunc_inside_ipv6_ext_header",
+       .frame = Packet().eth().ipv6(A6, B6).ipv6_ext(0, 1).udp(1, 2).truncate(14 + 40 + 12).build(),
+       .expect = {.l3 = v6, .l4 = other, .flags = T}},
+      {.name = "trunc_inside_ipv6_frag_header",
+       .frame = Packet().eth().ipv6(A6, B6).ipv6_frag(0, true).udp(1, 2).truncate(14 + 40 + 5).build(),
+       .expect = {.l3 = v6, .l4 = other, .flags = T}},
+      {.name = "trunc_inside_ipv6_udp",
+       .frame = Packet().eth().ipv6(A6, B6).udp(1, 2).truncate(14 + 40 + 3).build(),
+       .expect = {.l3 = v6, .l4 = udp, .ip_proto = 17, .flags = T}},
   };
   return c;
 }
@@ -155,19 +257,19 @@ std::string ip_text(int l3, const std::uint32_t* a) {
 
 void check(const ParsedPacket& p, const Case& c, const char* where) {
   SCOPED_TRACE(std::string(where) + " " + c.name);
-  EXPECT_EQ(p.l3, c.e.l3);
-  EXPECT_EQ(p.l4, c.e.l4);
-  EXPECT_EQ(p.ip_proto, c.e.ip_proto);
-  EXPECT_EQ(p.flags, c.e.flags);
-  EXPECT_EQ(ntohs(p.sport), c.e.sport);
-  EXPECT_EQ(ntohs(p.dport), c.e.dport);
-  EXPECT_EQ(p.tcp_flags, c.e.tcp_flags);
-  EXPECT_EQ(p.vlan_depth, c.e.vlan_depth);
-  if (c.e.src) {
-    EXPECT_EQ(ip_text(p.l3, p.saddr), c.e.src);
+  EXPECT_EQ(p.l3, c.expect.l3);
+  EXPECT_EQ(p.l4, c.expect.l4);
+  EXPECT_EQ(p.ip_proto, c.expect.ip_proto);
+  EXPECT_EQ(p.flags, c.expect.flags);
+  EXPECT_EQ(ntohs(p.sport), c.expect.sport);
+  EXPECT_EQ(ntohs(p.dport), c.expect.dport);
+  EXPECT_EQ(p.tcp_flags, c.expect.tcp_flags);
+  EXPECT_EQ(p.vlan_depth, c.expect.vlan_depth);
+  if (c.expect.src) {
+    EXPECT_EQ(ip_text(p.l3, p.saddr), c.expect.src);
   }
-  if (c.e.dst) {
-    EXPECT_EQ(ip_text(p.l3, p.daddr), c.e.dst);
+  if (c.expect.dst) {
+    EXPECT_EQ(ip_text(p.l3, p.daddr), c.expect.dst);
   }
 }
 
@@ -205,17 +307,29 @@ TEST_P(Parser, XdpAndTcParseAlike) {
   ASSERT_EQ(bpf_map_lookup_elem(map, &zero, &p), 0);
   check(p, c, "xdp");
 
-  const ParsedPacket poison{0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xeeee, 0xeeee, 0xeeee, {}, {}, 0xeeee, 0};
+  const ParsedPacket poison{.l3 = 0xee,
+                            .l4 = 0xee,
+                            .ip_proto = 0xee,
+                            .flags = 0xee,
+                            .tcp_flags = 0xee,
+                            .vlan_depth = 0xee,
+                            .eth_proto = 0xeeee,
+                            .sport = 0xeeee,
+                            .dport = 0xeeee,
+                            .saddr = {},
+                            .daddr = {},
+                            .l4_off = 0xeeee,
+                            .reserved = 0};
   // The class-only parse: the same class, protocol and flags; no TCP flags.
   ASSERT_EQ(bpf_map_update_elem(map, &zero, &poison, BPF_ANY), 0);
   netmon::test::test_run(bpf_program__fd(skel->progs.classify_xdp), c.frame);
   ParsedPacket k{};
   ASSERT_EQ(bpf_map_lookup_elem(map, &zero, &k), 0);
-  EXPECT_EQ(k.l3, c.e.l3) << c.name;
-  EXPECT_EQ(k.l4, c.e.l4) << c.name;
-  EXPECT_EQ(k.ip_proto, c.e.ip_proto) << c.name;
-  EXPECT_EQ(k.flags, c.e.flags) << c.name;
-  EXPECT_EQ(k.vlan_depth, c.e.vlan_depth) << c.name;
+  EXPECT_EQ(k.l3, c.expect.l3) << c.name;
+  EXPECT_EQ(k.l4, c.expect.l4) << c.name;
+  EXPECT_EQ(k.ip_proto, c.expect.ip_proto) << c.name;
+  EXPECT_EQ(k.flags, c.expect.flags) << c.name;
+  EXPECT_EQ(k.vlan_depth, c.expect.vlan_depth) << c.name;
   EXPECT_EQ(k.tcp_flags, 0) << c.name;
 
   ASSERT_EQ(bpf_map_update_elem(map, &zero, &poison, BPF_ANY), 0);
@@ -260,14 +374,14 @@ TEST_F(Parser, TransportHeaderOffset) {
     std::uint16_t l4_off;
   };
   const std::vector<Off> cases{
-      {Packet().eth().ipv4(A4, B4).udp(1, 53).payload(40).build(), 34},
-      {Packet().eth().ipv4(A4, B4).udp(1, 53).build(), 34},
-      {Packet().eth().ipv4(A4, B4, 12).udp(1, 53).payload(40).build(), 46},
-      {Packet().eth().vlan(3).ipv4(A4, B4).udp(1, 53).payload(40).build(), 38},
-      {Packet().eth().ipv6(A6, B6).udp(1, 53).payload(40).build(), 54},
-      {Packet().eth().ipv6(A6, B6).ipv6_ext(0).udp(1, 53).build(), 62},
-      {Packet().eth().vlan(1, 0x88A8).vlan(2).ipv6(A6, B6).tcp(1, 2).build(), 62},
-      {Packet().eth().arp().build(), 0},
+      {.frame = Packet().eth().ipv4(A4, B4).udp(1, 53).payload(40).build(), .l4_off = 34},
+      {.frame = Packet().eth().ipv4(A4, B4).udp(1, 53).build(), .l4_off = 34},
+      {.frame = Packet().eth().ipv4(A4, B4, 12).udp(1, 53).payload(40).build(), .l4_off = 46},
+      {.frame = Packet().eth().vlan(3).ipv4(A4, B4).udp(1, 53).payload(40).build(), .l4_off = 38},
+      {.frame = Packet().eth().ipv6(A6, B6).udp(1, 53).payload(40).build(), .l4_off = 54},
+      {.frame = Packet().eth().ipv6(A6, B6).ipv6_ext(0).udp(1, 53).build(), .l4_off = 62},
+      {.frame = Packet().eth().vlan(1, 0x88A8).vlan(2).ipv6(A6, B6).tcp(1, 2).build(), .l4_off = 62},
+      {.frame = Packet().eth().arp().build(), .l4_off = 0},
   };
   const std::uint32_t zero = 0;
   for (const auto& c : cases) {

@@ -11,8 +11,7 @@
 #include <thread>
 
 #include "support/host.hpp"
-#include "support/netns.hpp"
-#include "support/root.hpp"
+#include "support/host_on_veth.hpp"
 #include "support/traffic.hpp"
 
 namespace {
@@ -21,7 +20,6 @@ using namespace std::chrono_literals;
 using netmon::test::field_u64;
 using netmon::test::HostRun;
 using netmon::test::sample_of;
-using netmon::test::VethPair;
 
 constexpr std::uint64_t kPayload = 80;
 constexpr std::uint64_t kUdpFrame = 14 + 20 + 8 + kPayload;
@@ -29,7 +27,8 @@ constexpr std::uint64_t kUdpFrame = 14 + 20 + 8 + kPayload;
 constexpr std::uint64_t kFlowPackets[3] = {3000, 2000, 1000};
 constexpr std::uint64_t kExchanges = 500;
 
-void expect_nothing_left(const VethPair& v) { netmon::test::expect_nothing_left(v.host_if()); }
+// Root, a veth pair, netmon-host on its host end.
+class E2eAll : public netmon::test::HostOnVeth {};
 
 // The flow samples of the last batch (the samples sharing the last flow_top_other's timestamp).
 std::vector<nlohmann::json> last_batch(const HostRun& host, const std::string& measurement) {
@@ -51,11 +50,10 @@ const nlohmann::json* find_flow(const std::vector<nlohmann::json>& flows,
   return nullptr;
 }
 
-TEST(E2eAll, ExactCountsFlowsAndRanksWithAllThreePlugins) {
-  NETMON_REQUIRE_ROOT();
-  VethPair v;
-  HostRun host({"--plugins", "xdp_stats,tc_stats,flow_top", "--iface", v.host_if(), "--sink", "json", "--interval",
-                "200ms", "-o", "flow_top.top=10", "-o", "flow_top.finished=true"});
+TEST_F(E2eAll, ExactCountsFlowsAndRanksWithAllThreePlugins) {
+  const auto& v = veth();
+  auto& host = start_host({"--plugins", "xdp_stats,tc_stats,flow_top", "--sink", "json", "--interval", "200ms", "-o",
+                           "flow_top.top=10", "-o", "flow_top.finished=true"});
   const auto in = sample_of("tc_stats", {{"ifname", v.host_if()}, {"direction", "ingress"}});
   const auto out = sample_of("tc_stats", {{"ifname", v.host_if()}, {"direction", "egress"}});
   const auto xdp = sample_of("xdp_stats", {{"ifname", v.host_if()}});
@@ -127,26 +125,24 @@ TEST(E2eAll, ExactCountsFlowsAndRanksWithAllThreePlugins) {
   EXPECT_EQ((*tcp_in)["tags"]["reason"], "tcp_fin");
   EXPECT_NE((*tcp_in)["fields"]["tcp_flags"].get<std::string>().find("SYN"), std::string::npos);
 
-  expect_nothing_left(v);
+  expect_nothing_left();
 }
 
-TEST(E2eAll, SigkillThenRestartLeavesNothing) {
-  NETMON_REQUIRE_ROOT();
-  VethPair v;
-  const std::vector<std::string> args{"--plugins", "xdp_stats,tc_stats,flow_top", "--iface", v.host_if(), "--sink",
-                                      "json", "--interval", "100ms"};
+TEST_F(E2eAll, SigkillThenRestartLeavesNothing) {
+  const std::vector<std::string> args{"--plugins", "xdp_stats,tc_stats,flow_top", "--sink", "json", "--interval",
+                                      "100ms"};
   {
-    HostRun host(args);
+    HostRun host(host_args(args));
     ASSERT_TRUE(host.wait_for(sample_of("flow_top_table", {}), 10s)) << host.stderr_text();
     ASSERT_TRUE(host.stop(SIGKILL));
   }
-  expect_nothing_left(v);  // bpf_links and tcx links die with their process
-  HostRun again(args);
+  expect_nothing_left();  // bpf_links and tcx links die with their process
+  auto& again = start_host(args);
   ASSERT_TRUE(again.wait_for(sample_of("flow_top_table", {}), 10s)) << again.stderr_text();
   const auto st = again.stop(SIGINT);
   ASSERT_TRUE(st);
   EXPECT_EQ(st->code, 0) << again.stderr_text();
-  expect_nothing_left(v);
+  expect_nothing_left();
 }
 
 }  // namespace

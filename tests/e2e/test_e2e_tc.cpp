@@ -9,8 +9,7 @@
 #include <thread>
 
 #include "support/host.hpp"
-#include "support/netns.hpp"
-#include "support/root.hpp"
+#include "support/host_on_veth.hpp"
 #include "support/traffic.hpp"
 
 namespace {
@@ -19,21 +18,18 @@ using namespace std::chrono_literals;
 using netmon::test::field_u64;
 using netmon::test::HostRun;
 using netmon::test::sample_of;
-using netmon::test::VethPair;
 
 constexpr std::uint64_t kUdp = 5000;
 constexpr std::uint64_t kExchanges = 400;
 
-void expect_nothing_left(const VethPair& v) { netmon::test::expect_nothing_left(v.host_if()); }
-
-class E2eTc : public ::testing::TestWithParam<std::string> {};
+// Root, a veth pair, netmon-host on its host end; the parameter is the attach mode.
+class E2eTc : public netmon::test::HostOnVethWithParam<std::string> {};
 
 TEST_P(E2eTc, IngressAndEgressMatchTheKernelCountersExactly) {
-  NETMON_REQUIRE_ROOT();
-  VethPair v;
+  const auto& v = veth();
   const std::string mode = GetParam();
-  HostRun host({"--plugins", "tc_stats", "--iface", v.host_if(), "--sink", "json", "--interval", "200ms", "-o",
-                "tc_stats.attach=" + mode});
+  auto& host = start_host({"--plugins", "tc_stats", "--sink", "json", "--interval", "200ms", "-o",
+                           "tc_stats.attach=" + mode});
   const auto in = sample_of("tc_stats", {{"ifname", v.host_if()}, {"direction", "ingress"}});
   const auto out = sample_of("tc_stats", {{"ifname", v.host_if()}, {"direction", "egress"}});
   const auto in_udp = sample_of("tc_stats_class",
@@ -77,17 +73,16 @@ TEST_P(E2eTc, IngressAndEgressMatchTheKernelCountersExactly) {
   EXPECT_EQ(host.delta(in_tcp, base_tcp_in, "packets"), s1.out - s0.out);
   EXPECT_EQ(host.delta(out_tcp, base_tcp_out, "packets"), s1.in - s0.in);
   EXPECT_GE(s1.out - s0.out, kExchanges);
-  expect_nothing_left(v);
+  expect_nothing_left();
 }
 
 TEST_P(E2eTc, SigkillThenRestartLeavesNothing) {
-  NETMON_REQUIRE_ROOT();
-  VethPair v;
+  const auto& v = veth();
   const std::string mode = GetParam();
-  const std::vector<std::string> args{"--plugins", "tc_stats", "--iface", v.host_if(), "--sink", "json",
-                                      "--interval", "100ms", "-o", "tc_stats.attach=" + mode};
+  const std::vector<std::string> args{"--plugins", "tc_stats", "--sink", "json", "--interval", "100ms",
+                                      "-o", "tc_stats.attach=" + mode};
   {
-    HostRun host(args);
+    HostRun host(host_args(args));
     ASSERT_TRUE(host.wait_for(sample_of("tc_stats", {{"ifname", v.host_if()}}), 10s)) << host.stderr_text();
     ASSERT_TRUE(host.stop(SIGKILL));
   }
@@ -99,7 +94,7 @@ TEST_P(E2eTc, SigkillThenRestartLeavesNothing) {
     EXPECT_TRUE(netmon::test::tc_filters(v.host_if(), "ingress").empty());
     EXPECT_TRUE(netmon::test::wait_no_programs_named("tc_stats_ingres"));
   }
-  HostRun again(args);
+  auto& again = start_host(args);
   ASSERT_TRUE(again.wait_for(sample_of("tc_stats", {{"ifname", v.host_if()}}), 10s)) << again.stderr_text();
   const auto st = again.stop(SIGINT);
   ASSERT_TRUE(st);
@@ -107,7 +102,7 @@ TEST_P(E2eTc, SigkillThenRestartLeavesNothing) {
   if (mode == "netlink") {
     EXPECT_NE(again.stderr_text().find("removed a stale TC ingress filter"), std::string::npos) << again.stderr_text();
   }
-  expect_nothing_left(v);
+  expect_nothing_left();
 }
 
 INSTANTIATE_TEST_SUITE_P(Attach, E2eTc, ::testing::Values("tcx", "netlink"),

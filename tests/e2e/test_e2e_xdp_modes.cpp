@@ -10,7 +10,7 @@
 
 #include "foreign_xdp.skel.h"
 #include "support/host.hpp"
-#include "support/netns.hpp"
+#include "support/host_on_veth.hpp"
 #include "support/root.hpp"
 #include "support/subprocess.hpp"
 
@@ -29,23 +29,20 @@ std::string mode_of(const netmon::test::RunResult& r, const std::string& ifname)
   return "";
 }
 
-TEST(XdpModes, AutoOnVethIsGeneric) {
-  NETMON_REQUIRE_ROOT();
-  netmon::test::VethPair v;
-  const auto r = netmon::test::run(host_cmd({"--iface", v.host_if(), "--sink", "json", "--count", "1",
-                                             "--interval", "100ms"}));
+// Root, a veth pair, netmon-host on its host end.
+class XdpModes : public netmon::test::HostOnVeth {};
+
+TEST_F(XdpModes, AutoOnVethIsGeneric) {
+  const auto r = run_host({"--sink", "json", "--count", "1", "--interval", "100ms"});
   ASSERT_EQ(r.status.code, 0) << r.err;
-  EXPECT_EQ(mode_of(r, v.host_if()), "generic");
+  EXPECT_EQ(mode_of(r, iface()), "generic");
 }
 
-TEST(XdpModes, NativeOnVethWhenAsked) {
-  NETMON_REQUIRE_ROOT();
-  netmon::test::VethPair v;
-  const auto r = netmon::test::run(host_cmd({"--iface", v.host_if(), "--sink", "json", "--count", "1",
-                                             "--interval", "100ms", "-o", "xdp_stats.mode=native"}));
+TEST_F(XdpModes, NativeOnVethWhenAsked) {
+  const auto r = run_host({"--sink", "json", "--count", "1", "--interval", "100ms", "-o", "xdp_stats.mode=native"});
   ASSERT_EQ(r.status.code, 0) << r.err;
-  EXPECT_EQ(mode_of(r, v.host_if()), "native");
-  EXPECT_EQ(netmon::test::xdp_prog_id(v.host_if()), 0u);
+  EXPECT_EQ(mode_of(r, iface()), "native");
+  EXPECT_EQ(netmon::test::xdp_prog_id(iface()), 0u);
 }
 
 // A bridge has no native XDP (and, unlike dummy, needs no extra module): auto falls back, saying so; native fails.
@@ -82,27 +79,25 @@ TEST_F(NoNativeXdpIface, NativeIsRefusedWithAClearError) {
 }
 
 // Someone else's program on the interface, attached the old way (netlink).
-class ForeignXdp : public ::testing::TestWithParam<std::uint32_t> {};
+class ForeignXdp : public netmon::test::HostOnVethWithParam<std::uint32_t> {};
 
 TEST_P(ForeignXdp, IsNeverReplaced) {
-  NETMON_REQUIRE_ROOT();
-  netmon::test::VethPair v;
   auto foreign = netmon::bpf::Skeleton<foreign_xdp>::open_and_load("foreign_xdp");
-  const int ifindex = static_cast<int>(if_nametoindex(v.host_if().c_str()));
+  const int ifindex = static_cast<int>(if_nametoindex(iface().c_str()));
   ASSERT_EQ(bpf_xdp_attach(ifindex, bpf_program__fd(foreign->progs.foreign_xdp), GetParam(), nullptr), 0);
-  const std::uint32_t foreign_id = netmon::test::xdp_prog_id(v.host_if());
+  const std::uint32_t foreign_id = netmon::test::xdp_prog_id(iface());
   ASSERT_NE(foreign_id, 0u);
 
-  const auto r = netmon::test::run(host_cmd({"--iface", v.host_if(), "--sink", "json", "--count", "1"}));
+  const auto r = run_host({"--sink", "json", "--count", "1"});
   EXPECT_EQ(r.status.code, 1);
   EXPECT_TRUE(r.out.empty()) << r.out;
   const auto lines = lines_of(r.err);
   ASSERT_EQ(lines.size(), 1u) << r.err;
   EXPECT_NE(lines[0].find("'foreign_xdp' (id " + std::to_string(foreign_id)), std::string::npos) << lines[0];
   EXPECT_NE(lines[0].find("never replaces"), std::string::npos) << lines[0];
-  EXPECT_NE(lines[0].find("ip link set dev " + v.host_if() + " xdp off"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("ip link set dev " + iface() + " xdp off"), std::string::npos) << lines[0];
   // The foreign program is still there, untouched.
-  EXPECT_EQ(netmon::test::xdp_prog_id(v.host_if()), foreign_id);
+  EXPECT_EQ(netmon::test::xdp_prog_id(iface()), foreign_id);
   EXPECT_EQ(bpf_xdp_detach(ifindex, GetParam(), nullptr), 0);
 }
 

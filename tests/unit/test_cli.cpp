@@ -97,71 +97,52 @@ TEST(Cli, Intervals) {
   EXPECT_EQ(ok({"--interval", "1h"}).interval, 1h);
 }
 
-TEST(Cli, IntervalZeroRejected) {
-  const auto msg = usage_error({"--interval", "0s"});
-  EXPECT_THAT(msg, HasSubstr("--interval"));
-  EXPECT_THAT(msg, HasSubstr("'0s'"));
-  EXPECT_THAT(msg, HasSubstr("greater than zero"));
+// Usage errors: the arguments, and what the one-line message must say.
+namespace {
+struct UsageErrorCase {
+  const char* name;
+  std::vector<std::string> args;
+  std::vector<std::string> says;
+};
+
+void PrintTo(const UsageErrorCase& c, std::ostream* os) { *os << c.name; }
+
+const std::vector<UsageErrorCase> usage_errors = {
+    {.name = "IntervalZeroRejected",
+     .args = {"--interval", "0s"},
+     .says = {"--interval", "'0s'", "greater than zero"}},
+    {.name = "IntervalNegativeRejected", .args = {"--interval", "-1s"}, .says = {"--interval", "-1s"}},
+    {.name = "IntervalNegativeWithEqualsRejected", .args = {"--interval=-1s"}, .says = {"--interval", "'-1s'"}},
+    {.name = "IntervalGarbageRejected",
+     .args = {"--interval", "abc"},
+     .says = {"--interval", "'abc' is not a duration"}},
+    {.name = "IntervalTooShortRejected", .args = {"--interval", "5ms"}, .says = {"--interval", "'5ms'", "10ms to 1h"}},
+    {.name = "IntervalTooLongRejected", .args = {"--interval", "2h"}, .says = {"'2h'", "10ms to 1h"}},
+    {.name = "CountZeroRejected", .args = {"--count", "0"}, .says = {"--count", "from 1 to"}},
+    {.name = "CountTooLargeRejectedNotWrapped", .args = {"--count", "99999999999999999999"}, .says = {"--count"}},
+    {.name = "CountWithASuffixRejected", .args = {"--count", "5x"}, .says = {"--count"}},
+    {.name = "CountNegativeRejected", .args = {"--count", "-3"}, .says = {"--count", "-3"}},
+    {.name = "CountGarbageRejected", .args = {"--count", "abc"}, .says = {"--count", "abc"}},
+    {.name = "UnknownOptionRejected", .args = {"--frobnicate"}, .says = {"--frobnicate", "--help"}},
+    {.name = "EmptySinkRejected", .args = {"--sink", ""}, .says = {"--sink", "names no sink"}},
+};
+
+class CliUsageError : public ::testing::TestWithParam<UsageErrorCase> {};
+}  // namespace
+
+TEST_P(CliUsageError, IsOneLineNamingTheProblem) {
+  const UsageErrorCase& c = GetParam();
+  const auto msg = usage_error(c.args);
+  for (const auto& part : c.says) EXPECT_THAT(msg, HasSubstr(part));
 }
 
-TEST(Cli, IntervalNegativeRejected) {
-  const auto msg = usage_error({"--interval", "-1s"});
-  EXPECT_THAT(msg, HasSubstr("--interval"));
-  EXPECT_THAT(msg, HasSubstr("-1s"));
-}
-
-TEST(Cli, IntervalNegativeWithEqualsRejected) {
-  const auto msg = usage_error({"--interval=-1s"});
-  EXPECT_THAT(msg, HasSubstr("--interval"));
-  EXPECT_THAT(msg, HasSubstr("'-1s'"));
-}
-
-TEST(Cli, IntervalGarbageRejected) {
-  const auto msg = usage_error({"--interval", "abc"});
-  EXPECT_THAT(msg, HasSubstr("--interval"));
-  EXPECT_THAT(msg, HasSubstr("'abc' is not a duration"));
-}
-
-TEST(Cli, IntervalTooShortRejected) {
-  const auto msg = usage_error({"--interval", "5ms"});
-  EXPECT_THAT(msg, HasSubstr("--interval"));
-  EXPECT_THAT(msg, HasSubstr("'5ms'"));
-  EXPECT_THAT(msg, HasSubstr("10ms to 1h"));
-}
-
-TEST(Cli, IntervalTooLongRejected) {
-  const auto msg = usage_error({"--interval", "2h"});
-  EXPECT_THAT(msg, HasSubstr("'2h'"));
-  EXPECT_THAT(msg, HasSubstr("10ms to 1h"));
-}
+INSTANTIATE_TEST_SUITE_P(Cli, CliUsageError, ::testing::ValuesIn(usage_errors),
+                         [](const ::testing::TestParamInfo<UsageErrorCase>& i) { return std::string(i.param.name); });
 
 TEST(Cli, Count) {
   const auto c = ok({"--count", "5"});
   ASSERT_TRUE(c.count.has_value());
   EXPECT_EQ(*c.count, 5u);
-}
-
-TEST(Cli, CountZeroRejected) {
-  const auto msg = usage_error({"--count", "0"});
-  EXPECT_THAT(msg, HasSubstr("--count"));
-  EXPECT_THAT(msg, HasSubstr("from 1 to"));
-}
-
-TEST(Cli, CountTooLargeRejectedNotWrapped) {
-  EXPECT_THAT(usage_error({"--count", "99999999999999999999"}), HasSubstr("--count"));
-  EXPECT_THAT(usage_error({"--count", "5x"}), HasSubstr("--count"));
-}
-
-TEST(Cli, CountNegativeRejected) {
-  const auto msg = usage_error({"--count", "-3"});
-  EXPECT_THAT(msg, HasSubstr("--count"));
-  EXPECT_THAT(msg, HasSubstr("-3"));
-}
-
-TEST(Cli, CountGarbageRejected) {
-  const auto msg = usage_error({"--count", "abc"});
-  EXPECT_THAT(msg, HasSubstr("--count"));
-  EXPECT_THAT(msg, HasSubstr("abc"));
 }
 
 TEST(Cli, Duration) {
@@ -176,18 +157,6 @@ TEST(Cli, LogLevel) {
   const auto msg = usage_error({"--log-level", "loud"});
   EXPECT_THAT(msg, HasSubstr("--log-level"));
   EXPECT_THAT(msg, HasSubstr("loud"));
-}
-
-TEST(Cli, UnknownOptionRejected) {
-  const auto msg = usage_error({"--frobnicate"});
-  EXPECT_THAT(msg, HasSubstr("--frobnicate"));
-  EXPECT_THAT(msg, HasSubstr("--help"));
-}
-
-TEST(Cli, EmptySinkRejected) {
-  const auto msg = usage_error({"--sink", ""});
-  EXPECT_THAT(msg, HasSubstr("--sink"));
-  EXPECT_THAT(msg, HasSubstr("names no sink"));
 }
 
 TEST(Cli, SinksWithTargets) {
@@ -351,34 +320,39 @@ TEST(CollectOptions, DashOOverridesConfig) {
   EXPECT_EQ(all["flow"]["top"], 5);
 }
 
-TEST(CollectOptions, ConfigFileNotAnObject) {
+// A config file that is read but refused: the message names the file and says why.
+namespace {
+struct ConfigErrorCase {
+  const char* name;
+  const char* content;
+  std::vector<std::string> says;
+};
+
+void PrintTo(const ConfigErrorCase& c, std::ostream* os) { *os << c.name; }
+
+const std::vector<ConfigErrorCase> config_errors = {
+    {.name = "ConfigFileNotAnObject", .content = "[1, 2, 3]", .says = {"expected a JSON object", "array"}},
+    {.name = "ConfigPluginEntryNotAnObject",
+     .content = R"({"xdp_stats": "generic"})",
+     .says = {"\"xdp_stats\" must be an object", "string"}},
+    {.name = "ConfigInvalidJson", .content = R"({"xdp_stats": {"mode": )", .says = {"not valid JSON"}},
+};
+
+class CollectOptionsConfigError : public ::testing::TestWithParam<ConfigErrorCase> {};
+}  // namespace
+
+TEST_P(CollectOptionsConfigError, NamesTheFileAndWhy) {
+  const ConfigErrorCase& c = GetParam();
   TempDir tmp;
   const auto path = (tmp / "netmon.json").string();
-  write_file(path, "[1, 2, 3]");
+  write_file(path, c.content);
   const auto msg = error_of<Error>([&] { collect_options(path, {}); });
   EXPECT_THAT(msg, HasSubstr(path));
-  EXPECT_THAT(msg, HasSubstr("expected a JSON object"));
-  EXPECT_THAT(msg, HasSubstr("array"));
+  for (const auto& part : c.says) EXPECT_THAT(msg, HasSubstr(part));
 }
 
-TEST(CollectOptions, ConfigPluginEntryNotAnObject) {
-  TempDir tmp;
-  const auto path = (tmp / "netmon.json").string();
-  write_file(path, R"({"xdp_stats": "generic"})");
-  const auto msg = error_of<Error>([&] { collect_options(path, {}); });
-  EXPECT_THAT(msg, HasSubstr(path));
-  EXPECT_THAT(msg, HasSubstr("\"xdp_stats\" must be an object"));
-  EXPECT_THAT(msg, HasSubstr("string"));
-}
-
-TEST(CollectOptions, ConfigInvalidJson) {
-  TempDir tmp;
-  const auto path = (tmp / "netmon.json").string();
-  write_file(path, R"({"xdp_stats": {"mode": )");
-  const auto msg = error_of<Error>([&] { collect_options(path, {}); });
-  EXPECT_THAT(msg, HasSubstr(path));
-  EXPECT_THAT(msg, HasSubstr("not valid JSON"));
-}
+INSTANTIATE_TEST_SUITE_P(CollectOptions, CollectOptionsConfigError, ::testing::ValuesIn(config_errors),
+                         [](const ::testing::TestParamInfo<ConfigErrorCase>& i) { return std::string(i.param.name); });
 
 TEST(CollectOptions, ConfigMissingFile) {
   TempDir tmp;

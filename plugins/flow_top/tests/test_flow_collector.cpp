@@ -9,6 +9,7 @@
 
 #include "flow_collector.hpp"
 #include "flow_samples.hpp"
+#include "flow_table.hpp"
 #include "flow_test_util.hpp"
 #include "plugin_util.hpp"
 
@@ -666,6 +667,39 @@ TEST(FlowTopOptions, ValidOptionsAreAcceptedAndBadOnesRefusedWithTheirName) {
       EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << json << ": " << e.what();
     }
   }
+}
+
+
+// ---- names ------------------------------------------------------------------
+
+// The names users type (-o flow_top.sort=..., read_method=...) and see (the
+// `reason` tag, the startup line), and the messages naming the choices.
+TEST(FlowTopNames, SortKeysEndReasonsAndReadMethods) {
+  EXPECT_STREQ(to_string(SortKey::packets), "packets");
+  EXPECT_STREQ(to_string(SortKey::bytes), "bytes");
+  EXPECT_STREQ(to_string(SortKey::rate), "rate");
+  for (const SortKey k : {SortKey::packets, SortKey::bytes, SortKey::rate}) EXPECT_EQ(parse_sort_key(to_string(k)), k);
+  EXPECT_STREQ(to_string(EndReason::idle), "idle");
+  EXPECT_STREQ(to_string(EndReason::active_timeout), "active_timeout");
+  EXPECT_STREQ(to_string(EndReason::tcp_fin), "tcp_fin");
+  EXPECT_STREQ(to_string(EndReason::tcp_rst), "tcp_rst");
+  EXPECT_STREQ(to_string(EndReason::evicted), "evicted");
+  EXPECT_STREQ(to_string(ReadMethod::automatic), "auto");
+  EXPECT_STREQ(to_string(ReadMethod::batch), "batch");
+  EXPECT_STREQ(to_string(ReadMethod::iterate), "iterate");
+  for (const ReadMethod m : {ReadMethod::automatic, ReadMethod::batch, ReadMethod::iterate})
+    EXPECT_EQ(parse_read_method(to_string(m)), m);
+  const auto message = [](auto f) -> std::string {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_EQ(message([] { parse_sort_key("flows"); }), "unknown flow sort key 'flows' (use packets, bytes or rate)");
+  EXPECT_EQ(message([] { parse_read_method("all"); }),
+            "unknown flow table read method 'all' (use auto, batch or iterate)");
 }
 
 }  // namespace
