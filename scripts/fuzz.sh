@@ -8,7 +8,7 @@ seconds=${1:-60}
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 CC=clang CXX=clang++ cmake -S fuzz -B build-fuzz "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz >/dev/null
+cmake --build build-fuzz >/dev/null || { cmake --build build-fuzz; exit 1; }  # the errors, if any
 work=$(mktemp -d /tmp/netmon-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cp fuzz/corpus/* "$work/"
