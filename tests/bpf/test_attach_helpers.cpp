@@ -21,6 +21,7 @@
 #include "foreign_xdp.skel.h"
 #include "support/host.hpp"
 #include "support/netns.hpp"
+#include "support/bpf_run.hpp"
 #include "support/root.hpp"
 #include "support/traffic.hpp"
 #include "tc_stats.h"
@@ -37,6 +38,9 @@ void PrintTo(TcPlacement p, std::ostream* os) { *os << to_string(p); }
 
 namespace {
 
+using netmon::test::percpu_array;
+using netmon::test::prog_id;
+using netmon::test::read_u64;
 using namespace std::chrono_literals;
 using netmon::bpf::Skeleton;
 using netmon::bpf::TcAttach;
@@ -63,20 +67,6 @@ netmon_class_counters counted(const Skeleton<tc_stats_bpf>& skel, std::uint32_t 
 }
 std::uint64_t udp_packets(const Skeleton<tc_stats_bpf>& skel, std::uint32_t dir) {
   return counted(skel, dir).cls[NETMON_L3_IPV4][NETMON_L4_UDP].packets;
-}
-
-std::uint64_t read_u64(const bpf_map* map) {
-  const std::uint32_t zero = 0;
-  std::uint64_t n = 0;
-  EXPECT_EQ(bpf_map_lookup_elem(bpf_map__fd(map), &zero, &n), 0);
-  return n;
-}
-
-std::uint32_t prog_id(const bpf_program* prog) {
-  bpf_prog_info info{};
-  std::uint32_t len = sizeof info;
-  EXPECT_EQ(bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len), 0);
-  return info.id;
 }
 
 // Programs are freed a moment after their last reference goes.
@@ -296,24 +286,6 @@ struct Counters {
 struct Narrow {  // not all uint64_t: summed by the function given
   std::uint32_t a, b;
 };
-
-// A one-entry per-CPU array of V whose copy on CPU c is make(c), written at
-// the kernel's 8-byte stride.
-template <class V, class Make>
-UniqueFd percpu_array(Make make) {
-  UniqueFd fd(bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "netmon_sum_t", 4, sizeof(V), 1, nullptr));
-  EXPECT_TRUE(fd) << std::strerror(errno);
-  const auto cpus = static_cast<std::size_t>(netmon::bpf::possible_cpus());
-  const std::size_t stride = netmon::bpf::percpu_stride(sizeof(V));
-  std::vector<unsigned char> raw(cpus * stride, 0);
-  for (std::size_t c = 0; c < cpus; ++c) {
-    const V v = make(c);
-    std::memcpy(raw.data() + c * stride, &v, sizeof v);
-  }
-  const std::uint32_t zero = 0;
-  EXPECT_EQ(bpf_map_update_elem(fd.get(), &zero, raw.data(), BPF_ANY), 0) << std::strerror(errno);
-  return fd;
-}
 
 TEST(PercpuSum, SumsEveryCpusCopyExactly) {
   NETMON_REQUIRE_ROOT();

@@ -13,10 +13,12 @@
 #include <cstring>
 #include <vector>
 
+#include "support/bpf_run.hpp"
 #include "support/root.hpp"
 
 namespace {
 
+using netmon::test::percpu_array;
 using netmon::bpf::UniqueFd;
 
 struct Value4 {
@@ -26,24 +28,6 @@ struct Value12 {
   std::uint32_t a, b, c;
 };
 static_assert(sizeof(Value4) == 4 && sizeof(Value12) == 12);
-
-// A one-entry per-CPU array of value_size bytes whose copy on CPU c holds
-// the bytes make(c), written through the kernel's own 8-byte-stride layout.
-template <class V, class Make>
-UniqueFd percpu_array(Make make) {
-  UniqueFd fd(bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "netmon_pcpu_t", sizeof(std::uint32_t), sizeof(V), 1, nullptr));
-  EXPECT_TRUE(fd) << "bpf_map_create: " << std::strerror(errno);
-  const auto cpus = static_cast<std::size_t>(netmon::bpf::possible_cpus());
-  const std::size_t stride = netmon::bpf::percpu_stride(sizeof(V));
-  std::vector<unsigned char> raw(cpus * stride, 0);
-  for (std::size_t c = 0; c < cpus; ++c) {
-    const V v = make(c);
-    std::memcpy(raw.data() + c * stride, &v, sizeof v);
-  }
-  const std::uint32_t zero = 0;
-  EXPECT_EQ(bpf_map_update_elem(fd.get(), &zero, raw.data(), BPF_ANY), 0) << std::strerror(errno);
-  return fd;
-}
 
 constexpr std::size_t kCanary = 64;
 

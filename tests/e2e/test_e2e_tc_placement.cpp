@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "foreign_tc.skel.h"
+#include "support/bpf_run.hpp"
 #include "support/host.hpp"
 #include "support/netns.hpp"
 #include "support/root.hpp"
@@ -37,17 +38,7 @@ constexpr int kDropPort = 9000, kPassPort = 9001;
 constexpr std::uint64_t kDropped = 2000, kPassed = 500, kPayload = 60;
 
 std::uint64_t dropped_by(const netmon::bpf::Skeleton<foreign_tc>& f) {
-  const std::uint32_t zero = 0;
-  std::uint64_t n = 0;
-  EXPECT_EQ(bpf_map_lookup_elem(bpf_map__fd(f->maps.dropped), &zero, &n), 0);
-  return n;
-}
-
-std::uint32_t prog_id(const bpf_program* prog) {
-  bpf_prog_info info{};
-  std::uint32_t len = sizeof info;
-  EXPECT_EQ(bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len), 0);
-  return info.id;
+  return netmon::test::read_u64(f->maps.dropped);
 }
 
 class E2eTcPlacement : public ::testing::TestWithParam<std::string> {};
@@ -65,7 +56,7 @@ TEST_P(E2eTcPlacement, FirstCountsWhatAForeignTcxProgramDropsLastCountsNone) {
   lopts.sz = sizeof lopts;
   netmon::bpf::UniqueFd link(bpf_link_create(bpf_program__fd(foreign->progs.foreign_tc), ifindex, BPF_TCX_INGRESS, &lopts));
   ASSERT_TRUE(link) << "tcx link: " << std::strerror(errno);
-  const std::uint32_t theirs = prog_id(foreign->progs.foreign_tc);
+  const std::uint32_t theirs = netmon::test::prog_id(foreign->progs.foreign_tc);
 
   std::vector<std::string> args{"--plugins", "tc_stats,flow_top", "--iface", v.host_if(), "--sink", "json",
                                 "--interval", "200ms"};
