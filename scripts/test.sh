@@ -2,7 +2,8 @@
 # The test suite, from a fresh clone: installs what is needed, builds, runs
 # every test (unit, BPF and end-to-end; the last two need root), checks the
 # installed SDK with the examples built against it (scripts/test-sdk.sh),
-# adds a new plugin folder to the tree (scripts/test-new-plugin.sh), fuzzes
+# adds a new plugin folder to the tree (scripts/test-new-plugin.sh), builds
+# netmon as packagers do (scripts/build-packagers.sh), fuzzes
 # the option parser for a minute (scripts/fuzz.sh), then builds
 # the sanitizer configuration (ASan+UBSan, leak checking on) and runs the
 # whole suite again under it (SDK tests included), and ends with a 10-minute
@@ -10,24 +11,45 @@
 # CI=true to turn every skipped test into a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
-scripts/build.sh
+
+# Each step says on stderr when it starts and how long it took.
+step_start=$SECONDS
+step() {
+  echo "test.sh: === $* ===" >&2
+  step_start=$SECONDS
+}
+step_done() {
+  echo "test.sh: --- done in $((SECONDS - step_start)) s (total $((SECONDS / 60)) min $((SECONDS % 60)) s)" >&2
+}
+trap 'echo "test.sh: failed after $((SECONDS / 60)) min $((SECONDS % 60)) s" >&2' ERR
+
+step "dependencies"; scripts/install-deps.sh; step_done
+step "build"; scripts/build.sh; step_done
+# Release, Debian's hardening flags and clang++, each once (no tests).
+step "packagers' builds"; scripts/build-packagers.sh; step_done
+step "tests (unit, BPF, end-to-end)"
 ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 600 -LE 'sdk|soak|load'
+step_done
 # The load tests alone and verbose: they print the rate reached and the
 # flow table's figures.
-ctest --test-dir build --output-on-failure --timeout 600 -L load -V
-scripts/test-sdk.sh
+step "load tests"; ctest --test-dir build --output-on-failure --timeout 600 -L load -V; step_done
+step "installed SDK"; scripts/test-sdk.sh; step_done
 # A plugin from netmon-new-plugin copied into plugins/: built, tested and
 # loaded by default with no edit outside its folder.
-scripts/test-new-plugin.sh
-scripts/fuzz.sh 60
+step "new plugin folder"; scripts/test-new-plugin.sh; step_done
+step "fuzzing"; scripts/fuzz.sh 60; step_done
 
-BUILD_DIR=build-asan scripts/build.sh -DNETMON_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+# The sanitizer build needs no benchmarks.
+step "sanitizer build"
+BUILD_DIR=build-asan scripts/build.sh -DNETMON_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DNETMON_BUILD_BENCH=OFF
+step_done
+step "tests under the sanitizers"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 600 -LE 'sdk|soak'
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   BUILD_DIR=build-asan scripts/test-sdk.sh
+step_done
 
 # Last, the 10-minute soak (label soak), on the ordinary build.
-ctest --test-dir build --output-on-failure --timeout 1200 -L soak -V
-echo "test.sh: all tests passed" >&2
+step "soak"; ctest --test-dir build --output-on-failure --timeout 1200 -L soak -V; step_done
+echo "test.sh: all tests passed in $((SECONDS / 60)) min $((SECONDS % 60)) s" >&2

@@ -9,6 +9,7 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -92,14 +93,20 @@ int netlink_dump(void* req, std::size_t len, OnMsg&& on_msg) {
       if (errno == EINTR) continue;
       return -errno;
     }
-    int remaining = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, remaining); h = NLMSG_NEXT(h, remaining)) {
-      if (h->nlmsg_type == NLMSG_DONE) return 0;
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
+    // NLMSG_OK and NLMSG_NEXT, without their mix of signed and unsigned.
+    std::size_t remaining = static_cast<std::size_t>(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data());
+         remaining >= sizeof(nlmsghdr) && h->nlmsg_len >= sizeof(nlmsghdr) && h->nlmsg_len <= remaining;) {
+      const std::size_t step = std::min<std::size_t>(NLMSG_ALIGN(h->nlmsg_len), remaining);
+      const nlmsghdr* msg = h;
+      remaining -= step;
+      h = reinterpret_cast<nlmsghdr*>(reinterpret_cast<char*>(h) + step);
+      if (msg->nlmsg_type == NLMSG_DONE) return 0;
+      if (msg->nlmsg_type == NLMSG_ERROR) {
+        const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(msg));
         return e->error;
       }
-      on_msg(h);
+      on_msg(msg);
     }
   }
 }

@@ -170,9 +170,11 @@ void xdp_section(const View& v, std::string& o) {
   for (const auto& [name, x] : v.xdp) {
     o += fmt::format("  {} (index {}, {} XDP):\n", name, x.index, x.mode.empty() ? "?" : x.mode);
     o += "    RX: " + x.rx.line() + "\n";
-    const auto count = [&x](const char* l3, const char* l4) -> std::uint64_t {
-      auto a = x.classes.find(l3);
-      if (a == x.classes.end()) return 0;
+    // By name: clang before 16 cannot capture a structured binding in a lambda.
+    const auto& classes = x.classes;
+    const auto count = [&classes](const char* l3, const char* l4) -> std::uint64_t {
+      auto a = classes.find(l3);
+      if (a == classes.end()) return 0;
       if (!l4) {
         std::uint64_t n = 0;
         for (const auto& [k, c] : a->second) n += c;
