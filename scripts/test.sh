@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test suite, from a fresh clone: installs what is needed, builds, runs
+# The test suite, from a fresh clone: installs what is needed, checks that
+# the sources are formatted (scripts/format.sh --check), builds, runs
 # every test (unit, BPF and end-to-end; the last two need root), checks the
 # installed SDK with the examples built against it (scripts/test-sdk.sh),
 # adds a new plugin folder to the tree (scripts/test-new-plugin.sh), fuzzes
@@ -11,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+scripts/format.sh --check
 scripts/build.sh
 ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 600 -LE 'sdk|soak|load'
 # The load tests alone and verbose: they print the rate reached and the
