@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libbenchmark-dev libcap-dev
   libcap2-bin iproute2 iputils-ping jq procps
   libcpp-httplib-dev libssl-dev libcrypt-dev openssl curl
+  clang-format  # scripts/format.sh (the test command runs --check): Debian 12's, 14, formats the tree
   prometheus  # the Prometheus sink's tests: a real server, promtool for its output and alert rules
   # The ipfix sink's tests: real collectors (nfcapd and nfdump; pmacct's nfacctd),
   # softflowd as a second exporter, dumpcap and tshark to capture and dissect

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test suite, from a fresh clone: installs what is needed, builds, runs
+# The test suite, from a fresh clone: installs what is needed, checks that
+# the sources are formatted (scripts/format.sh --check), builds, runs
 # every test (unit, BPF and end-to-end; the last two need root), checks the
 # installed SDK with the examples built against it (scripts/test-sdk.sh),
 # adds a new plugin folder to the tree (scripts/test-new-plugin.sh), builds
@@ -24,6 +25,7 @@ step_done() {
 trap 'echo "test.sh: failed after $((SECONDS / 60)) min $((SECONDS % 60)) s" >&2' ERR
 
 step "dependencies"; scripts/install-deps.sh; step_done
+step "formatting"; scripts/format.sh --check; step_done
 step "build"; scripts/build.sh; step_done
 # Release, Debian's hardening flags and clang++, each once (no tests).
 step "packagers' builds"; scripts/build-packagers.sh; step_done

@@ -93,7 +93,8 @@ nlohmann::json parse_option_arg(nlohmann::json all, const std::string& arg) {
     value = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error&) {
     value = text;  // a bare word is a string
-  } catch (const nlohmann::json::exception&) {  // 1e999: a number, but none a double can hold
+  } catch (const nlohmann::json::exception&) {
+    // 1e999: a number, but none a double can hold.
     throw Error("-o '" + arg + "': the number is too large");
   }
   if (all.contains(name) && !all[name].is_object())
@@ -171,9 +172,10 @@ CliResult parse_cli(int argc, const char* const* argv) {
       "  netmon-host --iface eth0 --sink console --sink csv:/var/tmp/netmon.csv --duration 1m\n"
       "Exit status: 0 on a clean stop (signal, --duration, --count, reader gone). 2 on a usage error: a\n"
       "malformed argument, -o or --config, a plugin listed twice, or an option refused (unknown, bad\n"
-      "value, ambiguous, or for nothing loaded). 1 on any other error: a plugin, sink, interface or file that cannot be found or\n"
-      "used, missing privileges, a failed attach, or at run time (a sink failed, every plugin stopped,\n"
-      "every monitored interface gone). SIGINT, SIGTERM and SIGHUP stop cleanly: every plugin detaches.");
+      "value, ambiguous, or for nothing loaded). 1 on any other error: a plugin, sink, interface or\n"
+      "file that cannot be found or used, missing privileges, a failed attach, or at run time (a sink\n"
+      "failed, every plugin stopped, every monitored interface gone). SIGINT, SIGTERM and SIGHUP stop\n"
+      "cleanly: every plugin detaches.");
 
   try {
     app.parse(argc, argv);

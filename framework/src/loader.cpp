@@ -59,7 +59,7 @@ void check_library_file(const fs::path& path) {
       throw Error("cannot load " + path.string() + ": no such file (see --list-plugins, or set --plugin-dir)");
     throw Error("cannot load " + path.string() + ": " + ec.message());
   }
-  struct stat st{};
+  struct stat st = {};
   if (::stat(canonical.c_str(), &st) != 0) {
     const int err = errno;
     throw Error(errno_message("cannot load " + path.string(), err));
@@ -71,7 +71,7 @@ void check_library_file(const fs::path& path) {
                 ": it is world-writable, so anyone could replace the code netmon runs as root (fix: chmod o-w " +
                 canonical.string() + ")");
   for (fs::path dir = canonical.parent_path(); !dir.empty(); dir = dir.parent_path()) {
-    struct stat ds{};
+    struct stat ds = {};
     if (::stat(dir.c_str(), &ds) == 0 && (ds.st_mode & S_IWOTH) && !(ds.st_mode & S_ISVTX))
       throw Error("refusing to load " + canonical.string() + ": its directory " + dir.string() +
                   " is world-writable (fix: chmod o-w " + dir.string() + ")");

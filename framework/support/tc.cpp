@@ -220,10 +220,11 @@ void destroy_clsact_if_empty(const Interface& iface, const Logger& log) {
   }
   bpf_tc_hook h = make_hook(iface.ifindex, TcDirection::ingress);
   h.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
-  if (const int rc = bpf_tc_hook_destroy(&h); rc != 0 && rc != -ENOENT && rc != -EINVAL)
+  if (const int rc = bpf_tc_hook_destroy(&h); rc != 0 && rc != -ENOENT && rc != -EINVAL) {
     log.warn(errno_message(iface.name + ": cannot remove the clsact qdisc netmon created", rc));
-  else
+  } else {
     log.debug(iface.name + ": removed the clsact qdisc netmon created");
+  }
 }
 
 TcLink attach_netlink(int prog_fd, const std::string& prog_name, const Interface& iface, TcDirection dir,

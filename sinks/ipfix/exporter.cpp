@@ -362,12 +362,13 @@ void Exporter::tcp_progress(int wait_ms) {
     ++counts_.connections;
     templates_.reset();  // every new connection starts with the templates
     backoff_ = cfg_.backoff_min;
-    if (failed_attempts_ > 0 || counts_.connections > 1)
+    if (failed_attempts_ > 0 || counts_.connections > 1) {
       log_.info("connected to " + peer_ + (failed_attempts_ ? " after " + std::to_string(failed_attempts_) +
                                                                    " failed attempt(s)"
                                                              : std::string()));
-    else
+    } else {
       log_.debug("connected to " + peer_);
+    }
     failed_attempts_ = 0;
     last_failure_.clear();
   }

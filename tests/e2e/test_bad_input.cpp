@@ -30,6 +30,9 @@ struct BadInput {
 void PrintTo(const BadInput& b, std::ostream* os) { *os << b.name; }
 
 std::vector<BadInput> bad_inputs() {
+  // A case a line, or two when it is long: laid out by hand (clang-format
+  // would give most of them a line per field).
+  // clang-format off
   return {
       {"unknown_plugin", {"--plugins", "nope", "--iface", "@IF"}, 1, {"unknown plugin 'nope'", "--list-plugins"}},
       {"unknown_sink", {"--iface", "@IF", "--sink", "nope"}, 1, {"unknown sink 'nope'"}},
@@ -48,7 +51,8 @@ std::vector<BadInput> bad_inputs() {
        {"--ready-file", "dir.so", "exists and is not a ready file", "remove it or name another"}},
       // A file that is not a ready file is never removed (nor is the csv file
       // before it truncated: the ready file is checked first).
-      {"ready_file_is_another_file", {"--iface", "@IF", "--sink", "csv:@TMP/keep.csv", "--ready-file", "@TMP/array.json"},
+      {"ready_file_is_another_file",
+       {"--iface", "@IF", "--sink", "csv:@TMP/keep.csv", "--ready-file", "@TMP/array.json"},
        1, {"--ready-file", "array.json", "exists and is not a ready file"}},
       {"ready_file_in_a_users_directory", {"--iface", "@IF", "--ready-file", "@TMP/private/ready"}, 1,
        {"--ready-file", "drops its privileges", "could not remove", "directory root owns"}},
@@ -105,7 +109,8 @@ std::vector<BadInput> bad_inputs() {
        {"unknown option flow_top.colour", "flow_top.top"}},
       {"config_huge_number", {"--iface", "@IF", "--config", "@TMP/huge.json"}, 2,
        {"option flow_top.table_size", "expected an integer"}},
-      {"config_invalid_json", {"--iface", "@IF", "--config", "@TMP/invalid.json"}, 2, {"invalid.json", "not valid JSON"}},
+      {"config_invalid_json", {"--iface", "@IF", "--config", "@TMP/invalid.json"}, 2,
+       {"invalid.json", "not valid JSON"}},
       {"config_not_utf8", {"--iface", "@IF", "--config", "@TMP/not_utf8.json"}, 2, {"not_utf8.json", "not valid JSON"}},
       {"config_missing", {"--iface", "@IF", "--config", "@TMP/missing.json"}, 2, {"missing.json", "cannot read"}},
       {"config_is_a_directory", {"--iface", "@IF", "--config", "@TMP"}, 2, {"--config", "not a regular file"}},
@@ -118,11 +123,13 @@ std::vector<BadInput> bad_inputs() {
       {"plugin_twice", {"--iface", "@IF", "--plugins", "xdp_stats,xdp_stats"}, 2, {"'xdp_stats' is listed twice"}},
       {"interface_name_too_long", {"--iface", "nmt-this-name-is-too-long"}, 1, {"not a valid interface name"}},
       {"interface_name_not_utf8", {"--iface", "\xff\xfe"}, 1, {"does not exist"}},
-      {"plugin_dir_missing", {"--iface", "@IF", "--plugin-dir", "@TMP/nowhere"}, 1, {"--plugin-dir", "no such directory"}},
+      {"plugin_dir_missing", {"--iface", "@IF", "--plugin-dir", "@TMP/nowhere"}, 1,
+       {"--plugin-dir", "no such directory"}},
       {"sink_target_unwritable", {"--iface", "@IF", "--sink", "json:/proc/netmon-test/out.json"}, 1,
        {"/proc/netmon-test/out.json", "cannot open"}},
       // Plugin files: directories, symlink loops, world-writable, not libraries, not plugins.
-      {"plugin_path_is_directory", {"--iface", "@IF", "--plugins", "@TMP/dir.so"}, 1, {"it is a directory, not a library"}},
+      {"plugin_path_is_directory", {"--iface", "@IF", "--plugins", "@TMP/dir.so"}, 1,
+       {"it is a directory, not a library"}},
       {"plugin_symlink_loop", {"--iface", "@IF", "--plugins", "@TMP/loop_a"}, 1, {"symbolic link loop"}},
       {"plugin_world_writable", {"--iface", "@IF", "--plugins", "@TMP/ww/libnetmon_xdp_stats.so"}, 1,
        {"refusing to load", "world-writable", "chmod o-w"}},
@@ -146,7 +153,8 @@ std::vector<BadInput> bad_inputs() {
       {"plugin_instance_number", {"--iface", "@IF", "-o", "xdp_stats#1.mode=generic"}, 2,
        {"'xdp_stats#1'", "plugins are loaded once", "-o xdp_stats.KEY=VALUE"}},
       {"instance_number_malformed", {"--iface", "@IF", "-o", "json#0.x=1"}, 2, {"'json#0' is not NAME or NAME#N"}},
-      {"sink_option_bad_value", {"--plugin-dir", "@SINKS", "--iface", "@IF", "--sink", "linesink", "-o", "linesink.only=3"},
+      {"sink_option_bad_value",
+       {"--plugin-dir", "@SINKS", "--iface", "@IF", "--sink", "linesink", "-o", "linesink.only=3"},
        2, {"option linesink.only: expected a string, got number 3"}},
       {"sink_option_unknown", {"--iface", "@IF", "--sink", "json", "-o", "json.pretty=true"}, 2,
        {"unknown option json.pretty", "it takes no options"}},
@@ -160,7 +168,8 @@ std::vector<BadInput> bad_inputs() {
       {"prometheus_port_in_use", {"--iface", "@IF", "--sink", "prometheus:127.0.0.1:@PORT"}, 1,
        {"sink prometheus:127.0.0.1:", "cannot listen on 127.0.0.1:", "Address already in use", "choose another port"}},
       {"prometheus_unparseable_address", {"--iface", "@IF", "--sink", "prometheus:localhost:9464"}, 1,
-       {"sink prometheus:localhost:9464: 'localhost' is not a numeric IPv4 address", "--sink prometheus:127.0.0.1:9464"}},
+       {"sink prometheus:localhost:9464: 'localhost' is not a numeric IPv4 address",
+        "--sink prometheus:127.0.0.1:9464"}},
       {"prometheus_ipv6_without_brackets", {"--iface", "@IF", "--sink", "prometheus:::1:9464"}, 1,
        {"sink prometheus:::1:9464: an IPv6 address goes in brackets", "[::1]:9464"}},
       {"prometheus_missing_certificate",
@@ -205,6 +214,7 @@ std::vector<BadInput> bad_inputs() {
       {"ipfix_unknown_option", {"--iface", "@IF", "--sink", "ipfix:127.0.0.1:@PORT2", "-o", "ipfix.refresh=5"}, 2,
        {"unknown option ipfix.refresh", "ipfix.transport", "ipfix.template_refresh"}},
   };
+  // clang-format on
 }
 
 // Bad files, made once per process.

@@ -455,8 +455,9 @@ TEST_F(IpfixCollectors, EveryFlowReachesNfcapdAndNfacctdExactly) {
   }
   EXPECT_EQ(nfc.size(), ended_count(host)) << "nfcapd holds one record per flow_top_end:\n" << to_string(nfc);
   EXPECT_EQ(nfa.size(), ended_count(host)) << "nfacctd holds one record per flow_top_end:\n" << to_string(nfa);
-  if (HasFailure()) ADD_FAILURE() << "nfcapd:\n" << to_string(nfc) << "nfacctd:\n" << to_string(nfa)
-                                  << "flow_top_end:\n" << ended_text(host) << nfcapd.nfdump_output();
+  if (HasFailure())
+    ADD_FAILURE() << "nfcapd:\n" + to_string(nfc) << "nfacctd:\n" + to_string(nfa)
+                  << "flow_top_end:\n" + ended_text(host) << nfcapd.nfdump_output();
 
   // tshark: nothing malformed, both templates, the same records.
   const auto dec = netmon::test::decode_ipfix(lo.file(), nfcapd.port());
@@ -744,8 +745,9 @@ TEST_F(IpfixCollectors, TcpCollectorThatResets) {
   const auto sums = netmon::test::sum_by_key(dec.records);
   for (const auto& f : phase2) expect_udp_flow(sums, key_of(v, f), f, ifidx, "tshark (second connection)", true);
   EXPECT_GT(collector.second_bytes(), 0u);
-  if (HasFailure()) ADD_FAILURE() << "decoded:\n" << to_string(dec.records) << "flow_top_end:\n" << ended_text(host)
-                                  << host.stderr_text();
+  if (HasFailure())
+    ADD_FAILURE() << "decoded:\n" + to_string(dec.records) << "flow_top_end:\n" + ended_text(host)
+                  << host.stderr_text();
 }
 
 }  // namespace

@@ -399,7 +399,8 @@ TEST(Reliability, OnceAttachedOnlyCapNetAdminIsLeftAndNotEffective) {
   // netlink attach: the one path whose stop needs a capability (CAP_NET_ADMIN).
   HostRun host({"--iface", v.host_if(), "--sink", "json", "--interval", "100ms", "-o", "tc_stats.attach=netlink"});
   ASSERT_TRUE(host.wait_for(sample_of("flow_top_table", {}), 15s)) << host.stderr_text();
-  EXPECT_GE(netmon::test::expect_every_thread_dropped(host.process().pid()).size(), 2u);  // the main thread and the sink's
+  // The main thread and the sink's.
+  EXPECT_GE(netmon::test::expect_every_thread_dropped(host.process().pid()).size(), 2u);
   // Collection still works without capabilities (maps are read through fds)...
   ASSERT_TRUE(host.wait_for(sample_of("flow_top_table", {}), 5s));
   // ...and stopping removes the netlink filters (CAP_NET_ADMIN raised for it).

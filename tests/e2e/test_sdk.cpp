@@ -198,7 +198,8 @@ void expect_deleted_interface_dropped(std::vector<std::string> cmd, const std::v
           << m << " on " << iface << ":\n"
           << p.stderr_text();
   gone.reset();  // deletes the pair and its namespace under the plugins' feet
-  netmon::test::next_json(p, [](const nlohmann::json&) { return false; }, 1s, &seen);  // what came meanwhile
+  const auto no_match = [](const nlohmann::json&) { return false; };
+  netmon::test::next_json(p, no_match, 1s, &seen);  // what came meanwhile
   const std::size_t before = seen.size();
   for (int round = 0; round < 2; ++round)  // the remaining interface goes on
     for (const auto& m : measurements)
@@ -351,7 +352,8 @@ TEST_F(Sdk, ExampleCPluginFollowsARenamedInterface) {
                              renamed + " && ip link set " + renamed + " up"),
             0);
   netmon::test::send_udp(v, 50, 100);  // counted under the new name
-  netmon::test::next_json(p, [](const nlohmann::json&) { return false; }, 500ms, &seen);
+  const auto no_match = [](const nlohmann::json&) { return false; };
+  netmon::test::next_json(p, no_match, 500ms, &seen);
   ASSERT_NO_FATAL_FAILURE(stop_cleanly(p, seen));
   const auto last = netmon::test::last_of(seen, mine);
   ASSERT_TRUE(last);

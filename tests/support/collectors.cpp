@@ -298,7 +298,8 @@ Nfcapd::Nfcapd(int port, std::chrono::milliseconds ready_timeout, int rcvbuf)
   std::vector<std::string> args{kNfcapd, "-b", "127.0.0.1", "-p", std::to_string(port_), "-w", dir_->path(), "-t", "3600"};
   if (rcvbuf > 0) args.insert(args.end(), {"-B", std::to_string(rcvbuf)});
   p_ = std::make_unique<Subprocess>(args);
-  ready_ = wait_until(*p_, [this] { return udp_port_bound(port_); }, ready_timeout);
+  const auto bound = [this] { return udp_port_bound(port_); };
+  ready_ = wait_until(*p_, bound, ready_timeout);
 }
 
 Nfcapd::~Nfcapd() {
@@ -380,7 +381,8 @@ Nfacctd::Nfacctd(int port, std::chrono::milliseconds ready_timeout)
       << "print_refresh_time[p]: 1\n";
   }
   p_ = std::make_unique<Subprocess>(std::vector<std::string>{kNfacctd, "-f", dir_->file("nfacctd.conf")});
-  ready_ = wait_until(*p_, [this] { return udp_port_bound(port_); }, ready_timeout);
+  const auto bound = [this] { return udp_port_bound(port_); };
+  ready_ = wait_until(*p_, bound, ready_timeout);
 }
 
 Nfacctd::~Nfacctd() {

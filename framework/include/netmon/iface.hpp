@@ -103,7 +103,8 @@ class PerInterface {
   // "<name> (ifindex N) is gone: no longer monitored". Returns how many.
   std::size_t drop_vanished(const Logger& log) {
     const std::size_t before = entries_.size();
-    netmon::drop_vanished(entries_, [](const Entry& e) -> const Interface& { return e.iface; }, log);
+    const auto iface_of = [](const Entry& e) -> const Interface& { return e.iface; };
+    netmon::drop_vanished(entries_, iface_of, log);
     return before - entries_.size();
   }
 

@@ -90,9 +90,12 @@ extern "C" {
 /* Return codes of every function that returns int. */
 enum netmon_status {
 	NETMON_OK = 0,
-	NETMON_ERROR = -1,  /* failed: last_error() says why */
-	NETMON_CLOSED = 1,  /* sink only: its output is gone (reader closed the pipe); stop cleanly */
-	NETMON_USAGE = -2,  /* configure, open: an option or the target is refused as given (exit 2) */
+	/* Failed: last_error() says why. */
+	NETMON_ERROR = -1,
+	/* Sink only: its output is gone (reader closed the pipe); stop cleanly. */
+	NETMON_CLOSED = 1,
+	/* configure, open: an option or the target is refused as given (exit 2). */
+	NETMON_USAGE = -2,
 };
 
 /* Log levels for netmon_log_fn. */

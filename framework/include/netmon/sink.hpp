@@ -30,12 +30,13 @@
 // (Sample::is_event()) come first in the next batch write() gets, in order,
 // with their own interval's timestamp_ns, so a sink sees each event exactly
 // once. Beyond NETMON_EVENT_QUEUE_BOUND (65536) events queued for a sink the
-// oldest are lost and counted (netmon_host_sink.lost_events). At the end a sink gets 2 s to deliver what is queued; one still
-// blocked then is abandoned. Return WriteResult::closed when the reader has
-// gone away (EPIPE): the host stops cleanly with exit code 0. Throw
-// netmon::Error on any other failure: this sink is stopped, the others go on,
-// and netmon-host exits 1 at the end. Throw netmon::UsageError from open()
-// (netmon::Options does) for a refused option or target: exit 2.
+// oldest are lost and counted (netmon_host_sink.lost_events). At the end a
+// sink gets 2 s to deliver what is queued; one still blocked then is
+// abandoned. Return WriteResult::closed when the reader has gone away
+// (EPIPE): the host stops cleanly with exit code 0. Throw netmon::Error on
+// any other failure: this sink is stopped, the others go on, and netmon-host
+// exits 1 at the end. Throw netmon::UsageError from open() (netmon::Options
+// does) for a refused option or target: exit 2.
 //
 // Messages: the host shows an exception's message as "sink my_sink: message"
 // (with ":TARGET" when one was given) and a Logger line as "my_sink: message";

@@ -274,7 +274,7 @@ TEST(FlowTopBpf, TheProgramsClockMapsToMonotonicTime) {
   auto skel = load(1024);
   const std::int64_t before = mono_ns();
   const StampClock a = read_stamp_clock(*skel);
-  struct timespec pause{0, 50'000'000};
+  timespec pause{0, 50'000'000};
   nanosleep(&pause, nullptr);
   const StampClock b = read_stamp_clock(*skel);
   const std::int64_t after = mono_ns();

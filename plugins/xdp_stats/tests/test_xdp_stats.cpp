@@ -35,6 +35,9 @@ std::vector<Case> cases() {
   const char* b4 = "198.51.100.7";
   const char* a6 = "2001:db8::1";
   const char* b6 = "2001:db8::2";
+  // A case's name and frame, then the class it gets, on one line: laid out
+  // by hand (clang-format would give every field a line of its own).
+  // clang-format off
   return {
       {.name = "ipv4_tcp",
        .frame = Packet().eth().ipv4(a4, b4).tcp(40000, 22, 0x02).payload(10).build(),
@@ -95,6 +98,7 @@ std::vector<Case> cases() {
        .frame = Packet().eth().ipv4(a4, b4).ipv4_raw_ihl(3).udp(1, 2).build(),
        .l3 = NETMON_L3_IPV4, .l4 = NETMON_L4_OTHER, .malformed = true},
   };
+  // clang-format on
 }
 
 class XdpStatsBpf : public ::testing::TestWithParam<Case> {};

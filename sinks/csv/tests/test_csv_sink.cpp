@@ -132,6 +132,8 @@ TEST(CsvSink, FieldQuoting) {
   b.samples.push_back(Sample("m,2").tag("k", "v,w").counter("n", 1));
   const std::string text = run_sink("csv", {b}).output;
   const std::string p = "1000000000,1970-01-01T00:00:01.000Z,m,,";
+  // The expected CSV, a record a line.
+  // clang-format off
   EXPECT_EQ(text, "timestamp_ns,time,measurement,tags,field,value\r\n" +
                       p + "comma,\"a,b\"\r\n" +
                       p + "quote,\"say \"\"hi\"\"\"\r\n" +
@@ -139,6 +141,7 @@ TEST(CsvSink, FieldQuoting) {
                       p + "cr,\"x\ry\"\r\n" +
                       p + "plain,simple text\r\n" +
                       "1000000000,1970-01-01T00:00:01.000Z,\"m,2\",\"k=v,w\",n,1\r\n");
+  // clang-format on
 }
 
 TEST(CsvSink, HeaderOnlyOnce) {

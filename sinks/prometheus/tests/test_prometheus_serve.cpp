@@ -56,7 +56,8 @@ TEST(PrometheusAddress, AcceptsIpv4AndBracketedIpv6) {
                         Case{"[::1]:65535", "::1", 65535, true, true},
                         Case{"[::]:9464", "::", 9464, true, false},
                         Case{"[::ffff:127.0.0.1]:9464", "::ffff:127.0.0.1", 9464, true, true},
-                        Case{"[fd00::1]:80", "fd00::1", 80, true, false}}) {
+                        Case{"[fd00::1]:80", "fd00::1", 80, true, false},
+                       }) {
     const auto a = parse_listen_address(std::string(c.text));
     EXPECT_EQ(a.host, c.host) << c.text;
     EXPECT_EQ(a.port, c.port) << c.text;

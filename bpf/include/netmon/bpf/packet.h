@@ -54,8 +54,9 @@ struct netmon_packet {
 	__be16 dport;
 	__u32 saddr[4];
 	__u32 daddr[4];
-	__u16 l4_off;   /* offset of the transport header from the frame's start;
-			 * 0 when no IP header was read */
+	/* Offset of the transport header from the frame's start; 0 when no IP
+	 * header was read. */
+	__u16 l4_off;
 	__u16 reserved;
 };
 

@@ -64,7 +64,7 @@ int main(void)
 	uint64_t sums[@NAME@_N_COUNTS];
 	struct @NAME@ *skel;
 	__u32 dir;
-	int in;
+	int in, map;
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "test_@NAME@: needs root\n");
@@ -76,16 +76,18 @@ int main(void)
 		return 1;
 	}
 	in = bpf_program__fd(skel->progs.@NAME@_in);
+	map = bpf_map__fd(skel->maps.counts);
 	CHECK_EQ(run(in, udp, udp_len, 3), TC_ACT_UNSPEC); /* 3 UDP datagrams */
 	CHECK_EQ(run(in, tcp, tcp_len, 4), TC_ACT_UNSPEC); /* 4 TCP segments */
 
 	dir = 0;
-	CHECK_EQ(netmon_percpu_sum_u64(bpf_map__fd(skel->maps.counts), &dir, sums, @NAME@_N_COUNTS), 0);
-	CHECK_EQ(sums[0], 7);                             /* packets */
-	CHECK_EQ(sums[1], 3 * udp_len + 4 * tcp_len);     /* bytes */
-	CHECK_EQ(sums[2], 3);                             /* udp */
+	CHECK_EQ(netmon_percpu_sum_u64(map, &dir, sums, @NAME@_N_COUNTS), 0);
+	CHECK_EQ(sums[0], 7);                         /* packets */
+	CHECK_EQ(sums[1], 3 * udp_len + 4 * tcp_len); /* bytes */
+	CHECK_EQ(sums[2], 3);                         /* udp */
+
 	dir = 1; /* the egress entry: untouched */
-	CHECK_EQ(netmon_percpu_sum_u64(bpf_map__fd(skel->maps.counts), &dir, sums, @NAME@_N_COUNTS), 0);
+	CHECK_EQ(netmon_percpu_sum_u64(map, &dir, sums, @NAME@_N_COUNTS), 0);
 	CHECK_EQ(sums[0], 0);
 
 	@NAME@__destroy(skel);
