@@ -13,8 +13,8 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <vector>
 
@@ -105,11 +105,13 @@ int main(int argc, char** argv) {
       t0 = Clock::now();
       by_batch.read(entries);
       batch.push_back(seconds_since(t0));
-      if (entries.size() != flows) throw netmon::Error(fmt::format("batch read {} flows, not {}", entries.size(), flows));
+      if (entries.size() != flows)
+        throw netmon::Error(fmt::format("batch read {} flows, not {}", entries.size(), flows));
       t0 = Clock::now();
       by_key.read(entries);
       iterate.push_back(seconds_since(t0));
-      if (entries.size() != flows) throw netmon::Error(fmt::format("iteration read {} flows, not {}", entries.size(), flows));
+      if (entries.size() != flows)
+        throw netmon::Error(fmt::format("iteration read {} flows, not {}", entries.size(), flows));
     }
     fmt::print("| read of the whole table | median of {} | per flow |\n|---|---|---|\n", trials);
     fmt::print("| bpf_map_lookup_batch | {:.3f} s | {:.0f} ns |\n", median(batch), median(batch) / flows * 1e9);

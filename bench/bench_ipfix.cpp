@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "encoder.hpp"
 #include "bench_util.hpp"
+#include "encoder.hpp"
 #include "loader.hpp"
 #include "record.hpp"
 
@@ -104,9 +104,10 @@ int main(int argc, char** argv) {
   const double f = median(full), e = median(encode_only), j = median(js);
   const double n = static_cast<double>(records);
   fmt::print("batch: {} flow records (1 in 4 IPv6), mtu {}: {} messages, {} bytes\n", records, mtu, messages, bytes);
-  fmt::print("ipfix, samples to messages (mapping + encoding), median of {} x {}: {:.0f} records/s ({:.1f} ns/record)"
-             "  (target >= 1,000,000)\n",
-             trials, iterations, n / f, f / n * 1e9);
+  fmt::print(
+      "ipfix, samples to messages (mapping + encoding), median of {} x {}: {:.0f} records/s ({:.1f} ns/record)"
+      "  (target >= 1,000,000)\n",
+      trials, iterations, n / f, f / n * 1e9);
   fmt::print("ipfix, encoding alone (records already mapped): {:.0f} records/s ({:.1f} ns/record)\n", n / e,
              e / n * 1e9);
   fmt::print("json sink write of the same samples: {:.0f} records/s ({:.1f} ns/record)\n", n / j, j / n * 1e9);

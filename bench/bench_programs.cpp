@@ -19,12 +19,12 @@
 #include "flow_cache.hpp"
 #include "flow_top.h"
 #include "flow_top.skel.h"
-#include "naive_flow.skel.h"
-#include "variants.skel.h"
 #include "flow_top_untotalled.skel.h"
+#include "naive_flow.skel.h"
 #include "support/bpf_run.hpp"
 #include "support/packet.hpp"
 #include "tc_stats_bpf.skel.h"
+#include "variants.skel.h"
 #include "xdp_stats.skel.h"
 
 namespace {
@@ -99,7 +99,8 @@ int main(int argc, char** argv) {
   int trials = 7;
   bool variants = false;
   CLI::App app{"Cost per packet of netmon's BPF programs, as ratios to empty programs", "netmon-bench-programs"};
-  app.add_option("--repeat", repeat, "bpf_prog_test_run repetitions per trial")->check(CLI::Range(1'000'000u, 100'000'000u));
+  app.add_option("--repeat", repeat, "bpf_prog_test_run repetitions per trial")
+      ->check(CLI::Range(1'000'000u, 100'000'000u));
   app.add_option("--trials", trials, "trials per measurement (median reported)")->check(CLI::Range(1, 99));
   bool totals = false;
   app.add_flag("--flow-totals", totals,
@@ -132,7 +133,8 @@ int main(int argc, char** argv) {
       const char* baseline_name;
     };
     const std::vector<Program> programs{
-        {"xdp_stats (XDP)", bpf_program__fd(xdp->progs.xdp_stats_rx), bpf_program__fd(empty->progs.empty_xdp), "empty XDP"},
+        {"xdp_stats (XDP)", bpf_program__fd(xdp->progs.xdp_stats_rx), bpf_program__fd(empty->progs.empty_xdp),
+         "empty XDP"},
         {"tc_stats ingress (TC)", bpf_program__fd(tc->progs.tc_stats_ingress), bpf_program__fd(empty->progs.empty_tc),
          "empty TC"},
         // The warm-up run creates the flow: every measured packet is of an existing flow.
@@ -152,12 +154,14 @@ int main(int argc, char** argv) {
     if (totals) {
       // Both paths: a packet held by the cache (its totals come at the
       // drain) and one counted straight into the table (the cache off).
-      fmt::print("\nflow_top's totals: flow_top against itself without them\n\n"
-                 "| path | frame | flow_top ns | without totals ns | ratio |\n|---|---|---|---|---|\n");
+      fmt::print(
+          "\nflow_top's totals: flow_top against itself without them\n\n"
+          "| path | frame | flow_top ns | without totals ns | ratio |\n|---|---|---|---|---|\n");
       for (const bool cache : {true, false}) {
         auto with = load_flow_top(cache);
         auto without = netmon::bpf::Skeleton<flow_top_untotalled>::open_and_load(
-            "flow_top_untotalled", [cache](flow_top_untotalled& s) { netmon::flow_top::configure_flow_cache(s, cache); });
+            "flow_top_untotalled",
+            [cache](flow_top_untotalled& s) { netmon::flow_top::configure_flow_cache(s, cache); });
         for (const auto& f : frames()) {
           const auto [ns, base] = measure(bpf_program__fd(with->progs.flow_top_ingress),
                                           bpf_program__fd(without->progs.flow_top_ingress), f.bytes, repeat, trials);
@@ -178,8 +182,8 @@ int main(int argc, char** argv) {
            bpf_program__fd(empty->progs.empty_xdp), "empty XDP"},
           {"xdp_stats", bpf_program__fd(xdp->progs.xdp_stats_rx), bpf_program__fd(empty->progs.empty_xdp), "empty XDP"},
           {"parse only", bpf_program__fd(var->progs.parse_only), bpf_program__fd(empty->progs.empty_tc), "empty TC"},
-          {"per-CPU hash, 16-byte key", bpf_program__fd(var->progs.flow_percpu16), bpf_program__fd(empty->progs.empty_tc),
-           "empty TC"},
+          {"per-CPU hash, 16-byte key", bpf_program__fd(var->progs.flow_percpu16),
+           bpf_program__fd(empty->progs.empty_tc), "empty TC"},
           {"LRU per-CPU hash, 16-byte key", bpf_program__fd(var->progs.flow_lru_percpu16),
            bpf_program__fd(empty->progs.empty_tc), "empty TC"},
           {"hash, 44-byte key, atomic adds", bpf_program__fd(var->progs.flow_hash44_atomic),

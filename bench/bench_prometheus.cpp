@@ -13,8 +13,8 @@
 #include <filesystem>
 #include <vector>
 
-#include "exposition.hpp"
 #include "bench_util.hpp"
+#include "exposition.hpp"
 #include "loader.hpp"
 #include "standard_batch.hpp"
 
@@ -57,8 +57,8 @@ int main(int argc, char** argv) {
   const double p = median(prom), j = median(js);
   fmt::print("batch: {} samples ({} interfaces, top {}), {} series; text {} bytes, OpenMetrics {} bytes\n",
              batch.samples.size(), interfaces, top, series, text_bytes, om_bytes);
-  fmt::print("prometheus render (both formats), median of {} x {}: {:.1f} us  (target < 1000 us)\n", trials,
-             iterations, p * 1e6);
+  fmt::print("prometheus render (both formats), median of {} x {}: {:.1f} us  (target < 1000 us)\n", trials, iterations,
+             p * 1e6);
   fmt::print("json sink write of the same batch, median of {} x {}: {:.1f} us\n", trials, iterations, j * 1e6);
   fmt::print("ratio (prometheus / json): {:.2f}\n", p / j);
   return 0;

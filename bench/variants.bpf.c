@@ -52,7 +52,8 @@ int fast_ipv4_count(struct xdp_md *ctx)
 
 	if (!c || (void *)(ip + 1) + 20 > data_end)
 		return XDP_PASS;
-	if (eth->proto == bpf_htons(NETMON_ETH_P_IP) && ip->ver_ihl == 0x45 && !(ip->frag_off & bpf_htons(0x3fff)))
+	if (eth->proto == bpf_htons(NETMON_ETH_P_IP) && ip->ver_ihl == 0x45 &&
+	    !(ip->frag_off & bpf_htons(0x3fff)))
 		netmon_count(c, NETMON_L3_IPV4, l4_class(ip->protocol), 0, data_end - data);
 	return XDP_PASS;
 }
@@ -93,12 +94,12 @@ struct small_value {
 	__u64 packets, bytes, last_seen;
 };
 
-#define FLOW_MAP(name, map_type, key_type, value_type)      \
-	struct {                                            \
-		__uint(type, map_type);                     \
-		__uint(max_entries, 65536);                 \
-		__type(key, key_type);                      \
-		__type(value, value_type);                  \
+#define FLOW_MAP(name, map_type, key_type, value_type) \
+	struct {                                       \
+		__uint(type, map_type);                \
+		__uint(max_entries, 65536);            \
+		__type(key, key_type);                 \
+		__type(value, value_type);             \
 	} name SEC(".maps")
 
 FLOW_MAP(percpu16, BPF_MAP_TYPE_PERCPU_HASH, struct key16, struct value);
@@ -108,7 +109,8 @@ FLOW_MAP(lru44, BPF_MAP_TYPE_LRU_HASH, struct key44, struct value);
 FLOW_MAP(lru_percpu44, BPF_MAP_TYPE_LRU_PERCPU_HASH, struct key44, struct value);
 FLOW_MAP(lru_percpu44_small, BPF_MAP_TYPE_LRU_PERCPU_HASH, struct key44, struct small_value);
 
-static __always_inline void fill44(struct key44 *k, struct __sk_buff *skb, const struct netmon_packet *pkt)
+static __always_inline void fill44(struct key44 *k, struct __sk_buff *skb,
+				   const struct netmon_packet *pkt)
 {
 	__builtin_memset(k, 0, sizeof(*k));
 	k->ifindex = skb->ifindex;
@@ -120,7 +122,8 @@ static __always_inline void fill44(struct key44 *k, struct __sk_buff *skb, const
 	k->dport = pkt->dport;
 }
 
-static __always_inline void fill16(struct key16 *k, struct __sk_buff *skb, const struct netmon_packet *pkt)
+static __always_inline void fill16(struct key16 *k, struct __sk_buff *skb,
+				   const struct netmon_packet *pkt)
 {
 	__builtin_memset(k, 0, sizeof(*k));
 	k->ifindex = skb->ifindex;
@@ -133,31 +136,31 @@ static __always_inline void fill16(struct key16 *k, struct __sk_buff *skb, const
 
 /* Parse, one lookup, update (insert on a miss); atomic adds where the value
  * is shared by the CPUs. */
-#define FLOW_PROG(name, map, key_type, value_type, fill, atomic)                     \
-	SEC("tc")                                                                    \
-	int name(struct __sk_buff *skb)                                              \
-	{                                                                            \
-		struct netmon_packet pkt;                                            \
-		key_type key;                                                        \
-		value_type *v;                                                       \
-                                                                                     \
-		netmon_parse_skb(skb, &pkt);                                         \
-		fill(&key, skb, &pkt);                                               \
-		v = bpf_map_lookup_elem(&map, &key);                                 \
-		if (!v) {                                                            \
-			value_type init = { .packets = 1, .bytes = skb->len };       \
-			bpf_map_update_elem(&map, &key, &init, BPF_NOEXIST);         \
-			return TC_ACT_UNSPEC;                                        \
-		}                                                                    \
-		if (atomic) {                                                        \
-			__sync_fetch_and_add(&v->packets, 1);                        \
-			__sync_fetch_and_add(&v->bytes, skb->len);                   \
-		} else {                                                             \
-			v->packets++;                                                \
-			v->bytes += skb->len;                                        \
-		}                                                                    \
-		v->last_seen = bpf_jiffies64();                                      \
-		return TC_ACT_UNSPEC;                                                \
+#define FLOW_PROG(name, map, key_type, value_type, fill, atomic)               \
+	SEC("tc")                                                              \
+	int name(struct __sk_buff *skb)                                        \
+	{                                                                      \
+		struct netmon_packet pkt;                                      \
+		key_type key;                                                  \
+		value_type *v;                                                 \
+                                                                               \
+		netmon_parse_skb(skb, &pkt);                                   \
+		fill(&key, skb, &pkt);                                         \
+		v = bpf_map_lookup_elem(&map, &key);                           \
+		if (!v) {                                                      \
+			value_type init = { .packets = 1, .bytes = skb->len }; \
+			bpf_map_update_elem(&map, &key, &init, BPF_NOEXIST);   \
+			return TC_ACT_UNSPEC;                                  \
+		}                                                              \
+		if (atomic) {                                                  \
+			__sync_fetch_and_add(&v->packets, 1);                  \
+			__sync_fetch_and_add(&v->bytes, skb->len);             \
+		} else {                                                       \
+			v->packets++;                                          \
+			v->bytes += skb->len;                                  \
+		}                                                              \
+		v->last_seen = bpf_jiffies64();                                \
+		return TC_ACT_UNSPEC;                                          \
 	}
 
 FLOW_PROG(flow_percpu16, percpu16, struct key16, struct value, fill16, 0)

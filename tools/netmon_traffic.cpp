@@ -206,7 +206,8 @@ int main(int argc, char** argv) {
         return 2;
       }
       payload.push_back(static_cast<char>(len));
-      payload.insert(payload.end(), dns_name.begin() + static_cast<long>(start), dns_name.begin() + static_cast<long>(dot));
+      payload.insert(payload.end(), dns_name.begin() + static_cast<long>(start),
+                     dns_name.begin() + static_cast<long>(dot));
       start = dot + 1;
     }
     for (char c : {'\0', '\0', '\1', '\0', '\1'}) payload.push_back(c);  // root, QTYPE A, QCLASS IN
@@ -215,7 +216,7 @@ int main(int argc, char** argv) {
   std::uint64_t sent = 0;
   const auto stop_at = seconds > 0 ? start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                                  std::chrono::duration<double>(seconds))
-                                     : std::chrono::steady_clock::time_point::max();
+                                   : std::chrono::steady_clock::time_point::max();
   while (sent < count) {
     if (rate > 0) {
       // Paced: the next datagram is due at a known time; none is sent past --seconds.
@@ -228,7 +229,8 @@ int main(int argc, char** argv) {
     }
     const int fd = socks[sent % socks.size()];
     if (dports > 1) {
-      const auto p = static_cast<std::uint16_t>(port + static_cast<int>((sent / socks.size()) % static_cast<std::uint64_t>(dports)));
+      const auto p = static_cast<std::uint16_t>(
+          port + static_cast<int>((sent / socks.size()) % static_cast<std::uint64_t>(dports)));
       if (family == AF_INET) reinterpret_cast<sockaddr_in*>(&to)->sin_port = htons(p);
       else reinterpret_cast<sockaddr_in6*>(&to)->sin6_port = htons(p);
     }
@@ -246,7 +248,8 @@ int main(int argc, char** argv) {
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   size = payload.size();
   std::printf("{\"sent\":%llu,\"payload_bytes\":%zu,\"flows\":%d,\"seconds\":%.3f,\"pps\":%.0f}\n",
-              static_cast<unsigned long long>(sent), size, flows, secs, secs > 0 ? static_cast<double>(sent) / secs : 0.0);
+              static_cast<unsigned long long>(sent), size, flows, secs,
+              secs > 0 ? static_cast<double>(sent) / secs : 0.0);
   for (int fd : socks) ::close(fd);
   return 0;
 }

@@ -44,7 +44,8 @@ static int configure(void *p, const char *options_json)
 
 	/* No options: anything but an empty object is refused. */
 	if (options_json && strcmp(options_json, "{}") != 0) {
-		snprintf(self->error, sizeof(self->error), "c_ifstats takes no options (got %s)", options_json);
+		snprintf(self->error, sizeof(self->error), "c_ifstats takes no options (got %s)",
+			 options_json);
 		return NETMON_ERROR;
 	}
 	return NETMON_OK;
@@ -115,14 +116,15 @@ static int current_name(struct ifstats *self, unsigned i, char current[IF_NAMESI
 		return 1;
 	if (errno == ENXIO)
 		return 0;
-	snprintf(self->error, sizeof(self->error), "%s: cannot look up ifindex %u: %s", self->names[i], self->ifindex[i],
-		 strerror(errno));
+	snprintf(self->error, sizeof(self->error), "%s: cannot look up ifindex %u: %s",
+		 self->names[i], self->ifindex[i], strerror(errno));
 	return -1;
 }
 
 /* Reads the counters of monitored interface i: 1; 0 if it is gone; -1 if it
  * cannot be read (the message is in self->error). */
-static int read_interface(struct ifstats *self, unsigned i, netmon_field *fields, const char *const *keys)
+static int read_interface(struct ifstats *self, unsigned i, netmon_field *fields,
+			  const char *const *keys)
 {
 	char current[IF_NAMESIZE];
 	int r;
@@ -140,8 +142,8 @@ static int read_interface(struct ifstats *self, unsigned i, netmon_field *fields
 	r = current_name(self, i, current); /* deleted while being read? */
 	if (r <= 0)
 		return r;
-	snprintf(self->error, sizeof(self->error), "%s: cannot read /sys/class/net/%s/statistics", self->names[i],
-		 current);
+	snprintf(self->error, sizeof(self->error), "%s: cannot read /sys/class/net/%s/statistics",
+		 self->names[i], current);
 	return -1;
 }
 
@@ -150,11 +152,12 @@ static void drop(struct ifstats *self, unsigned i)
 {
 	char message[128];
 
-	snprintf(message, sizeof(message), "%s (ifindex %u) is gone: no longer monitored", self->names[i],
-		 self->ifindex[i]);
+	snprintf(message, sizeof(message), "%s (ifindex %u) is gone: no longer monitored",
+		 self->names[i], self->ifindex[i]);
 	log_msg(self, NETMON_LOG_WARN, message);
 	memmove(&self->names[i], &self->names[i + 1], (self->n - i - 1) * sizeof(self->names[0]));
-	memmove(&self->ifindex[i], &self->ifindex[i + 1], (self->n - i - 1) * sizeof(self->ifindex[0]));
+	memmove(&self->ifindex[i], &self->ifindex[i + 1],
+		(self->n - i - 1) * sizeof(self->ifindex[0]));
 	self->n--;
 }
 

@@ -30,7 +30,8 @@ SinkRunner::SinkRunner(std::unique_ptr<SinkPort> sink, std::size_t capacity, Sin
 SinkRunner::~SinkRunner() { finish(); }
 
 void SinkRunner::start() {
-  if (!thread_.joinable() && !done_) thread_ = std::thread([this] {
+  if (!thread_.joinable() && !done_)
+    thread_ = std::thread([this] {
       run();
       {
         std::lock_guard lock(mu_);

@@ -219,7 +219,8 @@ void drop_capabilities() {
     const pid_t tid = scan.privileged.front();
     throw Error("thread " + std::to_string(tid) + " (" + thread_name(tid) +
                 ") still holds capabilities after they were dropped: a plugin or sink started it with signal " +
-                std::to_string(sig) + " blocked; start threads after start()/open() returns, or leave that signal "
+                std::to_string(sig) +
+                " blocked; start threads after start()/open() returns, or leave that signal "
                 "unblocked");
   }
 }

@@ -48,8 +48,9 @@ void check_option_owner(const std::string& owner, const std::string& what) {
   const bool digits = !number.empty() && number.size() <= 4 &&
                       number.find_first_not_of("0123456789") == std::string::npos && number[0] != '0';
   if (hash == 0 || !digits)
-    throw Error(what + ": '" + owner +
-                "' is not NAME or NAME#N (N, from 1, numbers the instances of a sink given more than once with --sink)");
+    throw Error(
+        what + ": '" + owner +
+        "' is not NAME or NAME#N (N, from 1, numbers the instances of a sink given more than once with --sink)");
 }
 
 }  // namespace
@@ -83,7 +84,8 @@ nlohmann::json parse_option_arg(nlohmann::json all, const std::string& arg) {
   const auto eq = arg.find('=');
   const auto dot = arg.find('.');
   if (eq == std::string::npos || dot == std::string::npos || dot > eq || dot == 0 || dot + 1 == eq)
-    throw Error("-o '" + arg + "': expected NAME.KEY=VALUE, NAME a plugin or sink (netmon-host --list-plugins shows them)");
+    throw Error("-o '" + arg +
+                "': expected NAME.KEY=VALUE, NAME a plugin or sink (netmon-host --list-plugins shows them)");
   const std::string name = arg.substr(0, dot);
   const std::string key = arg.substr(dot + 1, eq - dot - 1);
   const std::string text = arg.substr(eq + 1);
@@ -190,7 +192,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
     for (std::string item; std::getline(ss, item, ',');)
       if (!item.empty()) cfg.plugins.push_back(item);
     if (cfg.plugins.empty() && !cfg.list_plugins && !cfg.version)
-      throw Error("--plugins: no plugin named (name one or more, --plugins A,B; netmon-host --list-plugins shows them)");
+      throw Error(
+          "--plugins: no plugin named (name one or more, --plugins A,B; netmon-host --list-plugins shows them)");
     cfg.interval = parse_duration(interval_text, "--interval");
     if (cfg.interval < std::chrono::milliseconds(10) || cfg.interval > std::chrono::hours(1))
       throw Error("--interval: '" + interval_text + "' is out of range (10ms to 1h)");

@@ -27,8 +27,8 @@ struct HostConfig {
   std::vector<SinkSpec> sinks;
   std::vector<std::string> plugin_dirs;  // --plugin-dir, in order
   std::optional<std::string> config_file;
-  std::optional<std::string> ready_file;  // written once every plugin is attached
-  std::vector<std::string> option_args;  // -o NAME.KEY=VALUE, in order
+  std::optional<std::string> ready_file;              // written once every plugin is attached
+  std::vector<std::string> option_args;               // -o NAME.KEY=VALUE, in order
   nlohmann::json options = nlohmann::json::object();  // both merged: { name: { key: value } }
   std::string log_level = "info";
   bool list_plugins = false;
@@ -37,8 +37,8 @@ struct HostConfig {
 
 // What the command line asks for when it is not a run: help text, or an error.
 struct CliExit {
-  int code = 0;         // 0 for --help, 2 for a usage error
-  std::string output;   // help text (stdout) or one error line (stderr)
+  int code = 0;        // 0 for --help, 2 for a usage error
+  std::string output;  // help text (stdout) or one error line (stderr)
 };
 
 using CliResult = std::variant<HostConfig, CliExit>;

@@ -182,8 +182,8 @@ std::vector<Interface> resolve_interfaces(const std::vector<std::string>& names)
 struct Libraries {
   std::vector<PluginLibrary> plugins;
   std::vector<SinkLibrary> sinks;
-  std::vector<SinkSpec> sink_specs;        // parallel to sinks
-  std::vector<unsigned> sink_instance;     // each sink's number among its name's (1, 2, ...)
+  std::vector<SinkSpec> sink_specs;     // parallel to sinks
+  std::vector<unsigned> sink_instance;  // each sink's number among its name's (1, 2, ...)
   LoadedNames names;
 };
 
@@ -214,16 +214,15 @@ struct SinkEnds {
 
 // Opens every sink (an unwritable path fails before any attach) and adds it
 // to the bus; a sink that ends later wakes `loop`.
-void open_sinks(Libraries& libs, const HostConfig& cfg, const nlohmann::json& options, SampleBus& bus,
-                EventLoop& loop, SinkEnds& ends) {
+void open_sinks(Libraries& libs, const HostConfig& cfg, const nlohmann::json& options, SampleBus& bus, EventLoop& loop,
+                SinkEnds& ends) {
   for (std::size_t i = 0; i < libs.sinks.size(); ++i) {
     const SinkSpec& spec = libs.sink_specs[i];
     SinkLibrary& lib = libs.sinks[i];
     const unsigned instance = libs.sink_instance[i];
     // A sink given more than once is told apart by its number: json#2.
-    const std::string numbered = libs.names.sink_count[lib.desc.name] > 1
-                                     ? spec.name + "#" + std::to_string(instance)
-                                     : spec.name;
+    const std::string numbered =
+        libs.names.sink_count[lib.desc.name] > 1 ? spec.name + "#" + std::to_string(instance) : spec.name;
     const std::string display = spec.target ? numbered + ":" + *spec.target : numbered;
     const std::string sink_options = sink_options_json(options, lib.desc.name, instance);
     auto inst = std::make_unique<SinkInstance>(std::move(lib), display);
@@ -369,8 +368,8 @@ class Collector {
       if (lost == lost_reported_[i]) continue;
       const auto now = SteadyClock::now();
       if (lost_reported_[i] != 0 && now - lost_reported_at_[i] < std::chrono::minutes(1)) continue;
-      spdlog::warn("sink {} cannot keep up: {} event record(s) lost so far (more than {} were queued for it)",
-                   s.name(), lost, SinkRunner::kEventBound);
+      spdlog::warn("sink {} cannot keep up: {} event record(s) lost so far (more than {} were queued for it)", s.name(),
+                   lost, SinkRunner::kEventBound);
       lost_reported_[i] = lost;
       lost_reported_at_[i] = now;
     }
@@ -415,8 +414,7 @@ int collection_loop(const HostConfig& cfg, const std::vector<Interface>& ifaces,
       spdlog::error("every plugin has stopped; nothing left to collect");
       return 1;
     }
-    if (std::none_of(ifaces.begin(), ifaces.end(),
-                     [](const Interface& i) { return interface_present(i.ifindex); })) {
+    if (std::none_of(ifaces.begin(), ifaces.end(), [](const Interface& i) { return interface_present(i.ifindex); })) {
       spdlog::error("every monitored interface is gone; stopping");
       return 1;
     }
@@ -477,8 +475,8 @@ void check_option_owners(const nlohmann::json& options, const LoadedNames& loade
     std::string names;
     for (const auto& n : loaded.plugins) names += (names.empty() ? "" : ", ") + n;
     for (const auto& [n, c] : loaded.sink_count) names += (names.empty() ? "" : ", ") + n;
-    throw UsageError("options given for '" + owner + "', but no plugin or sink of that name is loaded (loaded: " +
-                     names + ")");
+    throw UsageError("options given for '" + owner +
+                     "', but no plugin or sink of that name is loaded (loaded: " + names + ")");
   }
 }
 
@@ -503,15 +501,15 @@ int run_host(const HostConfig& cfg) {
   const PluginPath dir = PluginPath::from(cfg.plugin_dirs);
   spdlog::debug("plugin path: {}", dir.describe());
 
-  Libraries libs = load_libraries(cfg, dir);                      // 1. every library, checked
-  check_option_owners(cfg.options, libs.names);                   // 2. every option names something loaded
+  Libraries libs = load_libraries(cfg, dir);                             // 1. every library, checked
+  check_option_owners(cfg.options, libs.names);                          // 2. every option names something loaded
   const std::vector<Interface> ifaces = resolve_interfaces(cfg.ifaces);  // 3. interfaces and privileges
   if (const std::string err = capability_error(); !err.empty()) throw Error(err);
 
   EventLoop loop;
   SinkEnds ends;
   SampleBus bus;
-  open_sinks(libs, cfg, cfg.options, bus, loop, ends);            // 4. sinks
+  open_sinks(libs, cfg, cfg.options, bus, loop, ends);  // 4. sinks
   std::deque<LivePlugin> plugins;
   StopGuard guard(plugins);
   start_plugins(libs.plugins, cfg.options, ifaces, cfg, plugins);  // 5. plugins, attached
@@ -523,10 +521,10 @@ int run_host(const HostConfig& cfg) {
   bus.start();
   if (ready) ready->publish();
 
-  Collector collector(plugins, bus, cfg.interval);                // 7. collect every interval
+  Collector collector(plugins, bus, cfg.interval);  // 7. collect every interval
   int exit_code = collection_loop(cfg, ifaces, loop, bus, ends, collector);
 
-  guard.stop_all();                                               // 8. detach, then let the sinks finish
+  guard.stop_all();  // 8. detach, then let the sinks finish
   ready.reset();
   finish_sinks(bus);
   if (ends.failed) exit_code = 1;

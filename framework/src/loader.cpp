@@ -95,8 +95,10 @@ Desc read_descriptor(const Library& lib, const char* symbol, const char* other_s
   const std::string file = lib.path().string();
   if (!sym) {
     if (lib.symbol(other_symbol))
-      throw Error(file + " is a netmon " + to_string(kind == LibraryKind::plugin ? LibraryKind::sink : LibraryKind::plugin) +
-                  ", not a " + to_string(kind) + (kind == LibraryKind::plugin ? " (use it with --sink)" : " (use it with --plugins)"));
+      throw Error(file + " is a netmon " +
+                  to_string(kind == LibraryKind::plugin ? LibraryKind::sink : LibraryKind::plugin) + ", not a " +
+                  to_string(kind) +
+                  (kind == LibraryKind::plugin ? " (use it with --sink)" : " (use it with --plugins)"));
     throw Error(file + " is not a netmon " + std::string(to_string(kind)) + ": it exports no '" + symbol +
                 "' descriptor (build it with the netmon SDK's NETMON_" +
                 (kind == LibraryKind::plugin ? "PLUGIN" : "SINK") + " macro)");
@@ -168,8 +170,7 @@ SinkLibrary load_sink_library(const fs::path& path) {
 
 namespace {
 
-void check_library_name(const fs::path& path, const std::string& requested, const std::string& own,
-                        LibraryKind kind) {
+void check_library_name(const fs::path& path, const std::string& requested, const std::string& own, LibraryKind kind) {
   if (requested.find('/') != std::string::npos || requested == own) return;
   throw Error(path.string() + ": this " + to_string(kind) + " calls itself '" + own + "', not '" + requested +
               "': name the file libnetmon_" + own + ".so, or load it by its path");
@@ -237,8 +238,8 @@ fs::path PluginPath::resolve(const std::string& name_or_path, LibraryKind kind) 
     std::error_code ec;
     if (fs::exists(d / file, ec)) return d / file;
   }
-  throw Error("unknown " + std::string(to_string(kind)) + " '" + name_or_path + "': no " + file + " in " +
-              describe() + " (netmon-host --list-plugins shows what is there; --plugin-dir or NETMON_PLUGIN_DIR add "
+  throw Error("unknown " + std::string(to_string(kind)) + " '" + name_or_path + "': no " + file + " in " + describe() +
+              " (netmon-host --list-plugins shows what is there; --plugin-dir or NETMON_PLUGIN_DIR add "
               "directories)");
 }
 
@@ -263,12 +264,24 @@ std::vector<PluginPath::Entry> PluginPath::list() const {
         const auto text = [](const char* s) { return s ? std::string(s) : std::string(); };
         if (lib->symbol(NETMON_SINK_SYMBOL)) {
           auto s = load_sink_library(p);
-          entry = {LibraryKind::sink, s.desc.name, text(s.desc.version), text(s.desc.description),
-                   text(s.desc.options_help), p, "", entry.shadowed_by};
+          entry = {LibraryKind::sink,
+                   s.desc.name,
+                   text(s.desc.version),
+                   text(s.desc.description),
+                   text(s.desc.options_help),
+                   p,
+                   "",
+                   entry.shadowed_by};
         } else {
           auto pl = load_plugin_library(p);
-          entry = {LibraryKind::plugin, pl.desc.name, text(pl.desc.version), text(pl.desc.description),
-                   text(pl.desc.options_help), p, "", entry.shadowed_by};
+          entry = {LibraryKind::plugin,
+                   pl.desc.name,
+                   text(pl.desc.version),
+                   text(pl.desc.description),
+                   text(pl.desc.options_help),
+                   p,
+                   "",
+                   entry.shadowed_by};
         }
       } catch (const std::exception& e) {
         entry.error = e.what();

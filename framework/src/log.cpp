@@ -44,7 +44,8 @@ std::string attribute(const std::string& name, const std::string& label, const s
   for (std::size_t at = message.find(option); at != std::string::npos; at = message.find(option, at + 1)) {
     const bool starts_word = at == 0 || message[at - 1] == ' ' || message[at - 1] == '\'';
     const std::size_t key = at + option.size();
-    const bool has_key = key < message.size() && (std::isalnum(static_cast<unsigned char>(message[key])) || message[key] == '_');
+    const bool has_key =
+        key < message.size() && (std::isalnum(static_cast<unsigned char>(message[key])) || message[key] == '_');
     if (starts_word && has_key) return message;
   }
   return label + ": " + message;

@@ -34,7 +34,7 @@ void RateTracker::apply(const std::string& plugin, std::vector<Sample>& samples,
       if (!c) continue;
       std::uint64_t before = 0;
       for (const auto& [k, v] : series.counters)
-          if (k == f.key) before = v;
+        if (k == f.key) before = v;
       const std::uint64_t delta = c->value >= before ? c->value - before : c->value;
       rates.push_back({f.key + "_per_sec", dt > 0 ? static_cast<double>(delta) / dt : 0.0});
       now.emplace_back(f.key, c->value);

@@ -60,10 +60,8 @@ bool is_percpu(std::uint32_t type) {
     case BPF_MAP_TYPE_PERCPU_HASH:
     case BPF_MAP_TYPE_PERCPU_ARRAY:
     case BPF_MAP_TYPE_LRU_PERCPU_HASH:
-    case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE:
-      return true;
-    default:
-      return false;
+    case BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE: return true;
+    default: return false;
   }
 }
 
@@ -109,7 +107,8 @@ int netmon_options_choice(netmon_options* o, const char* key, const char* const*
                           const char* def, const char** out) {
   if (out) *out = def;
   return read_option(o, "netmon_options_choice", key, out, [&] {
-    if (!choices || n_choices == 0) throw netmon::Error("netmon_options_choice: no choices given for " + std::string(key));
+    if (!choices || n_choices == 0)
+      throw netmon::Error("netmon_options_choice: no choices given for " + std::string(key));
     for (std::size_t i = 0; i < n_choices; ++i)
       if (!choices[i]) throw netmon::Error("netmon_options_choice: choice " + std::to_string(i) + " is NULL");
     const std::string v = o->opts.choice(key, choices, n_choices, def ? def : "");
@@ -180,9 +179,10 @@ netmon_tc_link* netmon_tc_attach(const struct bpf_program* prog, uint32_t ifinde
     }
     if (priority == 0)
       throw netmon::Error(name + ": netmon_tc_attach: priority 0; give the plugin's own TC priority, 1 to 65535");
-    const auto dir = direction == NETMON_TC_INGRESS ? netmon::bpf::TcDirection::ingress : netmon::bpf::TcDirection::egress;
-    auto link = netmon::bpf::attach_tc(prog, netmon::Interface{ifindex, name}, dir, m, priority,
-                                       netmon::Logger(log, host_ctx));
+    const auto dir =
+        direction == NETMON_TC_INGRESS ? netmon::bpf::TcDirection::ingress : netmon::bpf::TcDirection::egress;
+    auto link =
+        netmon::bpf::attach_tc(prog, netmon::Interface{ifindex, name}, dir, m, priority, netmon::Logger(log, host_ctx));
     return new netmon_tc_link{std::move(link)};
   } catch (const std::exception& e) {
     put_error(err, err_len, e.what());
@@ -241,8 +241,8 @@ int netmon_percpu_sum_u64(int map_fd, const void* key, uint64_t* sums, size_t n_
   if (ncpu < 0) return ncpu;
   try {
     std::vector<std::uint64_t> all(n_u64 * static_cast<std::size_t>(ncpu));
-    const int n = netmon_percpu_lookup(map_fd, key, all.data(), n_u64 * sizeof(std::uint64_t),
-                                       static_cast<std::size_t>(ncpu));
+    const int n =
+        netmon_percpu_lookup(map_fd, key, all.data(), n_u64 * sizeof(std::uint64_t), static_cast<std::size_t>(ncpu));
     if (n < 0) return n;
     for (std::size_t k = 0; k < n_u64; ++k) sums[k] = 0;
     for (int i = 0; i < n; ++i)

@@ -21,8 +21,7 @@ void Output::open(const std::optional<std::string>& target, const std::string& s
   open(target, sink_name, "--sink " + sink_name + ":PATH");
 }
 
-void Output::open(const std::optional<std::string>& target, const std::string& sink_name,
-                  const std::string& given_as) {
+void Output::open(const std::optional<std::string>& target, const std::string& sink_name, const std::string& given_as) {
   close();
   if (!target || target->empty() || *target == "-") {
     fd_ = STDOUT_FILENO;

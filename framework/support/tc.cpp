@@ -244,8 +244,7 @@ void TcLink::detach() noexcept {
     const int rc = bpf_tc_detach(&h, &o);
     // ENOENT/ENODEV: the interface or the filter is already gone.
     if (rc != 0 && rc != -ENOENT && rc != -ENODEV && rc != -EINVAL)
-      s_->log.warn(errno_message(s_->iface.name + ": cannot remove netmon's TC " + to_string(s_->dir) + " filter",
-                                 rc));
+      s_->log.warn(errno_message(s_->iface.name + ": cannot remove netmon's TC " + to_string(s_->dir) + " filter", rc));
     s_->attached = false;
     if (s_->owns_qdisc) destroy_clsact_if_empty(s_->iface, s_->log);
   }
@@ -259,8 +258,8 @@ TcLink attach_netlink(int prog_fd, const std::string& prog_name, const Interface
   bpf_tc_hook hook = make_hook(iface.ifindex, dir);
   const int created = bpf_tc_hook_create(&hook);
   if (created != 0 && created != -EEXIST)
-    throw Error(errno_message(iface.name + ": cannot create the clsact qdisc for TC " + std::string(to_string(dir)),
-                              created));
+    throw Error(
+        errno_message(iface.name + ": cannot create the clsact qdisc for TC " + std::string(to_string(dir)), created));
   s->owns_qdisc = created == 0;
   if (created == 0) log.debug(iface.name + ": created a clsact qdisc");
 
@@ -306,7 +305,8 @@ TcLink attach_tc(const bpf_program* prog, const Interface& iface, TcDirection di
   TcMode mode = how.mode;
   if (mode == TcMode::automatic) {
     mode = kernel_has_tcx() ? TcMode::tcx : TcMode::netlink;
-    if (mode == TcMode::netlink) log.info(iface.name + ": the kernel has no tcx links; attaching through netlink (clsact)");
+    if (mode == TcMode::netlink)
+      log.info(iface.name + ": the kernel has no tcx links; attaching through netlink (clsact)");
   }
   if (mode == TcMode::netlink && how.placement == TcPlacement::first)
     throw Error(iface.name + ": cannot place the TC " + std::string(to_string(dir)) +
@@ -323,8 +323,8 @@ TcLink attach_tc(const bpf_program* prog, const Interface& iface, TcDirection di
   bpf_link_create_opts opts{};
   opts.sz = sizeof opts;
   opts.flags = how.placement == TcPlacement::first ? NETMON_BPF_F_BEFORE : NETMON_BPF_F_AFTER;
-  const auto type = static_cast<bpf_attach_type>(dir == TcDirection::ingress ? NETMON_BPF_TCX_INGRESS
-                                                                            : NETMON_BPF_TCX_EGRESS);
+  const auto type =
+      static_cast<bpf_attach_type>(dir == TcDirection::ingress ? NETMON_BPF_TCX_INGRESS : NETMON_BPF_TCX_EGRESS);
   const int fd = bpf_link_create(prog_fd, static_cast<int>(iface.ifindex), type, &opts);
   if (fd < 0) {
     const int err = errno;
@@ -336,8 +336,8 @@ TcLink attach_tc(const bpf_program* prog, const Interface& iface, TcDirection di
   return TcLink(std::move(s));
 }
 
-TcLink attach_tc(const bpf_program* prog, const Interface& iface, TcDirection dir, TcMode mode,
-                 std::uint16_t priority, const Logger& log) {
+TcLink attach_tc(const bpf_program* prog, const Interface& iface, TcDirection dir, TcMode mode, std::uint16_t priority,
+                 const Logger& log) {
   return attach_tc(prog, iface, dir, TcAttach{mode, TcPlacement::last, priority}, log);
 }
 

@@ -23,8 +23,8 @@ inline StampClock read_stamp_clock(const ::flow_top& skel) {
   std::array<std::uint8_t, 64> frame{};
   LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(), .data_size_in = frame.size());
   if (const int rc = bpf_prog_test_run_opts(bpf_program__fd(skel.progs.flow_top_clock), &opts); rc < 0)
-    throw Error(errno_message("flow_top: cannot read the BPF program's clock (BPF_PROG_TEST_RUN of flow_top_clock)",
-                              rc));
+    throw Error(
+        errno_message("flow_top: cannot read the BPF program's clock (BPF_PROG_TEST_RUN of flow_top_clock)", rc));
   flow_top_clock c{};
   c.stamp = skel.bss->clock_stamp;
   c.coarse_ns = skel.bss->clock_coarse_ns;

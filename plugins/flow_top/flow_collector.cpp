@@ -59,8 +59,7 @@ const char* to_string(SortKey k) { return kSortKeyNames.name_of(k); }
 
 const char* to_string(EndReason r) { return kEndReasonNames.name_of(r); }
 
-FlowCollector::FlowCollector(CollectorConfig config, std::int64_t start_ns)
-    : config_(config), previous_ns_(start_ns) {
+FlowCollector::FlowCollector(CollectorConfig config, std::int64_t start_ns) : config_(config), previous_ns_(start_ns) {
   if (config_.top == 0) config_.top = 1;
 }
 

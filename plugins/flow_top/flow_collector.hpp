@@ -54,7 +54,7 @@ struct CollectorConfig {
 // One flow of the top N, or any flow when asked for through rates_of().
 struct FlowReport {
   flow_top_key key{};
-  flow_top_value value{};         // totals since the flow started
+  flow_top_value value{};           // totals since the flow started
   std::uint64_t delta_packets = 0;  // in the last interval
   std::uint64_t delta_bytes = 0;
   double packets_per_sec = 0;  // last interval
@@ -110,11 +110,11 @@ struct FlowAccount {
 
 struct CollectResult {
   std::int64_t now_ns = 0;
-  double interval_s = 0;        // since the previous collect (or start)
-  std::uint64_t entries = 0;    // distinct flows read
-  std::vector<FlowReport> top;  // rank 1 first
-  RemainderTotals other;        // the flows read that are not in `top`
-  std::vector<EndedFlow> ended; // this interval, in the order found
+  double interval_s = 0;         // since the previous collect (or start)
+  std::uint64_t entries = 0;     // distinct flows read
+  std::vector<FlowReport> top;   // rank 1 first
+  RemainderTotals other;         // the flows read that are not in `top`
+  std::vector<EndedFlow> ended;  // this interval, in the order found
   EndTotals ended_total;
   std::vector<FlowAccount> accounts;  // per (interface, direction) seen since start, in order of first sight
 };
@@ -139,12 +139,12 @@ class FlowCollector {
  private:
   struct FlowState {
     flow_top_key key{};
-    std::uint64_t hash = 0;          // FlowIndex::hash(key)
-    flow_top_value last{};           // totals at the previous collect
+    std::uint64_t hash = 0;  // FlowIndex::hash(key)
+    flow_top_value last{};   // totals at the previous collect
     std::array<std::uint64_t, 3> window_bytes{};
-    std::uint64_t seen_epoch = 0;    // the collect that last read it
-    std::uint64_t born_epoch = 0;    // the collect that first read it
-    std::uint32_t generation = 0;    // bumped when the slot is freed: stale records no longer match
+    std::uint64_t seen_epoch = 0;  // the collect that last read it
+    std::uint64_t born_epoch = 0;  // the collect that first read it
+    std::uint32_t generation = 0;  // bumped when the slot is freed: stale records no longer match
     bool live = false;
   };
   struct Record {  // bytes of one flow in one interval

@@ -27,9 +27,7 @@ void flow_tags(Sample& s, const flow_top_key& k, const SampleOptions& opts) {
 void time_fields(Sample& s, const flow_top_value& v, const SampleOptions& opts) {
   s.text("first_seen", iso8601_utc(static_cast<std::int64_t>(v.first_seen) + opts.unix_offset_ns))
       .text("last_seen", iso8601_utc(static_cast<std::int64_t>(v.last_seen) + opts.unix_offset_ns))
-      .gauge_f("duration_s", v.last_seen > v.first_seen
-                                 ? static_cast<double>(v.last_seen - v.first_seen) / 1e9
-                                 : 0.0);
+      .gauge_f("duration_s", v.last_seen > v.first_seen ? static_cast<double>(v.last_seen - v.first_seen) / 1e9 : 0.0);
 }
 
 std::uint64_t unix_ms(std::uint64_t mono_ns, const SampleOptions& opts) {
@@ -43,9 +41,8 @@ std::string tcp_flags_text(std::uint8_t flags) {
   static constexpr struct {
     std::uint8_t bit;
     const char* name;
-  } kNames[] = {{NETMON_TCP_SYN, "SYN"}, {NETMON_TCP_ACK, "ACK"}, {NETMON_TCP_FIN, "FIN"},
-                {NETMON_TCP_RST, "RST"}, {NETMON_TCP_PSH, "PSH"}, {NETMON_TCP_URG, "URG"},
-                {NETMON_TCP_ECE, "ECE"}, {NETMON_TCP_CWR, "CWR"}};
+  } kNames[] = {{NETMON_TCP_SYN, "SYN"}, {NETMON_TCP_ACK, "ACK"}, {NETMON_TCP_FIN, "FIN"}, {NETMON_TCP_RST, "RST"},
+                {NETMON_TCP_PSH, "PSH"}, {NETMON_TCP_URG, "URG"}, {NETMON_TCP_ECE, "ECE"}, {NETMON_TCP_CWR, "CWR"}};
   std::string out;
   for (const auto& n : kNames)
     if (flags & n.bit) out += (out.empty() ? "" : "|") + std::string(n.name);

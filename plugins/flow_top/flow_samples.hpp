@@ -26,11 +26,11 @@ const char* proto_name(std::uint8_t family, std::uint8_t ip_proto);
 // The kernel-side counters and how the table was read, for flow_top_table.
 struct TableInfo {
   std::uint64_t capacity = 0;
-  std::uint64_t insert_failures = 0;    // summed over CPUs, since load
-  std::uint64_t untracked_packets = 0;  // likewise
+  std::uint64_t insert_failures = 0;         // summed over CPUs, since load
+  std::uint64_t untracked_packets = 0;       // likewise
   std::uint64_t evicted_unseen_packets = 0;  // FlowAccountant's, over every interface
   std::uint64_t evicted_unseen_bytes = 0;
-  std::string read_method;              // "batch" or "iterate"
+  std::string read_method;  // "batch" or "iterate"
   std::uint64_t read_duration_us = 0;
 };
 

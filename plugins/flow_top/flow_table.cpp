@@ -117,8 +117,8 @@ bool FlowTableReader::read_batch(std::vector<FlowEntry>& out) {
     keys_.resize(batch_entries_);
     values_.resize(batch_entries_ * ncpus_ * stride_);
     auto count = static_cast<std::uint32_t>(batch_entries_);
-    const int rc = bpf_map_lookup_batch(fd_, first ? nullptr : in_token, out_token, keys_.data(), values_.data(),
-                                        &count, &opts);
+    const int rc =
+        bpf_map_lookup_batch(fd_, first ? nullptr : in_token, out_token, keys_.data(), values_.data(), &count, &opts);
     const int err = rc < 0 ? -rc : 0;
     if (err && err != ENOENT) {
       if (err == ENOSPC && count == 0) {

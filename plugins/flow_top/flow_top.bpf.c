@@ -169,8 +169,9 @@ static __always_inline __u32 flow_top_total_index(__u32 ifindex, const __u8 dire
 /* Adds packets, bytes and ip_bytes to the element of `map` (`totals` or
  * `failed`) of this interface and direction. `atomic`: the drain's adds
  * (see flow_top_value_add); a packet's program adds plainly. */
-static __always_inline void flow_top_total_sum(void *map, __u32 ifindex, const __u8 direction, __u64 packets,
-					       __u64 bytes, __u64 ip_bytes, const int atomic)
+static __always_inline void flow_top_total_sum(void *map, __u32 ifindex, const __u8 direction,
+					       __u64 packets, __u64 bytes, __u64 ip_bytes,
+					       const int atomic)
 {
 #ifndef FLOW_TOP_BENCH_WITHOUT_TOTALS /* bench/flow_top_untotalled.bpf.c measures their cost */
 	__u32 idx = flow_top_total_index(ifindex, direction);
@@ -196,7 +197,8 @@ static __always_inline void flow_top_total_sum(void *map, __u32 ifindex, const _
  * never interrupt one another there: TC runs with bottom halves off, so
  * theirs are plain). The times are kept plain: an interrupted drain may
  * leave a stamp a tick older than the latest. */
-static __always_inline void flow_top_value_add(struct flow_top_value *v, const struct flow_top_value *d)
+static __always_inline void flow_top_value_add(struct flow_top_value *v,
+					       const struct flow_top_value *d)
 {
 	if (!v->first_seen || d->first_seen < v->first_seen)
 		v->first_seen = d->first_seen;
@@ -215,8 +217,8 @@ static __always_inline void flow_top_value_add(struct flow_top_value *v, const s
 
 /* A flow the table did not take: `d`, its packets, go to `failed` (they are
  * in `totals`, or the drain adds them there itself). `drain`: atomic adds. */
-static __always_inline void flow_top_insert_failed(const struct flow_top_key *key, const struct flow_top_value *d,
-						   const int drain)
+static __always_inline void flow_top_insert_failed(const struct flow_top_key *key,
+						   const struct flow_top_value *d, const int drain)
 {
 	struct flow_top_stats *st = flow_top_stats();
 
@@ -226,12 +228,14 @@ static __always_inline void flow_top_insert_failed(const struct flow_top_key *ke
 		else
 			st->insert_failures++;
 	}
-	flow_top_total_sum(&failed, key->ifindex, key->direction, d->packets, d->bytes, d->ip_bytes, drain);
+	flow_top_total_sum(&failed, key->ifindex, key->direction, d->packets, d->bytes, d->ip_bytes,
+			   drain);
 }
 
 /* A drained cache slot into the table (the flow inserted if new) and into
  * the totals, all with atomic adds. */
-static __always_inline void flow_top_drain_into_table(const struct flow_top_key *key, const struct flow_top_value *d)
+static __always_inline void flow_top_drain_into_table(const struct flow_top_key *key,
+						      const struct flow_top_value *d)
 {
 	struct flow_top_value *v = bpf_map_lookup_elem(&flows, key);
 
@@ -246,7 +250,8 @@ static __always_inline void flow_top_drain_into_table(const struct flow_top_key 
 	}
 	if (v)
 		flow_top_value_add(v, d);
-	flow_top_total_sum(&totals, key->ifindex, key->direction, d->packets, d->bytes, d->ip_bytes, 1);
+	flow_top_total_sum(&totals, key->ifindex, key->direction, d->packets, d->bytes, d->ip_bytes,
+			   1);
 }
 
 /* The cache slot of a key: its 11 words XORed, then Fibonacci hashing (one
@@ -279,7 +284,8 @@ static __always_inline void flow_top_touch(struct flow_top_cache_slot *s, __u64 
 
 /* The ports' word first: when another flow holds the slot, it almost always
  * differs there, and the other ten words are not read. */
-static __always_inline int flow_top_key_equal(const struct flow_top_key *a, const struct flow_top_key *b)
+static __always_inline int flow_top_key_equal(const struct flow_top_key *a,
+					      const struct flow_top_key *b)
 {
 	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
 	const int last = sizeof(*a) / 4 - 1;
@@ -417,7 +423,8 @@ static long flow_top_drain_slot(__u32 i, void *c)
 {
 	const struct flow_top_drain_ctx *d = c;
 	__u32 idx = d->half * FLOW_TOP_CACHE_SLOTS + i % FLOW_TOP_CACHE_SLOTS;
-	struct flow_top_cache_slot *s = bpf_map_lookup_percpu_elem(&cache, &idx, i / FLOW_TOP_CACHE_SLOTS);
+	struct flow_top_cache_slot *s =
+		bpf_map_lookup_percpu_elem(&cache, &idx, i / FLOW_TOP_CACHE_SLOTS);
 
 	if (s && s->used) {
 		flow_top_drain_into_table(&s->key, &s->value);

@@ -71,12 +71,12 @@ constexpr netmon::option::Choice kRead{
 constexpr netmon::option::Choice kAttach{
     .key = "attach", .values = "auto|tcx|netlink", .def = "auto", .help = "tcx links, or filters on a clsact qdisc"};
 constexpr netmon::option::Choice kPlacement{.key = "placement",
-                                           .values = "first|last",
-                                           .def = "last",
-                                           .help = "where on a tcx hook the programs go (netlink: first is refused)"};
+                                            .values = "first|last",
+                                            .def = "last",
+                                            .help = "where on a tcx hook the programs go (netlink: first is refused)"};
 constexpr netmon::option::Integer kPriority{
     .key = "priority", .min = 1, .max = 65535, .def = 49154, .help = "the netlink filter's priority"};
-constexpr netmon::OptionList kOptions{kTop,  kSort,   kTableSize, kIdleTimeout, kActiveTimeout, kFinished,
+constexpr netmon::OptionList kOptions{kTop,   kSort, kTableSize, kIdleTimeout, kActiveTimeout, kFinished,
                                       kCache, kRead, kAttach,    kPlacement,   kPriority};
 
 class FlowTop final : public netmon::Plugin {
@@ -118,8 +118,9 @@ class FlowTop final : public netmon::Plugin {
     const std::uint32_t slots = direct ? max_ifindex + 1 : static_cast<std::uint32_t>(ctx.interfaces.size() + 1);
     const bool cache = cache_ && flow_cache_supported();
     if (cache_ && !cache)
-      ctx.log.info("flow_top: this kernel lacks bpf_loop or bpf_map_lookup_percpu_elem (5.19); running without the "
-                   "flow cache");
+      ctx.log.info(
+          "flow_top: this kernel lacks bpf_loop or bpf_map_lookup_percpu_elem (5.19); running without the "
+          "flow cache");
     auto skel = Skeleton<flow_top>::open_and_load("flow_top", [&](flow_top& s) {
       if (const int err = bpf_map__set_max_entries(s.maps.flows, table_size_))
         throw netmon::Error(netmon::errno_message(
@@ -155,8 +156,8 @@ class FlowTop final : public netmon::Plugin {
     const std::int64_t start_ns = clock_ns(CLOCK_MONOTONIC);
     netmon::PerInterface<TcPair> links;  // detached again if anything below throws
     links.attach(ctx.interfaces, [&](const netmon::Interface& iface) {
-      TcPair pair = netmon::bpf::attach_tc_pair(skel->progs.flow_top_ingress, skel->progs.flow_top_egress, iface, tc_,
-                                                ctx.log);
+      TcPair pair =
+          netmon::bpf::attach_tc_pair(skel->progs.flow_top_ingress, skel->progs.flow_top_egress, iface, tc_, ctx.log);
       ctx.log.info("attached to " + iface.name + " (ifindex " + std::to_string(iface.ifindex) +
                    ", ingress and egress, " + netmon::bpf::to_string(pair.mode()) + "; table of " +
                    std::to_string(table_size_) + " flows)");

@@ -21,9 +21,9 @@ constexpr netmon::option::Choice kAttach{
 constexpr netmon::option::Integer kPriority{
     .key = "priority", .min = 1, .max = 65535, .def = 49153, .help = "the netlink filter's priority"};
 constexpr netmon::option::Choice kPlacement{.key = "placement",
-                                           .values = "first|last",
-                                           .def = "last",
-                                           .help = "where on a tcx hook the programs go (netlink: first is refused)"};
+                                            .values = "first|last",
+                                            .def = "last",
+                                            .help = "where on a tcx hook the programs go (netlink: first is refused)"};
 constexpr netmon::OptionList kOptions{kAttach, kPlacement, kPriority};
 
 class TcStats final : public netmon::Plugin {
@@ -41,10 +41,10 @@ class TcStats final : public netmon::Plugin {
     // Every interface or none: what is attached is detached again if one throws.
     attached_.attach(ctx.interfaces, [&](const netmon::Interface& iface) {
       auto skel = Skeleton<tc_stats_bpf>::open_and_load("tc_stats");
-      TcPair links = netmon::bpf::attach_tc_pair(skel->progs.tc_stats_ingress, skel->progs.tc_stats_egress, iface,
-                                                 tc_, ctx.log);
-      ctx.log.info("attached to " + iface.name + " (ifindex " + std::to_string(iface.ifindex) + ", ingress and egress, " +
-                   netmon::bpf::to_string(links.mode()) + ")");
+      TcPair links =
+          netmon::bpf::attach_tc_pair(skel->progs.tc_stats_ingress, skel->progs.tc_stats_egress, iface, tc_, ctx.log);
+      ctx.log.info("attached to " + iface.name + " (ifindex " + std::to_string(iface.ifindex) +
+                   ", ingress and egress, " + netmon::bpf::to_string(links.mode()) + ")");
       return Attached{std::move(skel), std::move(links)};
     });
     log_ = ctx.log;

@@ -16,11 +16,10 @@ using netmon::bpf::XdpMode;
 
 static_assert(sizeof(xdp_stats_value) == sizeof(netmon_class_counters));
 
-constexpr netmon::option::Choice kMode{
-    .key = "mode",
-    .values = "auto|native|generic",
-    .def = "auto",
-    .help = "how to attach (auto: generic on veth, else native with a fallback)"};
+constexpr netmon::option::Choice kMode{.key = "mode",
+                                       .values = "auto|native|generic",
+                                       .def = "auto",
+                                       .help = "how to attach (auto: generic on veth, else native with a fallback)"};
 constexpr netmon::OptionList kOptions{kMode};
 
 class XdpStats final : public netmon::Plugin {

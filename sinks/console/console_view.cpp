@@ -204,7 +204,9 @@ std::string endpoint(const Sample& s, const char* addr, const char* port, bool w
 std::string flow_line(const Sample& s) {
   const std::string proto = tag_or(s, "proto", "?");
   const bool ports = proto == "tcp" || proto == "udp";
-  std::string what = ports ? proto : proto == "icmp" ? "icmp" : "proto " + std::to_string(s.u64("ip_proto").value_or(0));
+  std::string what = ports             ? proto
+                     : proto == "icmp" ? "icmp"
+                                       : "proto " + std::to_string(s.u64("ip_proto").value_or(0));
   for (auto& c : what) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   std::string line = fmt::format("{} {} -> {} ({})", what, endpoint(s, "src", "sport", ports),
                                  endpoint(s, "dst", "dport", ports), packet_count(s.u64("packets").value_or(0)));
@@ -252,7 +254,8 @@ void other_section(const View& v, std::string& o) {
     std::string tags;
     for (const auto& t : s->tags) tags += (tags.empty() ? "" : ",") + printable(t.key) + "=" + printable(t.value);
     std::string fields;
-    for (const auto& f : s->fields) fields += (fields.empty() ? "" : " ") + printable(f.key) + "=" + value_text(f.value);
+    for (const auto& f : s->fields)
+      fields += (fields.empty() ? "" : " ") + printable(f.key) + "=" + value_text(f.value);
     o += fmt::format("  {}{}: {}\n", printable(s->measurement), tags.empty() ? "" : "{" + tags + "}", fields);
   }
 }

@@ -52,7 +52,8 @@ class CsvSink final : public netmon::Sink {
       for (const auto& t : s.tags) tags += (tags.empty() ? "" : ";") + escape_tag(t.key) + "=" + escape_tag(t.value);
       const std::string prefix = std::to_string(ts) + "," + netmon::iso8601_utc(ts) + "," + csv_field(s.measurement) +
                                  "," + csv_field(tags) + ",";
-      for (const auto& f : s.fields) text += prefix + csv_field(f.key) + "," + csv_field(netmon::field_text(f.value)) + "\r\n";
+      for (const auto& f : s.fields)
+        text += prefix + csv_field(f.key) + "," + csv_field(netmon::field_text(f.value)) + "\r\n";
     }
     return out_.write(text) ? netmon::WriteResult::ok : netmon::WriteResult::closed;
   }

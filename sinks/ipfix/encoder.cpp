@@ -37,7 +37,8 @@ constexpr Ie kIpv6Addresses[2] = {
 
 constexpr std::size_t sum_lengths(bool v6) {
   std::size_t n = 0;
-  for (std::size_t i = 0; i < kFieldsPerTemplate; ++i) n += (v6 && i < 2) ? kIpv6Addresses[i].length : kIpv4Fields[i].length;
+  for (std::size_t i = 0; i < kFieldsPerTemplate; ++i)
+    n += (v6 && i < 2) ? kIpv6Addresses[i].length : kIpv4Fields[i].length;
   return n;
 }
 static_assert(sum_lengths(false) == kIpv4RecordSize);
@@ -127,10 +128,10 @@ void Encoder::encode(std::span<const FlowRecord> records, std::uint32_t export_t
   out.bytes.resize(base + payload + max_messages * (kHeaderSize + 2 * kSetHeaderSize) + kTemplateSetSize);
 
   std::uint8_t* const buf = out.bytes.data();
-  std::size_t msg = base;         // start of the current message
-  std::size_t pos = base;         // write position
-  std::size_t set = 0;            // start of the open data set (0: none)
-  std::uint32_t in_msg = 0;       // records in the current message
+  std::size_t msg = base;    // start of the current message
+  std::size_t pos = base;    // write position
+  std::size_t set = 0;       // start of the open data set (0: none)
+  std::uint32_t in_msg = 0;  // records in the current message
   bool msg_templates = false;
   bool open = false;
 

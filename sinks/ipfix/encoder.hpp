@@ -31,7 +31,7 @@ inline constexpr std::size_t kTemplateSetSize = kSetHeaderSize + 2 * (4 + 4 * kF
 // The smallest MTU: a message with the template set, which is larger than
 // one with a single IPv6 data record (16 + 4 + 81 = 101).
 inline constexpr std::size_t kMinMtu = kHeaderSize + kTemplateSetSize;  // 140
-inline constexpr std::size_t kMaxMtu = 65535;  // the header's length field
+inline constexpr std::size_t kMaxMtu = 65535;                           // the header's length field
 
 inline constexpr std::size_t record_size(Family f) { return f == Family::ipv4 ? kIpv4RecordSize : kIpv6RecordSize; }
 
@@ -40,8 +40,8 @@ struct Messages {
   struct Span {
     std::size_t offset = 0;
     std::size_t size = 0;
-    std::uint32_t records = 0;   // data records in this message
-    bool templates = false;      // it starts with the template set
+    std::uint32_t records = 0;  // data records in this message
+    bool templates = false;     // it starts with the template set
   };
   std::vector<std::uint8_t> bytes;
   std::vector<Span> list;

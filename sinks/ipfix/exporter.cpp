@@ -23,9 +23,7 @@ namespace netmon::ipfix {
 
 // ---- the target ------------------------------------------------------------------------
 
-std::string Target::text() const {
-  return (bracketed ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
+std::string Target::text() const { return (bracketed ? "[" + host + "]" : host) + ":" + std::to_string(port); }
 
 namespace {
 
@@ -186,8 +184,8 @@ void Exporter::lose(std::uint64_t n, Loss why, const std::string& detail) {
   if (!losing_) {
     losing_ = true;
     lost_at_start_ = counts_.lost - n;
-    log_.warn("records to " + peer_ + " are being lost: " + loss_text(why) + (detail.empty() ? "" : " (" + detail + ")") +
-              "; counting them until the collector takes records again");
+    log_.warn("records to " + peer_ + " are being lost: " + loss_text(why) +
+              (detail.empty() ? "" : " (" + detail + ")") + "; counting them until the collector takes records again");
   }
 }
 
@@ -334,8 +332,9 @@ void Exporter::tcp_connect_failed(int err) {
   last_failure_ = std::strerror(err);
   ++failed_attempts_;
   if (failed_attempts_ == 1)
-    log_.warn("cannot connect to " + peer_ + ": " + last_failure_ + "; retrying every " + seconds_text(cfg_.backoff_min) +
-              " to " + seconds_text(cfg_.backoff_max) + ", records made meanwhile are lost and counted");
+    log_.warn("cannot connect to " + peer_ + ": " + last_failure_ + "; retrying every " +
+              seconds_text(cfg_.backoff_min) + " to " + seconds_text(cfg_.backoff_max) +
+              ", records made meanwhile are lost and counted");
   else
     log_.debug("cannot connect to " + peer_ + ": " + last_failure_ + " (attempt " + std::to_string(failed_attempts_) +
                ")");
@@ -363,9 +362,9 @@ void Exporter::tcp_progress(int wait_ms) {
     templates_.reset();  // every new connection starts with the templates
     backoff_ = cfg_.backoff_min;
     if (failed_attempts_ > 0 || counts_.connections > 1) {
-      log_.info("connected to " + peer_ + (failed_attempts_ ? " after " + std::to_string(failed_attempts_) +
-                                                                   " failed attempt(s)"
-                                                             : std::string()));
+      log_.info(
+          "connected to " + peer_ +
+          (failed_attempts_ ? " after " + std::to_string(failed_attempts_) + " failed attempt(s)" : std::string()));
     } else {
       log_.debug("connected to " + peer_);
     }

@@ -38,7 +38,7 @@ struct ExporterConfig {
   Transport transport = Transport::udp;
   std::size_t mtu = 1400;
   std::uint32_t domain = 0;
-  std::chrono::nanoseconds template_refresh = std::chrono::seconds(60);  // UDP only
+  std::chrono::nanoseconds template_refresh = std::chrono::seconds(60);   // UDP only
   std::chrono::nanoseconds backoff_min = std::chrono::milliseconds(500);  // TCP reconnection
   std::chrono::nanoseconds backoff_max = std::chrono::seconds(10);
   std::size_t max_queued_bytes = 4u << 20;  // TCP: bytes waiting for the socket; more are lost
@@ -135,7 +135,7 @@ class Exporter {
   // TCP
   Clock::time_point next_attempt_{};
   std::chrono::nanoseconds backoff_{};
-  std::uint64_t offset_ = 0;  // bytes handed to this connection
+  std::uint64_t offset_ = 0;      // bytes handed to this connection
   std::uint64_t acked_base_ = 0;  // tcpi_bytes_acked when it was established
   std::size_t queued_bytes_ = 0;
   std::deque<Queued> queue_;

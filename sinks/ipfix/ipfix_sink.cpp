@@ -27,12 +27,11 @@ constexpr std::int64_t kMaxUdpMtu = 65507;
 
 constexpr netmon::option::Choice kTransport{
     .key = "transport", .values = "udp|tcp", .def = "udp", .help = "how messages reach the collector"};
-constexpr netmon::option::Integer kMtu{
-    .key = "mtu",
-    .min = static_cast<std::int64_t>(kMinMtu),
-    .max = static_cast<std::int64_t>(kMaxMtu),
-    .def = 1400,
-    .help = "largest message in bytes, IPFIX header included (UDP: up to 65507)"};
+constexpr netmon::option::Integer kMtu{.key = "mtu",
+                                       .min = static_cast<std::int64_t>(kMinMtu),
+                                       .max = static_cast<std::int64_t>(kMaxMtu),
+                                       .def = 1400,
+                                       .help = "largest message in bytes, IPFIX header included (UDP: up to 65507)"};
 constexpr netmon::option::Integer kDomain{.key = "domain",
                                           .min = 0,
                                           .max = 4294967295LL,
@@ -109,8 +108,8 @@ class IpfixSink final : public netmon::Sink {
       std::string reasons;
       for (std::size_t i = 0; i < kLossKinds; ++i)
         if (c.by_reason[i])
-          reasons += (reasons.empty() ? "" : ", ") + std::to_string(c.by_reason[i]) + " " +
-                     loss_text(static_cast<Loss>(i));
+          reasons +=
+              (reasons.empty() ? "" : ", ") + std::to_string(c.by_reason[i]) + " " + loss_text(static_cast<Loss>(i));
       line += " (" + reasons + ")";
     }
     if (ignored_) line += "; " + std::to_string(ignored_) + " events that are not flow records ignored";

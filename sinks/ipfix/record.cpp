@@ -53,16 +53,36 @@ bool integer_of(const FieldValue& v, std::uint64_t& out) {
 
 // Bits of what was found, so one pass over tags and fields finds them all.
 enum : unsigned {
-  kFamily = 1u << 0, kSrc = 1u << 1, kDst = 1u << 2, kSport = 1u << 3, kDport = 1u << 4, kIfindex = 1u << 5,
-  kDirection = 1u << 6, kReason = 1u << 7,
-  kProto = 1u << 8, kPackets = 1u << 9, kBytes = 1u << 10, kFirst = 1u << 11, kLast = 1u << 12, kFlags = 1u << 13,
+  kFamily = 1u << 0,
+  kSrc = 1u << 1,
+  kDst = 1u << 2,
+  kSport = 1u << 3,
+  kDport = 1u << 4,
+  kIfindex = 1u << 5,
+  kDirection = 1u << 6,
+  kReason = 1u << 7,
+  kProto = 1u << 8,
+  kPackets = 1u << 9,
+  kBytes = 1u << 10,
+  kFirst = 1u << 11,
+  kLast = 1u << 12,
+  kFlags = 1u << 13,
   kAll = (1u << 14) - 1,
 };
-constexpr const char* kNames[] = {"tag family",         "tag src",          "tag dst",
-                                  "tag sport",          "tag dport",        "tag ifindex",
-                                  "tag direction",      "tag reason",       "field ip_proto",
-                                  "field packets",      "field ip_bytes",   "field first_seen_ms",
-                                  "field last_seen_ms", "field tcp_control_bits"};
+constexpr const char* kNames[] = {"tag family",
+                                  "tag src",
+                                  "tag dst",
+                                  "tag sport",
+                                  "tag dport",
+                                  "tag ifindex",
+                                  "tag direction",
+                                  "tag reason",
+                                  "field ip_proto",
+                                  "field packets",
+                                  "field ip_bytes",
+                                  "field first_seen_ms",
+                                  "field last_seen_ms",
+                                  "field tcp_control_bits"};
 
 }  // namespace
 
@@ -135,9 +155,11 @@ std::optional<FlowRecord> to_flow_record(const Sample& s, std::string* why) {
   }
   const int af = r.family == Family::ipv4 ? AF_INET : AF_INET6;
   if (::inet_pton(af, src->c_str(), r.src.data()) != 1)
-    return fail(why, "tag src '" + *src + "' is not an " + (af == AF_INET ? "IPv4" : "IPv6") + " address"), std::nullopt;
+    return fail(why, "tag src '" + *src + "' is not an " + (af == AF_INET ? "IPv4" : "IPv6") + " address"),
+           std::nullopt;
   if (::inet_pton(af, dst->c_str(), r.dst.data()) != 1)
-    return fail(why, "tag dst '" + *dst + "' is not an " + (af == AF_INET ? "IPv4" : "IPv6") + " address"), std::nullopt;
+    return fail(why, "tag dst '" + *dst + "' is not an " + (af == AF_INET ? "IPv4" : "IPv6") + " address"),
+           std::nullopt;
   const auto index = static_cast<std::uint32_t>(ifindex);
   if (r.direction == Direction::ingress) r.ingress_interface = index;
   else r.egress_interface = index;

@@ -120,8 +120,8 @@ struct Family {
   std::string help;
   MetricType type = MetricType::gauge;
   Unit unit = Unit::none;
-  bool reserved = false;  // the renderer's own: no mapped series may join it
-  std::string body;       // the sample lines, the same in both formats
+  bool reserved = false;                 // the renderer's own: no mapped series may join it
+  std::string body;                      // the sample lines, the same in both formats
   std::unordered_set<std::string> seen;  // label sets, to drop duplicates
   std::size_t count = 0;
 };
@@ -152,8 +152,8 @@ class Renderer final : public SeriesSink {
       return;
     }
     // A counter cannot go below zero (nor be NaN): a plugin's mistake, left out.
-    if (spec.type == MetricType::counter && ((value.kind == Number::Kind::i64 && value.i < 0) ||
-                                             (value.kind == Number::Kind::f64 && !(value.d >= 0)))) {
+    if (spec.type == MetricType::counter &&
+        ((value.kind == Number::Kind::i64 && value.i < 0) || (value.kind == Number::Kind::f64 && !(value.d >= 0)))) {
       ++type_conflicts_;
       return;
     }

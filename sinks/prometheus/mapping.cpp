@@ -33,9 +33,8 @@ constexpr FamilySpec kXdpMalformed =
 constexpr FamilySpec kXdpAttach = family("netmon_xdp_attach_info", "netmon_xdp_attach", I, Unit::none,
                                          "How the XDP program is attached to the interface (mode native or generic).");
 
-constexpr FamilySpec kTcPackets =
-    family("netmon_tc_packets_total", "netmon_tc_packets", C, Unit::none,
-           "Packets (skbs) seen at TC, per interface, direction and protocol class.");
+constexpr FamilySpec kTcPackets = family("netmon_tc_packets_total", "netmon_tc_packets", C, Unit::none,
+                                         "Packets (skbs) seen at TC, per interface, direction and protocol class.");
 constexpr FamilySpec kTcBytes =
     family("netmon_tc_bytes_total", "netmon_tc_bytes", C, Unit::bytes,
            "Bytes (skb->len, from the Ethernet header on) of the packets seen at TC, per interface, direction "
@@ -60,10 +59,10 @@ constexpr FamilySpec kOtherPackets =
 constexpr FamilySpec kOtherBytes =
     family("netmon_flow_other_bytes", "netmon_flow_other_bytes", G, Unit::bytes,
            "Bytes of the flows not in the top N, since each started (not monotonic: flows move in and out).");
-constexpr FamilySpec kTableEntries = family("netmon_flow_table_entries", "netmon_flow_table_entries", G, Unit::none,
-                                            "Flows in the flow table as read.");
-constexpr FamilySpec kTableCapacity = family("netmon_flow_table_capacity", "netmon_flow_table_capacity", G,
-                                             Unit::none, "Size of the flow table (option table_size).");
+constexpr FamilySpec kTableEntries =
+    family("netmon_flow_table_entries", "netmon_flow_table_entries", G, Unit::none, "Flows in the flow table as read.");
+constexpr FamilySpec kTableCapacity = family("netmon_flow_table_capacity", "netmon_flow_table_capacity", G, Unit::none,
+                                             "Size of the flow table (option table_size).");
 constexpr FamilySpec kTableInsertFailures =
     family("netmon_flow_table_insert_failures_total", "netmon_flow_table_insert_failures", C, Unit::none,
            "New flows the flow table did not take.");
@@ -91,26 +90,23 @@ constexpr FamilySpec kUnseenBytes =
     family("netmon_flow_evicted_unseen_bytes_total", "netmon_flow_evicted_unseen_bytes", C, Unit::bytes,
            "Bytes of the packets in netmon_flow_evicted_unseen_packets_total.");
 
-constexpr FamilySpec kBuildInfo = family("netmon_build_info", "netmon_build", I, Unit::none,
-                                         "The netmon host's version and plugin ABI version.");
-constexpr FamilySpec kPluginsRunning = family("netmon_plugins_running", "netmon_plugins_running", G, Unit::none,
-                                              "Plugins still collecting.");
-constexpr FamilySpec kCollectDuration =
-    family("netmon_collect_duration_seconds", "netmon_collect_duration_seconds", G, Unit::seconds,
-           "Time the last collection of all plugins took.");
-constexpr FamilySpec kPluginUp = family("netmon_plugin_up", "netmon_plugin_up", G, Unit::none,
-                                        "1 if the plugin is collecting, 0 if it stopped.");
+constexpr FamilySpec kBuildInfo =
+    family("netmon_build_info", "netmon_build", I, Unit::none, "The netmon host's version and plugin ABI version.");
+constexpr FamilySpec kPluginsRunning =
+    family("netmon_plugins_running", "netmon_plugins_running", G, Unit::none, "Plugins still collecting.");
+constexpr FamilySpec kCollectDuration = family("netmon_collect_duration_seconds", "netmon_collect_duration_seconds", G,
+                                               Unit::seconds, "Time the last collection of all plugins took.");
+constexpr FamilySpec kPluginUp =
+    family("netmon_plugin_up", "netmon_plugin_up", G, Unit::none, "1 if the plugin is collecting, 0 if it stopped.");
 constexpr FamilySpec kPluginCollectDuration =
     family("netmon_plugin_collect_duration_seconds", "netmon_plugin_collect_duration_seconds", G, Unit::seconds,
            "Time the plugin's last collection took.");
-constexpr FamilySpec kPluginCollectErrors =
-    family("netmon_plugin_collect_errors_total", "netmon_plugin_collect_errors", C, Unit::none,
-           "Collections of the plugin that failed.");
-constexpr FamilySpec kSinkDropped =
-    family("netmon_sink_dropped_batches_total", "netmon_sink_dropped_batches", C, Unit::none,
-           "Intervals the sink lost because it could not keep up.");
-constexpr FamilySpec kSinkDelivered = family("netmon_sink_delivered_batches_total", "netmon_sink_delivered_batches",
-                                             C, Unit::none, "Intervals the sink has written.");
+constexpr FamilySpec kPluginCollectErrors = family("netmon_plugin_collect_errors_total", "netmon_plugin_collect_errors",
+                                                   C, Unit::none, "Collections of the plugin that failed.");
+constexpr FamilySpec kSinkDropped = family("netmon_sink_dropped_batches_total", "netmon_sink_dropped_batches", C,
+                                           Unit::none, "Intervals the sink lost because it could not keep up.");
+constexpr FamilySpec kSinkDelivered = family("netmon_sink_delivered_batches_total", "netmon_sink_delivered_batches", C,
+                                             Unit::none, "Intervals the sink has written.");
 constexpr FamilySpec kSinkLostEvents =
     family("netmon_sink_lost_events_total", "netmon_sink_lost_events", C, Unit::none,
            "Event records the sink lost because more than 65536 were queued for it.");
@@ -128,7 +124,7 @@ struct FieldRule {
   Action action = Action::ignore;
   const FamilySpec* family = nullptr;
   double divisor = 0;
-  std::string_view extra_name = {};  // an added label ...
+  std::string_view extra_name = {};   // an added label ...
   std::string_view extra_value = {};  // ... with this value (Action::value)
 };
 
@@ -161,9 +157,9 @@ constexpr FieldRule kTcStatsRules[] = {ignore("packets"), ignore("bytes"), val("
                                        info("attach", kTcAttach, "attach")};
 constexpr FieldRule kTcClassRules[] = {val("packets", kTcPackets), val("bytes", kTcBytes)};
 constexpr FieldRule kFlowTopRules[] = {
-    val("packets", kFlowPackets), val("bytes", kFlowBytes), ignore("packets_per_sec"), ignore("bytes_per_sec"),
-    ignore("bytes_per_sec_2s"), ignore("bytes_per_sec_10s"), ignore("bytes_per_sec_40s"), ignore("first_seen"),
-    ignore("last_seen"), ignore("duration_s"), ignore("tcp_flags"), ignore("ip_proto")};
+    val("packets", kFlowPackets), val("bytes", kFlowBytes),    ignore("packets_per_sec"),   ignore("bytes_per_sec"),
+    ignore("bytes_per_sec_2s"),   ignore("bytes_per_sec_10s"), ignore("bytes_per_sec_40s"), ignore("first_seen"),
+    ignore("last_seen"),          ignore("duration_s"),        ignore("tcp_flags"),         ignore("ip_proto")};
 constexpr FieldRule kFlowOtherRules[] = {val("flows", kOtherFlows), val("packets", kOtherPackets),
                                          val("bytes", kOtherBytes), ignore("bytes_per_sec")};
 constexpr FieldRule kFlowTableRules[] = {
@@ -182,20 +178,27 @@ constexpr FieldRule kFlowTableRules[] = {
     val("read_duration_us", kTableReadDuration, 1e6)};
 // Where every packet is: the totals and the part no flow record holds; the
 // other parts are in the JSON output (they are the flows' own series here).
-constexpr FieldRule kFlowTotalsRules[] = {
-    val("packets", kTrackedPackets),  val("bytes", kTrackedBytes),
-    val("evicted_unseen_packets", kUnseenPackets), val("evicted_unseen_bytes", kUnseenBytes),
-    ignore("ip_bytes"), ignore("table_packets"), ignore("table_bytes"), ignore("ended_packets"),
-    ignore("ended_bytes"), ignore("evicted_packets"), ignore("evicted_bytes"), ignore("unread_packets"),
-    ignore("unread_bytes"), ignore("insert_failed_packets"), ignore("insert_failed_bytes")};
+constexpr FieldRule kFlowTotalsRules[] = {val("packets", kTrackedPackets),
+                                          val("bytes", kTrackedBytes),
+                                          val("evicted_unseen_packets", kUnseenPackets),
+                                          val("evicted_unseen_bytes", kUnseenBytes),
+                                          ignore("ip_bytes"),
+                                          ignore("table_packets"),
+                                          ignore("table_bytes"),
+                                          ignore("ended_packets"),
+                                          ignore("ended_bytes"),
+                                          ignore("evicted_packets"),
+                                          ignore("evicted_bytes"),
+                                          ignore("unread_packets"),
+                                          ignore("unread_bytes"),
+                                          ignore("insert_failed_packets"),
+                                          ignore("insert_failed_bytes")};
 // version and abi make netmon_build_info (see Mapper::map).
 constexpr FieldRule kHostRules[] = {val("plugins", kPluginsRunning), val("collect_duration_us", kCollectDuration, 1e6),
                                     ignore("version"), ignore("abi")};
-constexpr FieldRule kHostPluginRules[] = {val("up", kPluginUp),
-                                          val("collect_duration_us", kPluginCollectDuration, 1e6),
+constexpr FieldRule kHostPluginRules[] = {val("up", kPluginUp), val("collect_duration_us", kPluginCollectDuration, 1e6),
                                           val("collect_errors", kPluginCollectErrors)};
-constexpr FieldRule kHostSinkRules[] = {val("dropped_batches", kSinkDropped),
-                                        val("delivered_batches", kSinkDelivered),
+constexpr FieldRule kHostSinkRules[] = {val("dropped_batches", kSinkDropped), val("delivered_batches", kSinkDelivered),
                                         val("lost_events", kSinkLostEvents)};
 
 constexpr MeasurementRule kRules[] = {
@@ -211,7 +214,6 @@ constexpr MeasurementRule kRules[] = {
     {"netmon_host_plugin", {}, kHostPluginRules},
     {"netmon_host_sink", {}, kHostSinkRules},
 };
-
 
 const MeasurementRule* rule_of(std::string_view measurement) {
   for (const auto& r : kRules)

@@ -41,8 +41,7 @@ class PrometheusSink final : public netmon::Sink {
     const std::string auth = cfg.basic_auth_users.empty() ? "" : ", basic auth";
     ctx.log.debug("serving " + scheme + "://" + cfg.address.text() + "/metrics" + auth);
     if (!cfg.address.loopback)
-      ctx.log.warn("listening on " + cfg.address.text() +
-                   ", not a loopback address: other hosts can reach /metrics" +
+      ctx.log.warn("listening on " + cfg.address.text() + ", not a loopback address: other hosts can reach /metrics" +
                    (cfg.basic_auth_users.empty() ? " without authentication" : ""));
   }
 

@@ -386,10 +386,8 @@ MetricsServer::MetricsServer(const ServerConfig& cfg, Logger log) : impl_(std::m
       res.set_content("503 Service Unavailable: no collection yet; the first comes after one interval\n", kPlain);
       return R::Handled;
     }
-    if (wants_openmetrics(req.get_header_value("Accept")))
-      res.set_content(s->openmetrics, kOpenMetricsType);
-    else
-      res.set_content(s->text, kTextType);
+    if (wants_openmetrics(req.get_header_value("Accept"))) res.set_content(s->openmetrics, kOpenMetricsType);
+    else res.set_content(s->text, kTextType);
     return R::Handled;
   });
   svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
@@ -462,12 +460,9 @@ void MetricsServer::janitor(const ServerConfig& cfg) {
       }
       seen.emplace(c.inode, t);
       const char* why = nullptr;
-      if (c.received > cfg.max_received)
-        why = "sent too much";
-      else if (now - t.progress > cfg.header_deadline)
-        why = "sent no whole request in time";
-      else if (now - t.since > cfg.max_connection_age)
-        why = "is too old";
+      if (c.received > cfg.max_received) why = "sent too much";
+      else if (now - t.progress > cfg.header_deadline) why = "sent no whole request in time";
+      else if (now - t.since > cfg.max_connection_age) why = "is too old";
       if (why) {
         ++impl_->cut;  // first: the client may look as soon as it is shut down
         if (shutdown_if_same(c)) impl_->log.debug(std::string("ended a connection that ") + why);

@@ -67,17 +67,17 @@ struct ServerConfig {
   std::string tls_key_file;
   std::map<std::string, std::string> basic_auth_users;
   // Limits (see SERVING.md).
-  std::size_t threads = 8;        // connections served at once
-  std::size_t max_pending = 32;   // accepted connections waiting for a thread
+  std::size_t threads = 8;       // connections served at once
+  std::size_t max_pending = 32;  // accepted connections waiting for a thread
   std::chrono::seconds read_timeout{5};
   std::chrono::seconds write_timeout{5};
   std::chrono::seconds keep_alive_timeout{5};
   std::size_t keep_alive_max = 5;  // requests per connection
   // Enforced from outside the library (it has no such limits of its own):
-  std::chrono::seconds header_deadline{10};     // no response byte acknowledged for this long: ended
-  std::chrono::seconds max_connection_age{60};  // ended at that age
-  std::uint64_t max_received = 64 * 1024;       // bytes from one client: ended beyond
-  std::size_t payload_max = 4096;   // request body bytes
+  std::chrono::seconds header_deadline{10};                    // no response byte acknowledged for this long: ended
+  std::chrono::seconds max_connection_age{60};                 // ended at that age
+  std::uint64_t max_received = 64 * 1024;                      // bytes from one client: ended beyond
+  std::size_t payload_max = 4096;                              // request body bytes
   std::chrono::nanoseconds interval{std::chrono::seconds(1)};  // for Retry-After before the first scrape
 };
 

@@ -19,9 +19,9 @@
 
 #include "foreign_tc.skel.h"
 #include "foreign_xdp.skel.h"
+#include "support/bpf_run.hpp"
 #include "support/host.hpp"
 #include "support/netns.hpp"
-#include "support/bpf_run.hpp"
 #include "support/root.hpp"
 #include "support/traffic.hpp"
 #include "tc_stats.h"
@@ -53,9 +53,7 @@ using netmon::test::VethPair;
 constexpr int kDropPort = 9000;  // the foreign program drops UDP to this port
 constexpr int kPassPort = 9001;
 
-netmon::Interface iface_of(const VethPair& v) {
-  return {if_nametoindex(v.host_if().c_str()), v.host_if()};
-}
+netmon::Interface iface_of(const VethPair& v) { return {if_nametoindex(v.host_if().c_str()), v.host_if()}; }
 
 std::vector<std::string> logged;
 void capture(void*, int, const char* message) { logged.emplace_back(message); }
@@ -84,7 +82,8 @@ struct Dropper {
   Skeleton<foreign_tc> skel;
   UniqueFd link;
   explicit Dropper(const VethPair& v)
-      : skel(Skeleton<foreign_tc>::open_and_load("foreign_tc", [](foreign_tc& s) { s.rodata->drop_udp_dport = kDropPort; })) {
+      : skel(Skeleton<foreign_tc>::open_and_load("foreign_tc",
+                                                 [](foreign_tc& s) { s.rodata->drop_udp_dport = kDropPort; })) {
     bpf_link_create_opts opts{};
     opts.sz = sizeof opts;
     link = UniqueFd(bpf_link_create(bpf_program__fd(skel->progs.foreign_tc),
@@ -115,10 +114,8 @@ TEST_P(TcxPlacement, FirstCountsWhatAForeignProgramDropsAndLastCountsNone) {
 
   const std::uint32_t ours = prog_id(skel->progs.tc_stats_ingress), theirs = prog_id(foreign.skel->progs.foreign_tc);
   const auto chain = netmon::test::tcx_prog_ids(v.host_if(), "ingress");
-  if (placement == TcPlacement::first)
-    EXPECT_EQ(chain, (std::vector<std::uint32_t>{ours, theirs}));
-  else
-    EXPECT_EQ(chain, (std::vector<std::uint32_t>{theirs, ours}));
+  if (placement == TcPlacement::first) EXPECT_EQ(chain, (std::vector<std::uint32_t>{ours, theirs}));
+  else EXPECT_EQ(chain, (std::vector<std::uint32_t>{theirs, ours}));
   EXPECT_EQ(netmon::test::tcx_prog_ids(v.host_if(), "egress"),
             std::vector<std::uint32_t>{prog_id(skel->progs.tc_stats_egress)});
 
@@ -308,9 +305,7 @@ TEST(PercpuSum, SumsEveryCpusCopyExactly) {
   EXPECT_EQ(netmon::bpf::percpu_sum<std::uint32_t>(u32.get(), zero), static_cast<std::uint32_t>(7 * cpu_sum + n));
 
   // Any other value, with the sum of two.
-  auto narrow = percpu_array<Narrow>([](std::size_t c) {
-    return Narrow{0xffffffffu, static_cast<std::uint32_t>(c)};
-  });
+  auto narrow = percpu_array<Narrow>([](std::size_t c) { return Narrow{0xffffffffu, static_cast<std::uint32_t>(c)}; });
   const Narrow ns = netmon::bpf::percpu_sum<Narrow>(narrow.get(), zero, [](Narrow& sum, const Narrow& cpu) {
     sum.a = std::max(sum.a, cpu.a);
     sum.b += cpu.b;

@@ -30,8 +30,8 @@ using netmon::bpf::UniqueFd;
 // A one-entry per-CPU array whose value at CPU i is `value_size` bytes of
 // (i + 1) * 16 + byte index, written at the kernel's 8-byte stride.
 UniqueFd percpu_map(std::size_t value_size, int ncpu) {
-  UniqueFd fd(bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "capi_test", 4, static_cast<std::uint32_t>(value_size), 1,
-                             nullptr));
+  UniqueFd fd(
+      bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "capi_test", 4, static_cast<std::uint32_t>(value_size), 1, nullptr));
   EXPECT_TRUE(fd) << std::strerror(errno);
   const std::size_t stride = (value_size + 7) / 8 * 8;
   std::vector<unsigned char> buf(stride * static_cast<std::size_t>(ncpu), 0);
@@ -78,7 +78,8 @@ TEST(CPercpu, SumsU64MembersOverCpusAndRefusesWhatIsNoPerCpuEntry) {
   ASSERT_TRUE(fd) << std::strerror(errno);
   std::vector<std::uint64_t> values(3 * static_cast<std::size_t>(ncpu));
   for (int i = 0; i < ncpu; ++i)
-    for (std::size_t k = 0; k < 3; ++k) values[static_cast<std::size_t>(i) * 3 + k] = (k + 1) * 1000 + static_cast<std::uint64_t>(i);
+    for (std::size_t k = 0; k < 3; ++k)
+      values[static_cast<std::size_t>(i) * 3 + k] = (k + 1) * 1000 + static_cast<std::uint64_t>(i);
   const std::uint32_t key = 7, absent = 8;
   ASSERT_EQ(bpf_map_update_elem(fd.get(), &key, values.data(), BPF_ANY), 0);
   std::uint64_t sums[3] = {1, 1, 1};
@@ -158,7 +159,9 @@ TEST_P(CTcAttach, CountsEveryPacketAndLeavesNothingBehind) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, CTcAttach, ::testing::Values(NETMON_TC_AUTO, NETMON_TC_TCX, NETMON_TC_NETLINK),
-                         [](const ::testing::TestParamInfo<int>& i) { return std::string(netmon_tc_mode_name(i.param)); });
+                         [](const ::testing::TestParamInfo<int>& i) {
+                           return std::string(netmon_tc_mode_name(i.param));
+                         });
 
 // A filter at priority 49310, ingress, attached the way netmon's netlink
 // path does (handle 1), with the raw libbpf API: someone else's, or one left
@@ -185,11 +188,12 @@ TEST(CTcAttach, NeverReplacesAForeignFilterAtItsPriority) {
 
   auto skel = netmon::bpf::Skeleton<foreign_tc>::open_and_load("foreign_tc");
   char err[512] = "";
-  EXPECT_EQ(netmon_tc_attach(skel->progs.foreign_tc, ifindex, v.host_if().c_str(), NETMON_TC_INGRESS,
-                             NETMON_TC_NETLINK, 49310, nullptr, nullptr, err, sizeof err),
+  EXPECT_EQ(netmon_tc_attach(skel->progs.foreign_tc, ifindex, v.host_if().c_str(), NETMON_TC_INGRESS, NETMON_TC_NETLINK,
+                             49310, nullptr, nullptr, err, sizeof err),
             nullptr);
-  EXPECT_NE(std::string(err).find(v.host_if() + ": TC ingress priority 49310 is taken by another program ('capi_other'"),
-            std::string::npos)
+  EXPECT_NE(
+      std::string(err).find(v.host_if() + ": TC ingress priority 49310 is taken by another program ('capi_other'"),
+      std::string::npos)
       << err;
   EXPECT_NE(std::string(err).find("choose another priority for this plugin"), std::string::npos) << err;
   const auto filters = ingress_filters(v.host_if());

@@ -391,12 +391,14 @@ TEST_F(Parser, TransportHeaderOffset) {
   const std::uint32_t zero = 0;
   for (const auto& c : cases) {
     for (const bool general : {false, true}) {
-      const int prog = general ? bpf_program__fd((*general_)->progs.parse_xdp) : bpf_program__fd((*fast_)->progs.parse_xdp);
+      const int prog =
+          general ? bpf_program__fd((*general_)->progs.parse_xdp) : bpf_program__fd((*fast_)->progs.parse_xdp);
       const int map = general ? bpf_map__fd((*general_)->maps.result) : bpf_map__fd((*fast_)->maps.result);
       netmon::test::test_run(prog, c.frame);
       ParsedPacket p{};
       ASSERT_EQ(bpf_map_lookup_elem(map, &zero, &p), 0);
-      EXPECT_EQ(p.l4_off, c.l4_off) << "frame of " << c.frame.size() << " bytes" << (general ? " (general)" : " (fast)");
+      EXPECT_EQ(p.l4_off, c.l4_off) << "frame of " << c.frame.size() << " bytes"
+                                    << (general ? " (general)" : " (fast)");
     }
   }
 }

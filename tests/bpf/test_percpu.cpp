@@ -18,8 +18,8 @@
 
 namespace {
 
-using netmon::test::percpu_array;
 using netmon::bpf::UniqueFd;
+using netmon::test::percpu_array;
 
 struct Value4 {
   std::uint32_t n;

@@ -23,7 +23,7 @@ struct BadInput {
   std::vector<std::string> args;  // "@IF": the test interface; "@TMP": a directory of prepared bad files
   int exit_code;
   std::vector<std::string> expect;  // substrings of the one stderr line
-  const char* shell_prefix = "";     // e.g. a capsh wrapper
+  const char* shell_prefix = "";    // e.g. a capsh wrapper
 };
 
 // gtest prints a case by its name, not as bytes.
@@ -265,8 +265,8 @@ class BadInputTest : public ::testing::TestWithParam<BadInput> {
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t len = sizeof a;
-    if (busy_fd_ < 0 || ::bind(busy_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(busy_fd_, 1) != 0 ||
-        ::getsockname(busy_fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    if (busy_fd_ < 0 || ::bind(busy_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::listen(busy_fd_, 1) != 0 || ::getsockname(busy_fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
       ADD_FAILURE() << "cannot listen on 127.0.0.1";
     busy_port_ = ntohs(a.sin_port);
     free_port_ = netmon::test::free_loopback_port();

@@ -64,7 +64,8 @@ TEST(Demo, RunsWithRealTrafficCountsItExactlyAndLeavesNothing) {
   std::uint64_t flow_packets = 0;
   for (int f = 0; f < 3; ++f) {
     const auto flow = last(netmon::test::sample_of(
-        "flow_top", {{"ifname", "nmdemo0"}, {"proto", "udp"}, {"sport", std::to_string(40000 + f)}, {"dport", "9000"}}));
+        "flow_top",
+        {{"ifname", "nmdemo0"}, {"proto", "udp"}, {"sport", std::to_string(40000 + f)}, {"dport", "9000"}}));
     ASSERT_TRUE(flow) << "UDP flow " << f;
     if (tc_saw_all) {
       EXPECT_EQ(field_u64(*flow, "packets"), 10000u) << "UDP flow " << f;
@@ -78,7 +79,8 @@ TEST(Demo, RunsWithRealTrafficCountsItExactlyAndLeavesNothing) {
   // The TCP connection, each way one flow, whole: from its SYN (sent after
   // netmon-host was ready) to its FIN, every segment tc_stats counted.
   for (const char* dir : {"ingress", "egress"}) {
-    const auto flow = last(netmon::test::sample_of("flow_top", {{"ifname", "nmdemo0"}, {"direction", dir}, {"proto", "tcp"}}));
+    const auto flow =
+        last(netmon::test::sample_of("flow_top", {{"ifname", "nmdemo0"}, {"direction", dir}, {"proto", "tcp"}}));
     const auto tc_tcp = last(cls("tc_stats_class", "tcp", {{"direction", dir}}));
     ASSERT_TRUE(flow && tc_tcp) << dir;
     EXPECT_EQ(field_u64(*flow, "packets"), field_u64(*tc_tcp, "packets")) << dir;

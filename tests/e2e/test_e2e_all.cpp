@@ -88,8 +88,12 @@ TEST_F(E2eAll, ExactCountsFlowsAndRanksWithAllThreePlugins) {
   ASSERT_FALSE(flows.empty());
   std::uint64_t rank_of[3] = {};
   for (int f = 0; f < 3; ++f) {
-    const auto* flow = find_flow(flows, {{"direction", "ingress"}, {"proto", "udp"}, {"src", v.peer_ip()},
-                                         {"sport", std::to_string(40000 + f)}, {"dst", v.host_ip()}, {"dport", "9000"}});
+    const auto* flow = find_flow(flows, {{"direction", "ingress"},
+                                         {"proto", "udp"},
+                                         {"src", v.peer_ip()},
+                                         {"sport", std::to_string(40000 + f)},
+                                         {"dst", v.host_ip()},
+                                         {"dport", "9000"}});
     ASSERT_NE(flow, nullptr) << "UDP flow from port " << 40000 + f << " missing";
     EXPECT_EQ(field_u64(*flow, "packets"), kFlowPackets[f]);
     EXPECT_EQ(field_u64(*flow, "bytes"), kFlowPackets[f] * kUdpFrame);

@@ -28,16 +28,16 @@ class E2eTc : public netmon::test::HostOnVethWithParam<std::string> {};
 TEST_P(E2eTc, IngressAndEgressMatchTheKernelCountersExactly) {
   const auto& v = veth();
   const std::string mode = GetParam();
-  auto& host = start_host({"--plugins", "tc_stats", "--sink", "json", "--interval", "200ms", "-o",
-                           "tc_stats.attach=" + mode});
+  auto& host =
+      start_host({"--plugins", "tc_stats", "--sink", "json", "--interval", "200ms", "-o", "tc_stats.attach=" + mode});
   const auto in = sample_of("tc_stats", {{"ifname", v.host_if()}, {"direction", "ingress"}});
   const auto out = sample_of("tc_stats", {{"ifname", v.host_if()}, {"direction", "egress"}});
-  const auto in_udp = sample_of("tc_stats_class",
-                                {{"ifname", v.host_if()}, {"direction", "ingress"}, {"l3", "ipv4"}, {"l4", "udp"}});
-  const auto in_tcp = sample_of("tc_stats_class",
-                                {{"ifname", v.host_if()}, {"direction", "ingress"}, {"l3", "ipv4"}, {"l4", "tcp"}});
-  const auto out_tcp = sample_of("tc_stats_class",
-                                 {{"ifname", v.host_if()}, {"direction", "egress"}, {"l3", "ipv4"}, {"l4", "tcp"}});
+  const auto in_udp =
+      sample_of("tc_stats_class", {{"ifname", v.host_if()}, {"direction", "ingress"}, {"l3", "ipv4"}, {"l4", "udp"}});
+  const auto in_tcp =
+      sample_of("tc_stats_class", {{"ifname", v.host_if()}, {"direction", "ingress"}, {"l3", "ipv4"}, {"l4", "tcp"}});
+  const auto out_tcp =
+      sample_of("tc_stats_class", {{"ifname", v.host_if()}, {"direction", "egress"}, {"l3", "ipv4"}, {"l4", "tcp"}});
   ASSERT_TRUE(host.wait_for(out_tcp, 10s)) << host.stderr_text();
   const auto base_in = *host.last(in), base_out = *host.last(out);
   const auto base_udp = *host.last(in_udp), base_tcp_in = *host.last(in_tcp), base_tcp_out = *host.last(out_tcp);
@@ -79,8 +79,8 @@ TEST_P(E2eTc, IngressAndEgressMatchTheKernelCountersExactly) {
 TEST_P(E2eTc, SigkillThenRestartLeavesNothing) {
   const auto& v = veth();
   const std::string mode = GetParam();
-  const std::vector<std::string> args{"--plugins", "tc_stats", "--sink", "json", "--interval", "100ms",
-                                      "-o", "tc_stats.attach=" + mode};
+  const std::vector<std::string> args{"--plugins",  "tc_stats", "--sink", "json",
+                                      "--interval", "100ms",    "-o",     "tc_stats.attach=" + mode};
   {
     HostRun host(host_args(args));
     ASSERT_TRUE(host.wait_for(sample_of("tc_stats", {{"ifname", v.host_if()}}), 10s)) << host.stderr_text();

@@ -37,9 +37,7 @@ using netmon::test::VethPair;
 constexpr int kDropPort = 9000, kPassPort = 9001;
 constexpr std::uint64_t kDropped = 2000, kPassed = 500, kPayload = 60;
 
-std::uint64_t dropped_by(const netmon::bpf::Skeleton<foreign_tc>& f) {
-  return netmon::test::read_u64(f->maps.dropped);
-}
+std::uint64_t dropped_by(const netmon::bpf::Skeleton<foreign_tc>& f) { return netmon::test::read_u64(f->maps.dropped); }
 
 class E2eTcPlacement : public ::testing::TestWithParam<std::string> {};
 
@@ -54,18 +52,19 @@ TEST_P(E2eTcPlacement, FirstCountsWhatAForeignTcxProgramDropsLastCountsNone) {
       "foreign_tc", [](foreign_tc& s) { s.rodata->drop_udp_dport = kDropPort; });
   bpf_link_create_opts lopts{};
   lopts.sz = sizeof lopts;
-  netmon::bpf::UniqueFd link(bpf_link_create(bpf_program__fd(foreign->progs.foreign_tc), ifindex, BPF_TCX_INGRESS, &lopts));
+  netmon::bpf::UniqueFd link(
+      bpf_link_create(bpf_program__fd(foreign->progs.foreign_tc), ifindex, BPF_TCX_INGRESS, &lopts));
   ASSERT_TRUE(link) << "tcx link: " << std::strerror(errno);
   const std::uint32_t theirs = netmon::test::prog_id(foreign->progs.foreign_tc);
 
-  std::vector<std::string> args{"--plugins", "tc_stats,flow_top", "--iface", v.host_if(), "--sink", "json",
-                                "--interval", "200ms"};
+  std::vector<std::string> args{"--plugins", "tc_stats,flow_top", "--iface", v.host_if(), "--sink",
+                                "json",      "--interval",        "200ms"};
   if (placement != "default")
     for (const char* plugin : {"tc_stats", "flow_top"})
       args.insert(args.end(), {"-o", std::string(plugin) + ".placement=" + placement});
   HostRun host(args);
-  const auto in_udp = sample_of("tc_stats_class",
-                                {{"ifname", v.host_if()}, {"direction", "ingress"}, {"l3", "ipv4"}, {"l4", "udp"}});
+  const auto in_udp =
+      sample_of("tc_stats_class", {{"ifname", v.host_if()}, {"direction", "ingress"}, {"l3", "ipv4"}, {"l4", "udp"}});
   const auto totals = sample_of("flow_top_totals", {{"ifname", v.host_if()}, {"direction", "ingress"}});
   ASSERT_TRUE(host.wait_for(totals, 15s)) << host.stderr_text();
   ASSERT_TRUE(host.wait_for(in_udp, 5s)) << host.stderr_text();
@@ -76,10 +75,8 @@ TEST_P(E2eTcPlacement, FirstCountsWhatAForeignTcxProgramDropsLastCountsNone) {
   ASSERT_EQ(chain.size(), 3u);
   std::vector<std::string> names;
   for (const auto id : chain) names.push_back(id == theirs ? "foreign" : netmon::test::prog_name(id));
-  if (first)
-    EXPECT_EQ(names, (std::vector<std::string>{"flow_top_ingres", "tc_stats_ingres", "foreign"}));
-  else
-    EXPECT_EQ(names, (std::vector<std::string>{"foreign", "tc_stats_ingres", "flow_top_ingres"}));
+  if (first) EXPECT_EQ(names, (std::vector<std::string>{"flow_top_ingres", "tc_stats_ingres", "foreign"}));
+  else EXPECT_EQ(names, (std::vector<std::string>{"foreign", "tc_stats_ingres", "flow_top_ingres"}));
 
   const auto base_udp = *host.last(in_udp), base_totals = *host.last(totals);
   const std::uint64_t d0 = dropped_by(foreign);

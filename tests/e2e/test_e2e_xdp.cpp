@@ -60,8 +60,7 @@ TEST_F(E2eXdp, CountsExactlyTheUdpPacketsSentAndDetachesOnSigint) {
   EXPECT_EQ((*last)["fields"]["packets"].get<std::uint64_t>() - base_packets, kPackets);
   EXPECT_EQ((*last)["fields"]["bytes"].get<std::uint64_t>() - base_bytes, kPackets * kFrameBytes);
   EXPECT_TRUE((*last)["fields"].contains("packets_per_sec"));
-  for (const auto& line : lines_of(host.stderr_text()))
-    EXPECT_EQ(line.find(": error:"), std::string::npos) << line;
+  for (const auto& line : lines_of(host.stderr_text())) EXPECT_EQ(line.find(": error:"), std::string::npos) << line;
 
   expect_nothing_left();
   const std::string ns = veth().ns();

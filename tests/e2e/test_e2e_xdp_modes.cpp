@@ -60,8 +60,8 @@ class NoNativeXdpIface : public ::testing::Test {
 };
 
 TEST_F(NoNativeXdpIface, AutoFallsBackToGenericAndSaysSo) {
-  const auto r = netmon::test::run(host_cmd({"--iface", name_, "--sink", "json", "--count", "1", "--interval",
-                                             "100ms"}));
+  const auto r =
+      netmon::test::run(host_cmd({"--iface", name_, "--sink", "json", "--count", "1", "--interval", "100ms"}));
   ASSERT_EQ(r.status.code, 0) << r.err;
   EXPECT_EQ(mode_of(r, name_), "generic");
   EXPECT_NE(r.err.find(name_ + ": driver has no native XDP support; falling back to generic XDP"), std::string::npos)
@@ -69,8 +69,8 @@ TEST_F(NoNativeXdpIface, AutoFallsBackToGenericAndSaysSo) {
 }
 
 TEST_F(NoNativeXdpIface, NativeIsRefusedWithAClearError) {
-  const auto r = netmon::test::run(host_cmd({"--iface", name_, "--sink", "json", "--count", "1", "-o",
-                                             "xdp_stats.mode=native"}));
+  const auto r =
+      netmon::test::run(host_cmd({"--iface", name_, "--sink", "json", "--count", "1", "-o", "xdp_stats.mode=native"}));
   EXPECT_EQ(r.status.code, 1);
   const auto lines = lines_of(r.err);
   ASSERT_EQ(lines.size(), 1u) << r.err;

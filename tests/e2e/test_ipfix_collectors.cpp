@@ -47,8 +47,8 @@ using netmon::test::HostRun;
 using netmon::test::Nfacctd;
 using netmon::test::Nfcapd;
 using netmon::test::Subprocess;
-using netmon::test::VethPair;
 using netmon::test::to_string;
+using netmon::test::VethPair;
 
 constexpr int kIdle = 1;       // flowEndReason idleTimeout
 constexpr int kEndOfFlow = 3;  // flowEndReason endOfFlowDetected
@@ -71,10 +71,10 @@ FlowKey key_of(const VethPair& v, const UdpFlow& f) {
 
 // netmon-traffic in the namespace, to the host side's IPv4 or IPv6 address.
 void send(const VethPair& v, const UdpFlow& f) {
-  const std::string cmd = v.in_ns(std::string(NETMON_TEST_TRAFFIC_BIN) + " --dst " +
-                                  (f.v6 ? v.host_ip6() : v.host_ip()) + " --port " + std::to_string(f.dport) +
-                                  " --count " + std::to_string(f.count) + " --size " + std::to_string(f.payload) +
-                                  " --flows 1 --sport " + std::to_string(f.sport));
+  const std::string cmd =
+      v.in_ns(std::string(NETMON_TEST_TRAFFIC_BIN) + " --dst " + (f.v6 ? v.host_ip6() : v.host_ip()) + " --port " +
+              std::to_string(f.dport) + " --count " + std::to_string(f.count) + " --size " + std::to_string(f.payload) +
+              " --flows 1 --sport " + std::to_string(f.sport));
   const auto r = netmon::test::run({"/bin/sh", "-c", cmd}, 60s);
   EXPECT_EQ(r.status.code, 0) << cmd << ": " << r.err;
 }
@@ -102,8 +102,10 @@ void resolve_neighbours(const VethPair& v) {
 
 // Distinct counts and sizes, so that a record given to the wrong flow shows.
 std::vector<UdpFlow> udp_flows(int sport_base) {
-  return {{false, sport_base + 0, 9000, 7, 100},  {false, sport_base + 1, 9000, 13, 250},
-          {false, sport_base + 2, 9002, 21, 40},  {true, sport_base + 10, 9001, 11, 60},
+  return {{false, sport_base + 0, 9000, 7, 100},
+          {false, sport_base + 1, 9000, 13, 250},
+          {false, sport_base + 2, 9002, 21, 40},
+          {true, sport_base + 10, 9001, 11, 60},
           {true, sport_base + 11, 9003, 17, 300}};
 }
 
@@ -151,8 +153,7 @@ std::vector<SinkSummary> sink_summaries(const std::string& err) {
   static const std::regex re(R"((\d+) records sent to (\S+) over (udp|tcp), (\d+) lost)");
   for (const auto& line : netmon::test::lines_of(err)) {
     std::smatch m;
-    if (std::regex_search(line, m, re))
-      out.push_back({std::stoull(m[1]), std::stoull(m[4]), m[2], m[3], line});
+    if (std::regex_search(line, m, re)) out.push_back({std::stoull(m[1]), std::stoull(m[4]), m[2], m[3], line});
   }
   return out;
 }
@@ -160,15 +161,16 @@ std::vector<SinkSummary> sink_summaries(const std::string& err) {
 std::string ended_text(const HostRun& host) {
   std::string s;
   for (const auto& [k, v] : ended_flows(host))
-    for (const auto& j : v) s += "  " + to_string(k) + " " + j["fields"].dump() + " " + j["tags"].value("reason", "") + "\n";
+    for (const auto& j : v)
+      s += "  " + to_string(k) + " " + j["fields"].dump() + " " + j["tags"].value("reason", "") + "\n";
   return s;
 }
 
 std::uint32_t ifindex(const std::string& ifname) { return if_nametoindex(ifname.c_str()); }
 
 // Checks a collector's rows for one UDP flow: every packet and octet, once.
-void expect_udp_flow(const std::map<FlowKey, FlowSum>& sums, const FlowKey& k, const UdpFlow& f,
-                     std::uint32_t in_if, const std::string& who, bool end_reason_shown) {
+void expect_udp_flow(const std::map<FlowKey, FlowSum>& sums, const FlowKey& k, const UdpFlow& f, std::uint32_t in_if,
+                     const std::string& who, bool end_reason_shown) {
   const auto it = sums.find(k);
   ASSERT_NE(it, sums.end()) << who << " has no record of " << to_string(k);
   const FlowSum& s = it->second;
@@ -211,23 +213,27 @@ void expect_flow_record_convention(const HostRun& host) {
   for (const auto& [k, v] : ended_flows(host))
     for (const auto& s : v)
       for (const char* f : {"ip_bytes", "first_seen_ms", "last_seen_ms", "tcp_control_bits"})
-        EXPECT_TRUE(s["fields"].contains(f)) << "flow_top_end lacks field " << f
-                                             << " of the flow-record convention (docs/SAMPLES.md): " << s.dump();
+        EXPECT_TRUE(s["fields"].contains(f))
+            << "flow_top_end lacks field " << f << " of the flow-record convention (docs/SAMPLES.md): " << s.dump();
 }
 
 class IpfixCollectors : public ::testing::Test {
  protected:
   void SetUp() override {
     NETMON_REQUIRE_ROOT();
-    NETMON_REQUIRE_TOOLS(netmon::test::kNfcapd, netmon::test::kNfdump, netmon::test::kNfacctd,
-                         netmon::test::kSoftflowd, netmon::test::kTshark, netmon::test::kDumpcap);
+    NETMON_REQUIRE_TOOLS(netmon::test::kNfcapd, netmon::test::kNfdump, netmon::test::kNfacctd, netmon::test::kSoftflowd,
+                         netmon::test::kTshark, netmon::test::kDumpcap);
   }
 
   // netmon-host: flow_top on the veth's host side recording every ended flow
   // (idle after 1 s), the json sink on stdout, and `sinks`.
   static std::vector<std::string> host_args(const VethPair& v, const std::vector<std::string>& sinks) {
-    std::vector<std::string> a{"--plugins", "flow_top", "--iface", v.host_if(), "-o", "flow_top.finished=true",
-                               "-o", "flow_top.idle_timeout=1s", "--interval", "500ms", "--sink", "json"};
+    std::vector<std::string> a{"--plugins",  "flow_top",
+                               "--iface",    v.host_if(),
+                               "-o",         "flow_top.finished=true",
+                               "-o",         "flow_top.idle_timeout=1s",
+                               "--interval", "500ms",
+                               "--sink",     "json"};
     a.insert(a.end(), sinks.begin(), sinks.end());
     return a;
   }
@@ -533,10 +539,10 @@ TEST_F(IpfixCollectors, CollectorAbsentAtStartThenStarted) {
 
   const auto summaries = sink_summaries(host.stderr_text());
   ASSERT_EQ(summaries.size(), 1u) << host.stderr_text();
-  EXPECT_EQ(summaries[0].sent + summaries[0].lost, ended_count(host)) << "every record sent or counted lost: "
-                                                                         << summaries[0].line;
-  EXPECT_GE(summaries[0].lost, before.size()) << "the records made before the collector was there: "
-                                              << summaries[0].line;
+  EXPECT_EQ(summaries[0].sent + summaries[0].lost, ended_count(host))
+      << "every record sent or counted lost: " << summaries[0].line;
+  EXPECT_GE(summaries[0].lost, before.size())
+      << "the records made before the collector was there: " << summaries[0].line;
 
   const auto rows = nfcapd.flows();
   const auto sums = netmon::test::sum_by_key(rows);
@@ -701,8 +707,8 @@ TEST_F(IpfixCollectors, TcpCollectorThatResets) {
   // Both connections captured from their start; the second is checked.
   Capture lo("lo", "tcp port " + std::to_string(collector.port()));
   ASSERT_TRUE(lo.ready()) << lo.log();
-  HostRun host(host_args(v, {"--sink", "ipfix:127.0.0.1:" + std::to_string(collector.port()), "-o",
-                             "ipfix.transport=tcp"}));
+  HostRun host(
+      host_args(v, {"--sink", "ipfix:127.0.0.1:" + std::to_string(collector.port()), "-o", "ipfix.transport=tcp"}));
   ASSERT_TRUE(host.wait_for(netmon::test::sample_of("flow_top_table", {}), 15s)) << host.stderr_text();
   ASSERT_TRUE(collector.wait_for([&] { return collector.connections() >= 1; }, 10s)) << host.stderr_text();
 
@@ -714,7 +720,8 @@ TEST_F(IpfixCollectors, TcpCollectorThatResets) {
   EXPECT_GT(collector.first_bytes(), 0u);
 
   bool reconnected = false;
-  host.reading_while([&] { return reconnected = collector.wait_for([&] { return collector.connections() >= 2; }, 20s); });
+  host.reading_while(
+      [&] { return reconnected = collector.wait_for([&] { return collector.connections() >= 2; }, 20s); });
   ASSERT_TRUE(reconnected) << "netmon did not reconnect: " << host.stderr_text();
   ASSERT_FALSE(host.process().wait(0ms)) << host.stderr_text();
 

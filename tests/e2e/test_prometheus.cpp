@@ -68,8 +68,8 @@ Http curl(const std::string& url, const std::vector<std::string>& extra = {}) {
     while (!b.empty() && (b.back() == '\n' || b.back() == ' ')) b.pop_back();
     return b.empty() ? std::string("/usr/bin/curl") : b;
   }();
-  std::vector<std::string> argv{bin, "-sS", "--max-time", "20", "-o", dir + "/body", "-D", dir + "/headers", "-w",
-                                "%{http_code} %{time_total}"};
+  std::vector<std::string> argv{bin,           "-sS", "--max-time",     "20", "-o",
+                                dir + "/body", "-D",  dir + "/headers", "-w", "%{http_code} %{time_total}"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   argv.push_back(url);
   const auto r = netmon::test::run(argv, 30s);
@@ -122,8 +122,9 @@ std::int64_t now_ns() {
 }
 
 std::vector<std::string> host_args(const VethPair& v, int port, std::vector<std::string> more = {}) {
-  std::vector<std::string> a{"--iface",  v.host_if(), "--plugins", "xdp_stats", "--sink", "json", "--sink",
-                             "prometheus:127.0.0.1:" + std::to_string(port), "--interval", "200ms"};
+  std::vector<std::string> a{"--iface",    v.host_if(), "--plugins", "xdp_stats",
+                             "--sink",     "json",      "--sink",    "prometheus:127.0.0.1:" + std::to_string(port),
+                             "--interval", "200ms"};
   a.insert(a.end(), more.begin(), more.end());
   return a;
 }
@@ -210,10 +211,10 @@ TEST(Prometheus, TlsAndBasicAuth) {
   ASSERT_EQ(hash.substr(0, 7), "$2b$10$");
   VethPair v;
   const int port = netmon::test::free_loopback_port();
-  HostRun host(host_args(v, port,
-                         {"-o", "prometheus.tls_cert_file=" + dir + "/cert.pem", "-o",
-                          "prometheus.tls_key_file=" + dir + "/key.pem", "-o",
-                          "prometheus.basic_auth_users={\"alice\": \"" + hash + "\"}"}));
+  HostRun host(host_args(
+      v, port,
+      {"-o", "prometheus.tls_cert_file=" + dir + "/cert.pem", "-o", "prometheus.tls_key_file=" + dir + "/key.pem", "-o",
+       "prometheus.basic_auth_users={\"alice\": \"" + hash + "\"}"}));
   ASSERT_TRUE(host.wait_for(sample_of("xdp_stats", {}), 15s)) << host.stderr_text();
   const std::string https = "https://127.0.0.1:" + std::to_string(port) + "/metrics";
   const std::vector<std::string> ca{"--cacert", dir + "/cert.pem"};

@@ -62,14 +62,14 @@ std::optional<std::string> curl(const std::vector<std::string>& args) {
 class PrometheusServer {
  public:
   // scrape_configs: the YAML list under scrape_configs:, indented by two.
-  explicit PrometheusServer(const std::string& scrape_configs) : dir_(temp_dir("prometheus")), port_(netmon::test::free_loopback_port()) {
+  explicit PrometheusServer(const std::string& scrape_configs)
+      : dir_(temp_dir("prometheus")), port_(netmon::test::free_loopback_port()) {
     write_file(fs::path(dir_) / "prometheus.yml",
                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n" +
                    scrape_configs);
     p_.emplace(std::vector<std::string>{kPrometheus, "--config.file=" + dir_ + "/prometheus.yml",
                                         "--storage.tsdb.path=" + dir_ + "/data",
-                                        "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-                                        "--log.level=warn"});
+                                        "--web.listen-address=127.0.0.1:" + std::to_string(port_), "--log.level=warn"});
   }
   ~PrometheusServer() {
     if (p_) {
@@ -147,8 +147,8 @@ class PrometheusServerTest : public ::testing::Test {
   // interface's UDP counters, a non-zero rate, and the flow among the top
   // flows with its identity as labels. job: the scrape job to query.
   void expect_exact_counts(PrometheusServer& prom, const VethPair& v, const std::string& job) {
-    const std::string sel = "{job=\"" + job + "\",ifname=\"" + v.host_if() +
-                            "\",direction=\"ingress\",l3=\"ipv4\",l4=\"udp\"}";
+    const std::string sel =
+        "{job=\"" + job + "\",ifname=\"" + v.host_if() + "\",direction=\"ingress\",l3=\"ipv4\",l4=\"udp\"}";
     const std::string packets = "netmon_tc_packets_total" + sel, bytes = "netmon_tc_bytes_total" + sel;
     double p0 = -1, b0 = -1;
     ASSERT_TRUE(prom.wait_value(packets, 0, 20s, &p0)) << "no UDP yet, so 0 first; last seen " << p0;
@@ -165,8 +165,8 @@ class PrometheusServerTest : public ::testing::Test {
     EXPECT_GT(*rate, 0.0);
 
     const std::string flow = "netmon_flow_packets_total{job=\"" + job + "\",ifname=\"" + v.host_if() +
-                             "\",direction=\"ingress\",proto=\"udp\",src=\"" + v.peer_ip() + "\",dst=\"" +
-                             v.host_ip() + "\",sport=\"40123\",dport=\"9000\"}";
+                             "\",direction=\"ingress\",proto=\"udp\",src=\"" + v.peer_ip() + "\",dst=\"" + v.host_ip() +
+                             "\",sport=\"40123\",dport=\"9000\"}";
     double f = -1;
     EXPECT_TRUE(prom.wait_value(flow, kDatagrams, 10s, &f)) << "the top flow: " << f;
     // No rank label: a flow's series keeps its identity as it moves in the ranking.
@@ -212,10 +212,10 @@ TEST_F(PrometheusServerTest, OverTlsWithBasicAuthAndAWrongPasswordLeavesTheTarge
   const std::string dir = temp_dir("prometheus-tls");
   ASSERT_FALSE(dir.empty());
   const std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
-  auto r = netmon::test::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                              "-subj", "/CN=localhost", "-days", "1", "-addext",
-                              "subjectAltName=IP:127.0.0.1,DNS:localhost"},
-                             60s);
+  auto r = netmon::test::run(
+      {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-subj",
+       "/CN=localhost", "-days", "1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"},
+      60s);
   ASSERT_EQ(r.status.code, 0) << r.err;
   // The bcrypt hash of the password, as htpasswd -B or mkpasswd -m bcrypt make it.
   char salt[CRYPT_GENSALT_OUTPUT_SIZE];
@@ -232,10 +232,10 @@ TEST_F(PrometheusServerTest, OverTlsWithBasicAuthAndAWrongPasswordLeavesTheTarge
   ASSERT_TRUE(host.wait_for(sample_of("tc_stats", {}), 15s)) << host.stderr_text();
 
   const std::string tls = "    scheme: https\n    tls_config:\n      ca_file: " + cert + "\n";
-  PrometheusServer prom("  - job_name: netmon\n" + tls + "    basic_auth:\n      username: prom\n      password: 's3cret pass'\n" +
-                        "    static_configs:\n      - targets: ['" + addr + "']\n" +
-                        "  - job_name: wrong_password\n" + tls +
-                        "    basic_auth:\n      username: prom\n      password: guess\n" +
+  PrometheusServer prom("  - job_name: netmon\n" + tls +
+                        "    basic_auth:\n      username: prom\n      password: 's3cret pass'\n" +
+                        "    static_configs:\n      - targets: ['" + addr + "']\n" + "  - job_name: wrong_password\n" +
+                        tls + "    basic_auth:\n      username: prom\n      password: guess\n" +
                         "    static_configs:\n      - targets: ['" + addr + "']\n");
   const auto good = prom.target("netmon", 30s);
   ASSERT_TRUE(good) << prom.stderr_text();

@@ -48,11 +48,10 @@ const std::string kFixtures = NETMON_TEST_FIXTURE_DIR;
 TEST(Reliability, APluginWhoseCollectThrowsIsStoppedAloneAndTheOthersGoOn) {
   NETMON_REQUIRE_ROOT();
   VethPair v;
-  const auto r = netmon::test::run(netmon::test::host_cmd({"--plugins",
-                                                           "xdp_stats,tc_stats," + kFixtures + "/libnetmon_collect_throws.so",
-                                                           "--iface", v.host_if(), "--sink", "json", "--interval",
-                                                           "100ms", "--count", "8"}),
-                                   30s);
+  const auto r = netmon::test::run(
+      netmon::test::host_cmd({"--plugins", "xdp_stats,tc_stats," + kFixtures + "/libnetmon_collect_throws.so",
+                              "--iface", v.host_if(), "--sink", "json", "--interval", "100ms", "--count", "8"}),
+      30s);
   EXPECT_EQ(r.status.code, 0) << r.err;
   const auto samples = json_lines(r.out);
   int fixture = 0, xdp = 0, tc = 0;
@@ -126,8 +125,8 @@ TEST(Reliability, AnInterfaceRenamedWhileMonitoredStaysMonitoredAndIsCleanedUp) 
   HostRun host({"--iface", v.host_if(), "--sink", "json", "--interval", "200ms", "-o", "tc_stats.attach=netlink"});
   const auto in = sample_of("tc_stats", {{"direction", "ingress"}});
   ASSERT_TRUE(host.wait_for(in, 15s)) << host.stderr_text();
-  ASSERT_EQ(netmon::test::sh("ip link set " + v.host_if() + " down && ip link set " + v.host_if() + " name " +
-                             renamed + " && ip link set " + renamed + " up"),
+  ASSERT_EQ(netmon::test::sh("ip link set " + v.host_if() + " down && ip link set " + v.host_if() + " name " + renamed +
+                             " && ip link set " + renamed + " up"),
             0);
   host.wait_for([](const nlohmann::json&) { return false; }, 1s);
   const auto st = host.stop(SIGINT);
@@ -180,7 +179,8 @@ TEST(Reliability, TheReadyFileAppearsOnceEveryPluginIsAttachedAndGoesAtExit) {
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++files;
   EXPECT_EQ(files, 1u) << "a temporary file is left beside the ready file";
   // A second netmon-host given the same file is refused, and leaves it be.
-  const auto second = netmon::test::run(netmon::test::host_cmd({"--iface", v.host_if(), "--ready-file", ready.string()}), 20s);
+  const auto second =
+      netmon::test::run(netmon::test::host_cmd({"--iface", v.host_if(), "--ready-file", ready.string()}), 20s);
   EXPECT_EQ(second.status.code, 1) << second.err;
   EXPECT_NE(second.err.find("running netmon-host (PID " + std::to_string(host.process().pid()) + ")"),
             std::string::npos)
@@ -238,14 +238,16 @@ TEST_P(Coexistence, ForeignTcProgramsKeepSeeingEveryPacket) {
   opts.prog_fd = bpf_program__fd(before->progs.foreign_tc);
   ASSERT_EQ(bpf_tc_attach(&hook, &opts), 0);
 
-  HostRun host({"--iface", v.host_if(), "--sink", "json", "--interval", "200ms", "-o", "tc_stats.attach=" + GetParam()});
+  HostRun host(
+      {"--iface", v.host_if(), "--sink", "json", "--interval", "200ms", "-o", "tc_stats.attach=" + GetParam()});
   const auto in = sample_of("tc_stats", {{"ifname", v.host_if()}, {"direction", "ingress"}});
   ASSERT_TRUE(host.wait_for(sample_of("flow_top_table", {}), 15s)) << host.stderr_text();
   // ...and one with a tcx link after it started.
   auto after = netmon::bpf::Skeleton<foreign_tc>::open_and_load("foreign_tc");
   bpf_link_create_opts lopts{};
   lopts.sz = sizeof lopts;
-  netmon::bpf::UniqueFd link(bpf_link_create(bpf_program__fd(after->progs.foreign_tc), ifindex, BPF_TCX_INGRESS, &lopts));
+  netmon::bpf::UniqueFd link(
+      bpf_link_create(bpf_program__fd(after->progs.foreign_tc), ifindex, BPF_TCX_INGRESS, &lopts));
   ASSERT_TRUE(link) << "tcx link: " << std::strerror(errno);
   ASSERT_TRUE(host.wait_for(in, 5s));
   const auto base = *host.last(in);
@@ -309,9 +311,9 @@ TEST(Reliability, ABlockedSinkLosesBatchesCountedWhileCollectionAndOtherSinksGoO
   // host): the json sink blocks once the pipe is full, and stays blocked.
   const std::string fifo = csv + ".fifo";
   const std::string cmd = "mkfifo " + fifo + " || exit 99; sleep 60 < " + fifo + " >/dev/null 2>&1 & reader=$!; " +
-                          std::string(NETMON_TEST_HOST_BIN) + " --iface " + v.host_if() + " --sink json --sink csv:" +
-                          csv + " --interval 50ms --count 60 > " + fifo + "; rc=$?; kill $reader; rm -f " + fifo +
-                          "; exit $rc";
+                          std::string(NETMON_TEST_HOST_BIN) + " --iface " + v.host_if() +
+                          " --sink json --sink csv:" + csv + " --interval 50ms --count 60 > " + fifo +
+                          "; rc=$?; kill $reader; rm -f " + fifo + "; exit $rc";
   const auto r = netmon::test::run({"/bin/bash", "-c", cmd}, 60s);
   EXPECT_EQ(r.status.code, 0) << r.err;
   // The csv sink got every interval.
@@ -371,10 +373,10 @@ TEST(Reliability, ACsvFileOnAFullFilesystemFailsClearlyAndTheOtherSinksGoOn) {
   const std::string dir = "/tmp/netmon-full-" + std::to_string(getpid());
   fs::create_directories(dir);
   ASSERT_EQ(netmon::test::sh("mount -t tmpfs -o size=16k netmon-test " + dir), 0);
-  const auto r = netmon::test::run(netmon::test::host_cmd({"--iface", v.host_if(), "--sink", "json", "--sink",
-                                                           "csv:" + dir + "/out.csv", "--interval", "50ms", "--count",
-                                                           "30"}),
-                                   60s);
+  const auto r =
+      netmon::test::run(netmon::test::host_cmd({"--iface", v.host_if(), "--sink", "json", "--sink",
+                                                "csv:" + dir + "/out.csv", "--interval", "50ms", "--count", "30"}),
+                        60s);
   netmon::test::sh("umount " + dir);
   fs::remove_all(dir);
   EXPECT_EQ(r.status.code, 1) << "a sink failed: the exit says so";
@@ -433,7 +435,7 @@ TEST(Reliability, AThreadThatCannotDropIsRefused) {
   NETMON_REQUIRE_ROOT();
   VethPair v;
   const auto r = netmon::test::run(netmon::test::host_cmd({"--plugin-dir", kFixtures, "--iface", v.host_if(), "--sink",
-                                                            "blocking_sink", "--interval", "100ms", "--count", "3"}),
+                                                           "blocking_sink", "--interval", "100ms", "--count", "3"}),
                                    30s);
   EXPECT_EQ(r.status.code, 1) << r.err;
   std::vector<std::string> errors;

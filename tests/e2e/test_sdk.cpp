@@ -11,14 +11,14 @@
 //   NETMON_SDK_SINK_TEMPLATE  the plugin directory of a sink made by the
 //                        installed netmon-new-plugin --sink linesink
 #include <arpa/inet.h>
-#include <netmon/plugin_abi.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
-#include <net/if.h>
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <netmon/plugin_abi.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -79,7 +79,7 @@ std::string dns_message(std::uint16_t id, std::uint16_t flags) {
   };
   u16(id);
   u16(flags);
-  u16(1);  // one question
+  u16(1);                              // one question
   for (int i = 0; i < 3; ++i) u16(0);  // no answer, authority or additional record
   for (const std::string label : {"netmon", "test"}) m += static_cast<char>(label.size()) + label;
   m += '\0';
@@ -303,15 +303,14 @@ TEST_F(Sdk, ExamplePluginReadsTheDnsHeaderOutsideTheLinearPart) {
 
   constexpr std::size_t kQueries = 300, kResponses = 200, kErrors = 50, kShort = 4, kEgressQueries = 100;
   std::vector<std::string> responses(kResponses - kErrors, dns_message(7, 0x8180));  // QR, RD, RA, NOERROR
-  responses.insert(responses.end(), kErrors, dns_message(8, 0x8183));                 // NXDOMAIN
+  responses.insert(responses.end(), kErrors, dns_message(8, 0x8183));                // NXDOMAIN
   // Into the host end (its ingress): queries to port 53, responses from port
   // 53, and port-53 datagrams shorter than a DNS header.
   EXPECT_EQ(send_paged_udp(v.ns(), v.peer_ip(), 0, v.host_ip(), 53,
                            std::vector<std::string>(kQueries, dns_message(1, 0x0100))),
             kQueries);
   EXPECT_EQ(send_paged_udp(v.ns(), v.peer_ip(), 53, v.host_ip(), 40053, responses), kResponses);
-  EXPECT_EQ(send_paged_udp(v.ns(), v.peer_ip(), 0, v.host_ip(), 53, std::vector<std::string>(kShort, "short")),
-            kShort);
+  EXPECT_EQ(send_paged_udp(v.ns(), v.peer_ip(), 0, v.host_ip(), 53, std::vector<std::string>(kShort, "short")), kShort);
   // Out of the host end (its egress): queries to the namespace.
   EXPECT_EQ(send_paged_udp("", v.host_ip(), 0, v.peer_ip(), 53,
                            std::vector<std::string>(kEgressQueries, dns_message(2, 0x0100))),
@@ -348,8 +347,8 @@ TEST_F(Sdk, ExampleCPluginFollowsARenamedInterface) {
   std::vector<nlohmann::json> seen;
   ASSERT_TRUE(netmon::test::next_json(p, mine, 15s, &seen)) << p.stderr_text();
   const std::string renamed = "nmtren" + std::to_string(getpid() % 100000);
-  ASSERT_EQ(netmon::test::sh("ip link set " + v.host_if() + " down && ip link set " + v.host_if() + " name " +
-                             renamed + " && ip link set " + renamed + " up"),
+  ASSERT_EQ(netmon::test::sh("ip link set " + v.host_if() + " down && ip link set " + v.host_if() + " name " + renamed +
+                             " && ip link set " + renamed + " up"),
             0);
   netmon::test::send_udp(v, 50, 100);  // counted under the new name
   const auto no_match = [](const nlohmann::json&) { return false; };
@@ -374,8 +373,8 @@ TEST_F(Sdk, ExampleCPluginFollowsARenamedInterface) {
 // writes is valid.
 TEST_F(Sdk, ExampleSinkWritesOnlyValidLineProtocolForNonFiniteFloats) {
   const std::string lp = work_ + "/nonfinite.lp";
-  const auto r = netmon::test::run(host({"--plugins", "nonfinite", "--iface", "lo", "--sink", "influx:" + lp,
-                                         "--count", "2", "--interval", "50ms"}));
+  const auto r = netmon::test::run(host(
+      {"--plugins", "nonfinite", "--iface", "lo", "--sink", "influx:" + lp, "--count", "2", "--interval", "50ms"}));
   ASSERT_EQ(r.status.code, 0) << r.err;
   std::ifstream in(lp);
   int lines = 0, mixed = 0, large = 0;
@@ -398,8 +397,8 @@ TEST_F(Sdk, ExampleSinkWritesOnlyValidLineProtocolForNonFiniteFloats) {
 }
 
 TEST_F(Sdk, PlainCPluginLoadsAndPublishes) {
-  const auto r = netmon::test::run(host({"--plugins", "cplugin", "--iface", "lo", "--sink", "json", "--count", "3",
-                                         "--interval", "50ms"}));
+  const auto r = netmon::test::run(
+      host({"--plugins", "cplugin", "--iface", "lo", "--sink", "json", "--count", "3", "--interval", "50ms"}));
   ASSERT_EQ(r.status.code, 0) << r.err;
   std::uint64_t calls = 0;
   for (const auto& j : json_lines(r.out))
@@ -413,8 +412,8 @@ TEST_F(Sdk, PlainCPluginLoadsAndPublishes) {
 }
 
 TEST_F(Sdk, OlderMinorAbiLoadsAndWorks) {
-  const auto r = netmon::test::run(host({"--plugins", "abi_1_0", "--iface", "lo", "--sink", "json", "--count", "2",
-                                         "--interval", "50ms"}));
+  const auto r = netmon::test::run(
+      host({"--plugins", "abi_1_0", "--iface", "lo", "--sink", "json", "--count", "2", "--interval", "50ms"}));
   ASSERT_EQ(r.status.code, 0) << r.err;
   int samples = 0;
   for (const auto& j : json_lines(r.out)) samples += j["measurement"] == "cplugin";
@@ -442,10 +441,9 @@ TEST_P(SdkRefusal, OneClearLineAndNothingAttached) {
   VethPair v;
   // The standard plugins come first: they are loaded (and, for start_throws,
   // started) before the bad one, and must be stopped and detached.
-  const auto r = netmon::test::run(
-      host({"--plugins", std::string("xdp_stats,tc_stats,") + GetParam().plugin, "--iface", v.host_if(), "--sink",
-            "json"}),
-      30s);
+  const auto r = netmon::test::run(host({"--plugins", std::string("xdp_stats,tc_stats,") + GetParam().plugin, "--iface",
+                                         v.host_if(), "--sink", "json"}),
+                                   30s);
   EXPECT_EQ(r.status.code, 1);
   EXPECT_TRUE(r.out.empty()) << r.out;
   const auto lines = lines_of(r.err);
@@ -453,7 +451,8 @@ TEST_P(SdkRefusal, OneClearLineAndNothingAttached) {
   for (const auto& l : lines)
     if (l.find(": error:") != std::string::npos) errors.push_back(l);
   ASSERT_EQ(errors.size(), 1u) << r.err;
-  for (const auto& e : GetParam().expect) EXPECT_NE(errors[0].find(e), std::string::npos) << e << " not in: " << errors[0];
+  for (const auto& e : GetParam().expect)
+    EXPECT_NE(errors[0].find(e), std::string::npos) << e << " not in: " << errors[0];
   EXPECT_EQ(netmon::test::xdp_prog_id(v.host_if()), 0u);
   EXPECT_TRUE(netmon::test::tc_filters(v.host_if(), "ingress").empty());
   EXPECT_TRUE(netmon::test::wait_no_programs_named("xdp_stats_rx"));
@@ -464,12 +463,12 @@ INSTANTIATE_TEST_SUITE_P(
     Plugins, SdkRefusal,
     ::testing::Values(
         // The fixtures are built for this ABI with the minor, or the major, one higher.
-        Refusal{"abi_newer_minor", {abi(NETMON_ABI_MAJOR, NETMON_ABI_MINOR + 1, "netmon ABI "),
-                                    abi(NETMON_ABI_MAJOR, NETMON_ABI_MINOR, "this netmon-host's ABI "),
-                                    "upgrade netmon-host or rebuild"}},
-        Refusal{"abi_other_major", {abi(NETMON_ABI_MAJOR + 1, NETMON_ABI_MINOR, "netmon ABI "),
-                                    abi(NETMON_ABI_MAJOR, NETMON_ABI_MINOR, "speaks ABI "),
-                                    "rebuild the plugin against this netmon SDK"}},
+        Refusal{"abi_newer_minor",
+                {abi(NETMON_ABI_MAJOR, NETMON_ABI_MINOR + 1, "netmon ABI "),
+                 abi(NETMON_ABI_MAJOR, NETMON_ABI_MINOR, "this netmon-host's ABI "), "upgrade netmon-host or rebuild"}},
+        Refusal{"abi_other_major",
+                {abi(NETMON_ABI_MAJOR + 1, NETMON_ABI_MINOR, "netmon ABI "),
+                 abi(NETMON_ABI_MAJOR, NETMON_ABI_MINOR, "speaks ABI "), "rebuild the plugin against this netmon SDK"}},
         Refusal{"notaplugin", {"is not a netmon plugin", "NETMON_PLUGIN"}},
         Refusal{"create_fails", {"create_fails: cannot create the plugin", "no widgets available"}},
         Refusal{"start_throws", {"start_throws: cannot start", "fixture start refused"}}),
@@ -494,8 +493,8 @@ TEST_F(Sdk, TemplateBuildsTestsAndLoads) {
   EXPECT_NE(r.out.find("\"measurement\":\"my_probe\""), std::string::npos) << r.out;
   // The template drops an interface deleted while monitored and goes on.
   SCOPED_TRACE("the template with an interface deleted while monitored");
-  expect_deleted_interface_dropped({prefix_ + "/bin/netmon-host", "--plugin-dir", dir + "/build/plugins"},
-                                   {"my_probe"}, {"my_probe"});
+  expect_deleted_interface_dropped({prefix_ + "/bin/netmon-host", "--plugin-dir", dir + "/build/plugins"}, {"my_probe"},
+                                   {"my_probe"});
 }
 
 // The sink template's lines ([PREFIX]TIMESTAMP MEASUREMENT key=value ...):
@@ -536,9 +535,26 @@ TEST_F(Sdk, SinkTemplateRunsTwiceWithOptionsPerInstance) {
   ASSERT_TRUE(fs::exists(sinks + "/libnetmon_linesink.so")) << sinks;
   VethPair v;
   const std::string a = work_ + "/linesink-1.txt", b = work_ + "/linesink-2.txt";
-  Subprocess p({prefix_ + "/bin/netmon-host", "--plugin-dir", sinks, "--plugins", "xdp_stats", "--iface", v.host_if(),
-                "--interval", "200ms", "--sink", "json", "--sink", "linesink:" + a, "--sink", "linesink:" + b, "-o",
-                "linesink#1.only=xdp_stats_class", "-o", "linesink#2.only=xdp_stats_class", "-o",
+  Subprocess p({prefix_ + "/bin/netmon-host",
+                "--plugin-dir",
+                sinks,
+                "--plugins",
+                "xdp_stats",
+                "--iface",
+                v.host_if(),
+                "--interval",
+                "200ms",
+                "--sink",
+                "json",
+                "--sink",
+                "linesink:" + a,
+                "--sink",
+                "linesink:" + b,
+                "-o",
+                "linesink#1.only=xdp_stats_class",
+                "-o",
+                "linesink#2.only=xdp_stats_class",
+                "-o",
                 "linesink#2.prefix=second|"});
   const auto udp = sample_of("xdp_stats_class", {{"ifname", v.host_if()}, {"l3", "ipv4"}, {"l4", "udp"}});
   std::vector<nlohmann::json> seen;
@@ -565,10 +581,11 @@ TEST_F(Sdk, SinkTemplateRunsTwiceWithOptionsPerInstance) {
 TEST_F(Sdk, PkgConfigBuildsTheCPlugin) {
   const std::string out = work_ + "/pc/libnetmon_c_ifstats.so";
   fs::create_directories(work_ + "/pc");
-  const auto r = netmon::test::run(
-      {"/bin/sh", "-c",
-       "cc -shared -fPIC -O2 -Wall -Werror $(PKG_CONFIG_PATH=" + prefix_ + "/lib/pkgconfig pkg-config --cflags netmon) " +
-           std::string(NETMON_TEST_SOURCE_DIR) + "/../examples/c_ifstats/c_ifstats.c -o " + out});
+  const auto r =
+      netmon::test::run({"/bin/sh", "-c",
+                         "cc -shared -fPIC -O2 -Wall -Werror $(PKG_CONFIG_PATH=" + prefix_ +
+                             "/lib/pkgconfig pkg-config --cflags netmon) " + std::string(NETMON_TEST_SOURCE_DIR) +
+                             "/../examples/c_ifstats/c_ifstats.c -o " + out});
   ASSERT_EQ(r.status.code, 0) << r.err;
   const auto run = netmon::test::run({prefix_ + "/bin/netmon-host", "--plugins", out, "--iface", "lo", "--sink", "json",
                                       "--count", "1", "--interval", "50ms"});
@@ -584,8 +601,8 @@ TEST_F(Sdk, TheGuidesCommandBlocksRunAsWritten) {
   const std::string src = std::string(NETMON_TEST_SOURCE_DIR) + "/..";
   const std::string dir = work_ + "/guide";
   fs::create_directories(dir);
-  const auto r = netmon::test::run(
-      {src + "/scripts/doc-test.sh", src + "/docs/WRITING_PLUGINS.md", prefix_, dir}, 540s);
+  const auto r =
+      netmon::test::run({src + "/scripts/doc-test.sh", src + "/docs/WRITING_PLUGINS.md", prefix_, dir}, 540s);
   EXPECT_EQ(r.status.code, 0) << r.out << r.err;
   EXPECT_NE(r.err.find("every block of"), std::string::npos) << r.err;
 }
@@ -677,8 +694,8 @@ TEST_F(Sdk, CTemplateUndoesAHalfDoneStart) {
   ::close(prog);  // the filter holds the program
 
   const auto r = netmon::test::run({prefix_ + "/bin/netmon-host", "--plugin-dir", cprobe_ + "/plugins", "--plugins",
-                                    "cprobe", "--iface", first.host_if(), "--iface", second.host_if(), "--sink",
-                                    "json", "--count", "1", "-o", "cprobe.attach=netlink"});
+                                    "cprobe", "--iface", first.host_if(), "--iface", second.host_if(), "--sink", "json",
+                                    "--count", "1", "-o", "cprobe.attach=netlink"});
   EXPECT_NE(r.status.code, 0);
   EXPECT_NE(r.err.find(second.host_if() + ": TC ingress priority 49310 is taken by another program ('sdk_foreign'"),
             std::string::npos)

@@ -13,8 +13,8 @@
 #include <algorithm>
 #include <atomic>
 #include <fstream>
-#include <regex>
 #include <iostream>
+#include <regex>
 #include <thread>
 
 #include "support/collectors.hpp"
@@ -46,8 +46,8 @@ std::size_t expect_totals_add_up(const HostRun& host) {
     ++n;
     for (const char* unit : {"packets", "bytes"}) {
       const auto part = [&t, unit](const std::string& p) { return field_u64(t, p.empty() ? unit : p + "_" + unit); };
-      EXPECT_EQ(part(""), part("table") + part("ended") + part("evicted") + part("evicted_unseen") +
-                              part("unread") + part("insert_failed"))
+      EXPECT_EQ(part(""), part("table") + part("ended") + part("evicted") + part("evicted_unseen") + part("unread") +
+                              part("insert_failed"))
           << t.dump();
     }
   }
@@ -60,8 +60,8 @@ TEST(Load, ThirtySecondsAtFullRateCountedExactly) {
   HostRun host({"--iface", v.host_if(), "--sink", "json", "--interval", "1s"});
   const auto in = sample_of("tc_stats", {{"ifname", v.host_if()}, {"direction", "ingress"}});
   const auto xdp = sample_of("xdp_stats", {{"ifname", v.host_if()}});
-  const auto udp = sample_of("tc_stats_class", {{"ifname", v.host_if()}, {"direction", "ingress"}, {"l3", "ipv4"},
-                                                {"l4", "udp"}});
+  const auto udp =
+      sample_of("tc_stats_class", {{"ifname", v.host_if()}, {"direction", "ingress"}, {"l3", "ipv4"}, {"l4", "udp"}});
   ASSERT_TRUE(host.wait_for(sample_of("flow_top_table", {}), 20s)) << host.stderr_text();
   const auto base_in = *host.last(in), base_xdp = *host.last(xdp), base_udp = *host.last(udp);
   const auto k0 = netmon::test::if_counters(v);
@@ -93,8 +93,9 @@ TEST(Load, ThirtySecondsAtFullRateCountedExactly) {
   EXPECT_EQ(v.host_stat("rx_dropped"), 0u);
   // flow_top: every flow, exactly (datagram i left from port 40000 + i mod 4).
   for (int f = 0; f < kFlows; ++f) {
-    const auto flow = host.last(sample_of("flow_top", {{"direction", "ingress"}, {"proto", "udp"},
-                                                        {"sport", std::to_string(40000 + f)}, {"dport", "9000"}}));
+    const auto flow = host.last(sample_of(
+        "flow_top",
+        {{"direction", "ingress"}, {"proto", "udp"}, {"sport", std::to_string(40000 + f)}, {"dport", "9000"}}));
     ASSERT_TRUE(flow) << "flow from port " << 40000 + f << " missing";
     const std::uint64_t expected = sent / kFlows + (static_cast<std::uint64_t>(f) < sent % kFlows ? 1 : 0);
     EXPECT_EQ(field_u64(*flow, "packets"), expected) << "flow from port " << 40000 + f;
@@ -115,7 +116,8 @@ TEST(Load, AMillionFlowsThroughATableOf65536) {
   std::size_t scrapes = 0, max_series = 0;
   std::thread scraper([&] {
     while (churning) {
-      const auto r = netmon::test::run({"/usr/bin/curl", "-sS", "--max-time", "5", "http://" + metrics + "/metrics"}, 10s);
+      const auto r =
+          netmon::test::run({"/usr/bin/curl", "-sS", "--max-time", "5", "http://" + metrics + "/metrics"}, 10s);
       if (r.status.code == 0) {
         std::size_t series = 0;
         for (const auto& line : netmon::test::lines_of(r.out)) series += !line.empty() && line[0] != '#';
@@ -194,8 +196,8 @@ TEST(Load, AMillionFlowsThroughATableOf65536) {
     std::uint64_t n = 0;
     for (const char* l3 : {"ipv4", "ipv6"})
       for (const char* l4 : {"tcp", "udp", "icmp", "other"}) {
-        const auto cls = sample_of("tc_stats_class",
-                                   {{"ifname", v.host_if()}, {"direction", "ingress"}, {"l3", l3}, {"l4", l4}});
+        const auto cls =
+            sample_of("tc_stats_class", {{"ifname", v.host_if()}, {"direction", "ingress"}, {"l3", l3}, {"l4", l4}});
         std::optional<nlohmann::json> a, b;
         for (const auto& x : host.samples()) {
           if (x["timestamp_ns"] == first_totals["timestamp_ns"] && cls(x)) a = x;
@@ -207,15 +209,15 @@ TEST(Load, AMillionFlowsThroughATableOf65536) {
   };
   EXPECT_EQ(field_u64(last, "packets") - field_u64(first, "packets"), ip_packets(first, last));
   EXPECT_GE(field_u64(last, "packets") - field_u64(first, "packets"), 1000000u + 3 * kHeavy);
-  std::cout << "[ load     ] flow_top totals: " << field_u64(last, "packets") << " ingress packets = "
-            << field_u64(last, "table_packets") << " in the table + " << field_u64(last, "ended_packets")
-            << " ended + " << field_u64(last, "evicted_packets") << " evicted + "
+  std::cout << "[ load     ] flow_top totals: " << field_u64(last, "packets")
+            << " ingress packets = " << field_u64(last, "table_packets") << " in the table + "
+            << field_u64(last, "ended_packets") << " ended + " << field_u64(last, "evicted_packets") << " evicted + "
             << field_u64(last, "evicted_unseen_packets") << " evicted unseen + "
             << field_u64(last, "insert_failed_packets") << " in failed inserts\n";
   // The heavy flows survive the churn, on top, with exact counts.
   for (int f = 0; f < 3; ++f) {
-    const auto flow = host.last(sample_of("flow_top", {{"direction", "ingress"}, {"sport", std::to_string(30000 + f)},
-                                                        {"dport", "9999"}}));
+    const auto flow = host.last(
+        sample_of("flow_top", {{"direction", "ingress"}, {"sport", std::to_string(30000 + f)}, {"dport", "9999"}}));
     ASSERT_TRUE(flow) << "heavy flow " << f << " not in the top 3";
     EXPECT_EQ(field_u64(*flow, "packets"), kHeavy) << "heavy flow " << f;
     EXPECT_LE(std::stoi((*flow)["tags"]["rank"].get<std::string>()), 3);
@@ -298,15 +300,17 @@ TEST(Load, AHundredThousandFlowsThroughATableOf16384ExportedToNfcapd) {
   EXPECT_EQ(std::stoull(m[1]), records);
   EXPECT_EQ(std::stoull(m[2]), 0u);
   const auto rows = nfcapd.flows();
-  EXPECT_EQ(netmon::test::udp_rcvbuf_errors(), rcvbuf_errors) << "the kernel dropped datagrams at a full receive buffer";
+  EXPECT_EQ(netmon::test::udp_rcvbuf_errors(), rcvbuf_errors)
+      << "the kernel dropped datagrams at a full receive buffer";
   std::uint64_t nf_packets = 0, nf_bytes = 0;
   for (const auto& r : rows) nf_packets += r.packets, nf_bytes += r.bytes;
   EXPECT_EQ(rows.size(), records);
   EXPECT_EQ(nf_packets, record_packets);
   EXPECT_EQ(nf_bytes, record_ip_bytes);
-  std::cout << "[ load     ] 100,000 flows through 16,384 entries at " << static_cast<std::uint64_t>(report.value("pps", 0.0))
-            << " packets/s: " << total_packets << " packets (" << total_ip_bytes << " IP bytes) = " << record_packets
-            << " in " << records << " records nfcapd stored exactly + " << unseen_packets << " evicted unseen\n";
+  std::cout << "[ load     ] 100,000 flows through 16,384 entries at "
+            << static_cast<std::uint64_t>(report.value("pps", 0.0)) << " packets/s: " << total_packets << " packets ("
+            << total_ip_bytes << " IP bytes) = " << record_packets << " in " << records
+            << " records nfcapd stored exactly + " << unseen_packets << " evicted unseen\n";
   netmon::test::expect_nothing_left(v.host_if());
 }
 

@@ -28,7 +28,6 @@ using netmon::test::sample_of;
 using netmon::test::Subprocess;
 using netmon::test::VethPair;
 
-
 std::size_t open_fds(pid_t pid) {
   std::size_t n = 0;
   std::error_code ec;
@@ -72,10 +71,11 @@ TEST(Soak, MemoryAndDescriptorsFlatIntervalsOnTime) {
   // TCP connection echoing 100 bytes a second.
   netmon::test::TcpEchoServer server(v, 9100);
   const std::string traffic = std::string(NETMON_TEST_TRAFFIC_BIN) + " --dst " + v.host_ip();
-  Subprocess udp({"/bin/sh", "-c", v.in_ns(traffic + " --port 9000 --flows 4 --rate 2000 --count 1000000000 --seconds " +
-                                           std::to_string(seconds))});
-  Subprocess tcp({"/bin/sh", "-c", v.in_ns(traffic + " --tcp --port 9100 --rate 100 --count " +
-                                           std::to_string(seconds * 100))});
+  Subprocess udp({"/bin/sh", "-c",
+                  v.in_ns(traffic + " --port 9000 --flows 4 --rate 2000 --count 1000000000 --seconds " +
+                          std::to_string(seconds))});
+  Subprocess tcp(
+      {"/bin/sh", "-c", v.in_ns(traffic + " --tcp --port 9100 --rate 100 --count " + std::to_string(seconds * 100))});
 
   std::vector<std::uint64_t> rss, fds;
   const auto start = std::chrono::steady_clock::now();

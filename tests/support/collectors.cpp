@@ -13,8 +13,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -127,9 +127,9 @@ void send_empty_datagram(int port) {
 }
 
 const std::map<std::string, std::string>& packages() {
-  static const std::map<std::string, std::string> p{{kNfcapd, "nfdump"},       {kNfdump, "nfdump"},
-                                                    {kNfacctd, "pmacct"},      {kSoftflowd, "softflowd"},
-                                                    {kTshark, "tshark"},       {kDumpcap, "wireshark-common"}};
+  static const std::map<std::string, std::string> p{{kNfcapd, "nfdump"},  {kNfdump, "nfdump"},
+                                                    {kNfacctd, "pmacct"}, {kSoftflowd, "softflowd"},
+                                                    {kTshark, "tshark"},  {kDumpcap, "wireshark-common"}};
   return p;
 }
 
@@ -155,9 +155,9 @@ std::string canonical_address(const std::string& text) {
 }
 
 std::string to_string(const FlowRow& r) {
-  std::string s = fmt::format("{} {}:{} -> {}:{} packets {} bytes {} flags 0x{:02x} in {} out {}",
-                              static_cast<int>(r.proto), r.src, r.sport, r.dst, r.dport, r.packets, r.bytes,
-                              r.tcp_flags, r.in_if, r.out_if);
+  std::string s =
+      fmt::format("{} {}:{} -> {}:{} packets {} bytes {} flags 0x{:02x} in {} out {}", static_cast<int>(r.proto), r.src,
+                  r.sport, r.dst, r.dport, r.packets, r.bytes, r.tcp_flags, r.in_if, r.out_if);
   if (r.end_reason) s += fmt::format(" end {}", *r.end_reason);
   if (r.direction) s += fmt::format(" dir {}", *r.direction);
   return s;
@@ -295,7 +295,8 @@ Nfcapd::Nfcapd(int port, std::chrono::milliseconds ready_timeout, int rcvbuf)
     : dir_(std::make_unique<TempDir>("nfcapd")), port_(port >= 0 ? port : free_loopback_udp_port()) {
   // -t 3600: one file unless the test runs across an hour boundary; flows()
   // reads every file anyway.
-  std::vector<std::string> args{kNfcapd, "-b", "127.0.0.1", "-p", std::to_string(port_), "-w", dir_->path(), "-t", "3600"};
+  std::vector<std::string> args{kNfcapd, "-b",         "127.0.0.1", "-p",  std::to_string(port_),
+                                "-w",    dir_->path(), "-t",        "3600"};
   if (rcvbuf > 0) args.insert(args.end(), {"-B", std::to_string(rcvbuf)});
   p_ = std::make_unique<Subprocess>(args);
   const auto bound = [this] { return udp_port_bound(port_); };
@@ -501,10 +502,12 @@ bool Capture::stop() {
 std::string Capture::log() const { return p_ ? p_->stdout_rest() + p_->stderr_text() : ""; }
 
 std::vector<FlowRow> flows_in_capture(const std::string& pcap) {
-  const auto r = run({kTshark, "-n", "-r", pcap, "-Y", "(udp || tcp) && !icmp && !icmpv6", "-T", "fields", "-E",
-                      "separator=|", "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src", "-e", "ipv6.dst", "-e",
-                      "udp.srcport", "-e", "udp.dstport", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "ip.len",
-                      "-e", "ipv6.plen", "-e", "tcp.flags"},
+  const auto r = run({kTshark, "-n",          "-r", pcap,          "-Y", "(udp || tcp) && !icmp && !icmpv6",
+                      "-T",    "fields",      "-E", "separator=|", "-e", "ip.src",
+                      "-e",    "ip.dst",      "-e", "ipv6.src",    "-e", "ipv6.dst",
+                      "-e",    "udp.srcport", "-e", "udp.dstport", "-e", "tcp.srcport",
+                      "-e",    "tcp.dstport", "-e", "ip.len",      "-e", "ipv6.plen",
+                      "-e",    "tcp.flags"},
                      60s);
   std::map<FlowKey, FlowRow> flows;
   std::istringstream in(r.out);
@@ -574,10 +577,11 @@ IpfixDecode decode_ipfix(const std::string& pcap, int port, bool tcp, const std:
     return cmd;
   };
   // Pass 1: per frame, malformed marks, expert errors, and lengths.
-  const auto f = run(with({"-T", "fields", "-E", "separator=|", "-E", "aggregator=;", "-e", "frame.number", "-e",
-                           "_ws.malformed", "-e", "_ws.expert.severity", "-e", "_ws.expert.message", "-e",
-                           "udp.length", "-e", "cflow.version", "-e", "cflow.len", "-e", "cflow.template_id"}),
-                     60s);
+  const auto f =
+      run(with({"-T", "fields",        "-E", "separator=|",         "-E", "aggregator=;",       "-e", "frame.number",
+                "-e", "_ws.malformed", "-e", "_ws.expert.severity", "-e", "_ws.expert.message", "-e", "udp.length",
+                "-e", "cflow.version", "-e", "cflow.len",           "-e", "cflow.template_id"}),
+          60s);
   if (f.status.code != 0) {
     d.tshark_error = f.err;
     d.problems.push_back("tshark failed: " + f.err);

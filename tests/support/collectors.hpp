@@ -65,8 +65,8 @@ struct FlowRow {
   std::uint64_t bytes = 0;  // octetDeltaCount: IP header and payload
   std::uint16_t tcp_flags = 0;
   std::uint32_t in_if = 0, out_if = 0;
-  std::optional<int> end_reason;  // flowEndReason (1 idle, 2 active, 3 end of flow, 4 forced, 5 resources)
-  std::optional<int> direction;   // flowDirection (0 ingress, 1 egress)
+  std::optional<int> end_reason;          // flowEndReason (1 idle, 2 active, 3 end of flow, 4 forced, 5 resources)
+  std::optional<int> direction;           // flowDirection (0 ingress, 1 egress)
   std::optional<std::uint64_t> start_ms;  // flowStart, ms since the epoch, if shown
 };
 std::string to_string(const FlowRow& r);
@@ -249,14 +249,15 @@ IpfixDecode decode_ipfix(const std::string& pcap, int port, bool tcp = false, co
 }  // namespace netmon::test
 
 // Skips (fails under CI=true) when a tool is missing; use in SetUp().
-#define NETMON_REQUIRE_TOOLS(...)                                                                          \
-  do {                                                                                                     \
-    const auto netmon_missing_ = ::netmon::test::missing_tools({__VA_ARGS__});                            \
-    if (!netmon_missing_.empty()) {                                                                        \
-      std::string netmon_list_;                                                                            \
-      for (const auto& t : netmon_missing_) netmon_list_ += " " + t;                                       \
-      if (::netmon::test::in_ci())                                                                         \
-        FAIL() << "missing:" << netmon_list_ << " (scripts/install-deps.sh installs them), and CI=true forbids skipping"; \
-      GTEST_SKIP() << "missing:" << netmon_list_ << " (scripts/install-deps.sh installs them)";            \
-    }                                                                                                      \
+#define NETMON_REQUIRE_TOOLS(...)                                                               \
+  do {                                                                                          \
+    const auto netmon_missing_ = ::netmon::test::missing_tools({__VA_ARGS__});                  \
+    if (!netmon_missing_.empty()) {                                                             \
+      std::string netmon_list_;                                                                 \
+      for (const auto& t : netmon_missing_) netmon_list_ += " " + t;                            \
+      if (::netmon::test::in_ci())                                                              \
+        FAIL() << "missing:" << netmon_list_                                                    \
+               << " (scripts/install-deps.sh installs them), and CI=true forbids skipping";     \
+      GTEST_SKIP() << "missing:" << netmon_list_ << " (scripts/install-deps.sh installs them)"; \
+    }                                                                                           \
   } while (0)

@@ -27,7 +27,8 @@ std::optional<nlohmann::json> next_json(Subprocess& p, const std::function<bool(
                                         std::chrono::milliseconds timeout, std::vector<nlohmann::json>* seen) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     auto line = p.read_line(left);
     if (!line) return std::nullopt;

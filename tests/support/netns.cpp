@@ -80,8 +80,8 @@ void VethPair::remove() {
 }
 
 bool VethPair::ns_exists() const {
-  return sh_out("ip netns list").find(ns_ + " ") != std::string::npos ||
-         sh_out("ip netns list") == ns_ + "\n" || sh("test -e /run/netns/" + ns_) == 0;
+  return sh_out("ip netns list").find(ns_ + " ") != std::string::npos || sh_out("ip netns list") == ns_ + "\n" ||
+         sh("test -e /run/netns/" + ns_) == 0;
 }
 
 std::string VethPair::in_ns(const std::string& command) const { return "ip netns exec " + ns_ + " " + command; }

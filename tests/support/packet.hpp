@@ -250,9 +250,7 @@ class Packet {
         v[5] = 4;
         put16(v, 6, 1);
         break;
-      case Kind::raw:
-        v.assign(l.len, l.fill);
-        break;
+      case Kind::raw: v.assign(l.len, l.fill); break;
     }
     return v;
   }

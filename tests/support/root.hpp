@@ -18,10 +18,10 @@ inline bool in_ci() {
 
 }  // namespace netmon::test
 
-#define NETMON_REQUIRE_ROOT()                                                              \
-  do {                                                                                     \
-    if (::geteuid() != 0) {                                                                \
+#define NETMON_REQUIRE_ROOT()                                                                         \
+  do {                                                                                                \
+    if (::geteuid() != 0) {                                                                           \
       if (::netmon::test::in_ci()) FAIL() << "this test needs root, and CI=true forbids skipping it"; \
-      GTEST_SKIP() << "needs root (BPF and network namespaces)";                          \
-    }                                                                                      \
+      GTEST_SKIP() << "needs root (BPF and network namespaces)";                                      \
+    }                                                                                                 \
   } while (0)

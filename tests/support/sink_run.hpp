@@ -54,7 +54,7 @@ class UtcEnvironment final : public ::testing::Environment {
 [[maybe_unused]] inline ::testing::Environment* const utc_env = ::testing::AddGlobalTestEnvironment(new UtcEnvironment);
 
 inline Sample xdp(const std::string& ifname, const std::string& ifindex, std::uint64_t packets, std::uint64_t bytes,
-           std::uint64_t malformed, const std::string& mode, double pps, double bps) {
+                  std::uint64_t malformed, const std::string& mode, double pps, double bps) {
   return Sample("xdp_stats")
       .tag("ifname", ifname)
       .tag("ifindex", ifindex)
@@ -68,7 +68,7 @@ inline Sample xdp(const std::string& ifname, const std::string& ifindex, std::ui
 }
 
 inline Sample cls(const std::string& ifname, const std::string& ifindex, const std::string& l3, const std::string& l4,
-           std::uint64_t packets, std::uint64_t bytes, double pps, double bps) {
+                  std::uint64_t packets, std::uint64_t bytes, double pps, double bps) {
   return Sample("xdp_stats_class")
       .tag("ifname", ifname)
       .tag("ifindex", ifindex)
@@ -160,6 +160,5 @@ inline std::size_t total_fields(const Batch& b) {
   for (const auto& s : b.samples) n += s.fields.size();
   return n;
 }
-
 
 }  // namespace netmon::unit

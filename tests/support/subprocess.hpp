@@ -12,8 +12,8 @@
 namespace netmon::test {
 
 struct ExitStatus {
-  int code = -1;    // exit code, or -1 if killed by a signal
-  int signal = 0;   // the signal that killed it, or 0
+  int code = -1;   // exit code, or -1 if killed by a signal
+  int signal = 0;  // the signal that killed it, or 0
 };
 
 class Subprocess {

@@ -8,7 +8,8 @@
 
 const char *const c_api_probe_sorts[3] = { "packets", "bytes", "rate" };
 
-int c_api_probe_configure(const char *options_json, struct c_api_probe_options *out, char *msg, size_t msg_len)
+int c_api_probe_configure(const char *options_json, struct c_api_probe_options *out, char *msg,
+			  size_t msg_len)
 {
 	const char *label = NULL;
 	netmon_options *o;
@@ -20,7 +21,8 @@ int c_api_probe_configure(const char *options_json, struct c_api_probe_options *
 	netmon_options_integer(o, "top", 10, 1, 10000, &out->top);
 	netmon_options_choice(o, "sort", c_api_probe_sorts, 3, "packets", &out->sort);
 	netmon_options_boolean(o, "verbose", 0, &out->verbose);
-	netmon_options_duration_ns(o, "window", 1000000000LL, 100000000LL, 60000000000LL, &out->window_ns);
+	netmon_options_duration_ns(o, "window", 1000000000LL, 100000000LL, 60000000000LL,
+				   &out->window_ns);
 	netmon_options_string(o, "label", "none", &label);
 	rc = netmon_options_finish(o);
 	if (rc != NETMON_OK)

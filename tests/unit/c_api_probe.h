@@ -25,7 +25,8 @@ extern const char *const c_api_probe_sorts[3];
  * (packets|bytes|rate, packets), verbose (boolean, false), window (duration
  * 100ms..60s, 1s), label (string, "none"), then finishes. 0 and *out filled,
  * or -1 and the message in msg. */
-int c_api_probe_configure(const char *options_json, struct c_api_probe_options *out, char *msg, size_t msg_len);
+int c_api_probe_configure(const char *options_json, struct c_api_probe_options *out, char *msg,
+			  size_t msg_len);
 
 /* Reads top, then sort, without checking between: the sticky error. Returns
  * what netmon_options_choice returned; *sort as it left it. */

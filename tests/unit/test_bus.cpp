@@ -37,9 +37,9 @@ struct Record {
   std::condition_variable cv;
   std::vector<std::uint64_t> sequences;
   std::vector<const Batch*> addresses;
-  std::vector<std::uint64_t> events;     // "id" of every event sample, in the order written
+  std::vector<std::uint64_t> events;      // "id" of every event sample, in the order written
   std::vector<std::int64_t> event_times;  // their timestamp_ns
-  std::vector<std::uint64_t> snapshots;  // "n" of every snapshot sample
+  std::vector<std::uint64_t> snapshots;   // "n" of every snapshot sample
   int closes = 0;
   bool in_write = false;
   bool released = true;  // gate: write waits while false
@@ -70,11 +70,11 @@ struct Record {
 class TestSink final : public SinkPort {
  public:
   struct Behaviour {
-    bool gated = false;                      // writes wait until Record::release()
-    std::optional<std::size_t> closed_at;    // return NETMON_CLOSED on write number N (0-based)
-    std::optional<std::size_t> throw_at;     // throw netmon::Error on write number N
-    std::optional<std::size_t> code7_at;     // return 7, no netmon return code, on write number N
-    std::chrono::microseconds delay{0};      // per write
+    bool gated = false;                    // writes wait until Record::release()
+    std::optional<std::size_t> closed_at;  // return NETMON_CLOSED on write number N (0-based)
+    std::optional<std::size_t> throw_at;   // throw netmon::Error on write number N
+    std::optional<std::size_t> code7_at;   // return 7, no netmon return code, on write number N
+    std::chrono::microseconds delay{0};    // per write
     bool close_throws = false;
   };
   TestSink(std::string name, std::shared_ptr<Record> rec, Behaviour b)
@@ -94,7 +94,8 @@ class TestSink final : public SinkPort {
       rec_->in_write = false;
     }
     if (b_.delay.count()) std::this_thread::sleep_for(b_.delay);
-    if (b_.throw_at && *b_.throw_at == n) throw netmon::Error("sink " + name_ + ": disk full on write " + std::to_string(n));
+    if (b_.throw_at && *b_.throw_at == n)
+      throw netmon::Error("sink " + name_ + ": disk full on write " + std::to_string(n));
     {
       std::lock_guard lock(rec_->mu);
       rec_->sequences.push_back(batch.sequence);
@@ -491,7 +492,7 @@ TEST(Bus, AnAbandonedSinkNeverCallsBackOnceItUnblocks) {
   while (!runner->thread_done() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(2ms);
   ASSERT_TRUE(runner->thread_done());
   EXPECT_EQ(runner->state(), SinkState::failed);  // the thread ran on and failed...
-  EXPECT_EQ(calls.load(), 0);                      // ...without calling back
+  EXPECT_EQ(calls.load(), 0);                     // ...without calling back
 }
 
 TEST(Bus, TheDestructorDoesNotWaitForeverForABlockedSink) {
@@ -528,7 +529,7 @@ TEST(Bus, ABlockedSinkIsAbandonedAtTheDeadlineNotWaitedFor) {
   EXPECT_EQ(blocked, std::vector<std::string>{"stuck"});
   EXPECT_LT(waited, std::chrono::seconds(2));
   EXPECT_EQ(ok->seqs(), iota(0, 3));  // the other sink delivered everything
-  stuck->release();  // let the abandoned thread finish before the test ends
+  stuck->release();                   // let the abandoned thread finish before the test ends
 }
 
 TEST(Bus, DestructorFinishes) {

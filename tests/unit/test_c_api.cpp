@@ -62,14 +62,15 @@ TEST_P(COptionsWording, EqualsTheCppOptions) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Inputs, COptionsWording,
-    ::testing::Values("{}", R"({"top":5,"sort":"bytes","verbose":true,"window":"500ms","label":"x y"})",
-                      R"({"top":null,"sort":null})", R"({"window":2})", R"({"top":0})", R"({"top":10001})",
-                      R"({"top":"5"})", R"({"top":1.5})", R"({"top":18446744073709551615})", R"({"sort":"size"})",
-                      R"({"sort":3})", R"({"verbose":1})", R"({"window":"5m"})", R"({"window":"bogus"})",
-                      R"({"window":-1})", R"({"label":3})", R"({"tpo":1})", R"({"top":5,"sortt":"bytes"})", "[1]",
-                      "7", "{not json"));
+INSTANTIATE_TEST_SUITE_P(Inputs, COptionsWording,
+                         ::testing::Values("{}",
+                                           R"({"top":5,"sort":"bytes","verbose":true,"window":"500ms","label":"x y"})",
+                                           R"({"top":null,"sort":null})", R"({"window":2})", R"({"top":0})",
+                                           R"({"top":10001})", R"({"top":"5"})", R"({"top":1.5})",
+                                           R"({"top":18446744073709551615})", R"({"sort":"size"})", R"({"sort":3})",
+                                           R"({"verbose":1})", R"({"window":"5m"})", R"({"window":"bogus"})",
+                                           R"({"window":-1})", R"({"label":3})", R"({"tpo":1})",
+                                           R"({"top":5,"sortt":"bytes"})", "[1]", "7", "{not json"));
 
 // The wording itself, once, so that both sides cannot drift together unseen.
 TEST(COptions, MessagesNameTheOptionAndWhatIsAccepted) {
@@ -158,8 +159,9 @@ TEST(CTc, BadArgumentsComeBackAsMessages) {
   EXPECT_STREQ(err, "lo: netmon_tc_attach: no program (NULL); load the BPF object first");
   // Truncated to the buffer, NUL-terminated.
   char tiny[8];
-  EXPECT_EQ(netmon_tc_attach(nullptr, 1, "lo", NETMON_TC_INGRESS, NETMON_TC_AUTO, 1, nullptr, nullptr, tiny, sizeof tiny),
-            nullptr);
+  EXPECT_EQ(
+      netmon_tc_attach(nullptr, 1, "lo", NETMON_TC_INGRESS, NETMON_TC_AUTO, 1, nullptr, nullptr, tiny, sizeof tiny),
+      nullptr);
   EXPECT_STREQ(tiny, "lo: net");
 }
 

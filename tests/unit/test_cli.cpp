@@ -108,9 +108,7 @@ struct UsageErrorCase {
 void PrintTo(const UsageErrorCase& c, std::ostream* os) { *os << c.name; }
 
 const std::vector<UsageErrorCase> usage_errors = {
-    {.name = "IntervalZeroRejected",
-     .args = {"--interval", "0s"},
-     .says = {"--interval", "'0s'", "greater than zero"}},
+    {.name = "IntervalZeroRejected", .args = {"--interval", "0s"}, .says = {"--interval", "'0s'", "greater than zero"}},
     {.name = "IntervalNegativeRejected", .args = {"--interval", "-1s"}, .says = {"--interval", "-1s"}},
     {.name = "IntervalNegativeWithEqualsRejected", .args = {"--interval=-1s"}, .says = {"--interval", "'-1s'"}},
     {.name = "IntervalGarbageRejected",
@@ -182,8 +180,8 @@ TEST(Cli, InterfacesAndMisc) {
   TempDir tmp;
   const std::string config = (tmp / "netmon.json").string();
   write_file(config, R"({"a": {"b": 0, "e": 2}})");
-  const auto c = ok({"-i", "eth0", "--iface", "eth1", "--plugin-dir", "/opt/p", "-c", config, "-o", "a.b=1",
-                     "--option", "c.d=x", "--ready-file", "/run/netmon.ready", "--list-plugins", "-V"});
+  const auto c = ok({"-i", "eth0", "--iface", "eth1", "--plugin-dir", "/opt/p", "-c", config, "-o", "a.b=1", "--option",
+                     "c.d=x", "--ready-file", "/run/netmon.ready", "--list-plugins", "-V"});
   EXPECT_EQ(c.ifaces, (std::vector<std::string>{"eth0", "eth1"}));
   EXPECT_EQ(c.plugin_dirs, std::vector<std::string>{"/opt/p"});
   EXPECT_EQ(c.config_file, std::optional<std::string>(config));
@@ -231,12 +229,11 @@ TEST(Duration, Malformed) {
     const char* text;
     const char* why;
   };
-  for (const Case& c : {Case{"", "is not a duration"}, Case{"abc", "is not a duration"},
-                        Case{"-1s", "is not a duration"}, Case{"1.2.3s", "is not a duration"},
-                        Case{".", "is not a duration"}, Case{"5parsecs", "unknown unit 'parsecs'"},
-                        Case{"1 s", "unknown unit ' s'"}, Case{"0", "greater than zero"},
-                        Case{"0ms", "greater than zero"}, Case{"0.1ns", "greater than zero"},
-                        Case{"999999999999h", "too long"}}) {
+  for (const Case& c :
+       {Case{"", "is not a duration"}, Case{"abc", "is not a duration"}, Case{"-1s", "is not a duration"},
+        Case{"1.2.3s", "is not a duration"}, Case{".", "is not a duration"}, Case{"5parsecs", "unknown unit 'parsecs'"},
+        Case{"1 s", "unknown unit ' s'"}, Case{"0", "greater than zero"}, Case{"0ms", "greater than zero"},
+        Case{"0.1ns", "greater than zero"}, Case{"999999999999h", "too long"}}) {
     const auto msg = error_of<Error>([&] { parse_duration(c.text, "--duration"); });
     EXPECT_THAT(msg, HasSubstr("--duration: '" + std::string(c.text) + "'")) << c.text;
     EXPECT_THAT(msg, HasSubstr(c.why)) << c.text;
@@ -279,8 +276,8 @@ TEST(CollectOptions, DashOValuesAreTypedJson) {
   EXPECT_EQ(all["a"]["d"], "20");
   EXPECT_EQ(all["a"]["e"], json::parse("[1,2]"));
   EXPECT_EQ(all["a"]["f"], "");
-  EXPECT_EQ(all["a"]["g"], "x=y");   // split at the first '='
-  EXPECT_EQ(all["a"]["h.i"], 1);     // split at the first '.'
+  EXPECT_EQ(all["a"]["g"], "x=y");  // split at the first '='
+  EXPECT_EQ(all["a"]["h.i"], 1);    // split at the first '.'
   EXPECT_EQ(all.size(), 3u);
 }
 
@@ -470,7 +467,8 @@ TEST(HostPhases, OptionOwnersAreCheckedAgainstTheLoadedNames) {
   loaded.plugins = {"flow_top", "xdp_stats"};
   loaded.sink_count = {{"json", 2}, {"csv", 1}};
   using netmon::host::check_option_owners;
-  EXPECT_NO_THROW(check_option_owners(json::parse(R"({"flow_top": {}, "json#2": {}, "csv": {}, "csv#1": {}})"), loaded));
+  EXPECT_NO_THROW(
+      check_option_owners(json::parse(R"({"flow_top": {}, "json#2": {}, "csv": {}, "csv#1": {}})"), loaded));
   EXPECT_EQ(error_of<netmon::UsageError>([&] { check_option_owners(json::parse(R"({"json": {}})"), loaded); }),
             "options given for 'json' are ambiguous: --sink json is given 2 times; name the instance: "
             "-o json#1.KEY=VALUE ... -o json#2.KEY=VALUE");
@@ -483,8 +481,10 @@ TEST(HostPhases, OptionOwnersAreCheckedAgainstTheLoadedNames) {
 
 TEST(HostPhases, ASinkInstanceTakesItsNamesOptionsThenItsOwnOverThem) {
   const auto options = json::parse(R"({"json": {"pretty": true, "x": 1}, "json#2": {"x": 2}})");
-  EXPECT_EQ(json::parse(netmon::host::sink_options_json(options, "json", 1)), json::parse(R"({"pretty": true, "x": 1})"));
-  EXPECT_EQ(json::parse(netmon::host::sink_options_json(options, "json", 2)), json::parse(R"({"pretty": true, "x": 2})"));
+  EXPECT_EQ(json::parse(netmon::host::sink_options_json(options, "json", 1)),
+            json::parse(R"({"pretty": true, "x": 1})"));
+  EXPECT_EQ(json::parse(netmon::host::sink_options_json(options, "json", 2)),
+            json::parse(R"({"pretty": true, "x": 2})"));
   EXPECT_EQ(netmon::host::sink_options_json(options, "csv", 1), "{}");
 }
 

@@ -15,11 +15,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <stdexcept>
 #include <filesystem>
 #include <limits>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,8 +33,8 @@ using netmon::Sample;
 using netmon::host::LibraryKind;
 using netmon::host::load_plugin_library;
 using netmon::host::load_sink_library;
-using netmon::host::PluginPath;
 using netmon::host::PluginInstance;
+using netmon::host::PluginPath;
 using netmon::unit::error_of;
 using netmon::unit::TempDir;
 using ::testing::HasSubstr;
@@ -229,8 +229,11 @@ TEST(Loader, PlainCPluginEndToEnd) {
   auto expected = [](std::uint64_t calls, std::int64_t ts) {
     Sample s("cplugin");
     s.timestamp_ns = ts;
-    s.tag("lang", "c").counter("calls", calls).text("greeting", "hello from C").gauge_i("temperature", -3).gauge_f(
-        "ratio", 0.25);
+    s.tag("lang", "c")
+        .counter("calls", calls)
+        .text("greeting", "hello from C")
+        .gauge_i("temperature", -3)
+        .gauge_f("ratio", 0.25);
     return s;
   };
   ASSERT_EQ(a.size(), 1u);
@@ -562,8 +565,8 @@ TEST(PluginPath, ListPluginsSaysWhichOfTwoSameNamedLibrariesIsUsed) {
   testing::internal::CaptureStdout();
   EXPECT_EQ(netmon::host::list_plugins(cfg), 0);
   const std::string out = testing::internal::GetCapturedStdout();
-  EXPECT_THAT(out, HasSubstr("[not used: " + fixture("good").string() + "; " +
-                             (first / "libnetmon_good.so").string() + " comes first]"));
+  EXPECT_THAT(out, HasSubstr("[not used: " + fixture("good").string() + "; " + (first / "libnetmon_good.so").string() +
+                             " comes first]"));
   EXPECT_THAT(out, Not(HasSubstr("[not used: " + (first / "libnetmon_good.so").string())));
 }
 
@@ -651,8 +654,7 @@ TEST(SampleKind, AnAbi11SampleIsASnapshotWhateverFollowsIt) {
 TEST(SampleKind, AnAbi12SampleCarriesItsKind) {
   EXPECT_TRUE(netmon::from_c(c_sample("ev", sizeof(netmon_sample), NETMON_SAMPLE_EVENT)).is_event());
   EXPECT_FALSE(netmon::from_c(c_sample("snap", sizeof(netmon_sample), NETMON_SAMPLE_SNAPSHOT)).is_event());
-  const auto msg = error_of<std::invalid_argument>(
-      [] { netmon::from_c(c_sample("odd", sizeof(netmon_sample), 7)); });
+  const auto msg = error_of<std::invalid_argument>([] { netmon::from_c(c_sample("odd", sizeof(netmon_sample), 7)); });
   EXPECT_THAT(msg, HasSubstr("'odd' has unknown kind 7"));
 }
 

@@ -105,7 +105,8 @@ TEST(Options, BooleanAndStringOfWrongType) {
   Options o(j, "p");
   EXPECT_THAT(error_of<Error>([&] { o.boolean("ipv6", false); }),
               HasSubstr("option p.ipv6: expected true or false, got string \"yes\""));
-  EXPECT_THAT(error_of<Error>([&] { o.string("label", ""); }), HasSubstr("option p.label: expected a string, got number 5"));
+  EXPECT_THAT(error_of<Error>([&] { o.string("label", ""); }),
+              HasSubstr("option p.label: expected a string, got number 5"));
 }
 
 TEST(Options, LongValuesAreShortenedInMessages) {
@@ -159,9 +160,13 @@ TEST(Options, StringMapReadsAnObjectOfStrings) {
 }
 
 TEST(Options, StringMapRefusesOtherShapes) {
-  EXPECT_THAT(error_of([] { Options(json{{"users", "alice"}}, "prometheus").string_map("users"); }),
+  EXPECT_THAT(error_of([] {
+                Options(json{{"users", "alice"}}, "prometheus").string_map("users");
+              }),
               HasSubstr("option prometheus.users: expected an object of strings"));
-  EXPECT_THAT(error_of([] { Options(json{{"users", {{"alice", 3}}}}, "prometheus").string_map("users"); }),
+  EXPECT_THAT(error_of([] {
+                Options(json{{"users", {{"alice", 3}}}}, "prometheus").string_map("users");
+              }),
               HasSubstr("option prometheus.users: the value of \"alice\" must be a string, got number 3"));
 }
 
@@ -275,7 +280,9 @@ TEST(OptionDeclarations, ACheckRunsBeforeTheRange) {
   const json small{{"mtu", 100}}, large{{"mtu", 65535}};
   EXPECT_EQ(error_of<netmon::UsageError>([&] { read(small); }), "option ipfix.mtu: 100 is below 140, too small");
   EXPECT_EQ(error_of<netmon::UsageError>([&] { read(large); }), "option ipfix.mtu: above what UDP carries");
-  EXPECT_THAT(error_of<netmon::UsageError>([&] { read(json{{"mtu", "big"}}); }),
+  EXPECT_THAT(error_of<netmon::UsageError>([&] {
+                read(json{{"mtu", "big"}});
+              }),
               HasSubstr("expected an integer from 140 to 65535"));
 }
 
@@ -322,8 +329,7 @@ TEST(OptionDeclarations, AContradictoryDeclarationIsRefused) {
   EXPECT_THAT(why([] { OptionSpec(opt::Boolean{.key = "b", .help = "two\nlines"}); }), HasSubstr("one line"));
   EXPECT_THAT(why([] { OptionSpec(opt::String{.key = "s", .values = "A  B", .help = "h"}); }),
               HasSubstr("one short line"));
-  EXPECT_THAT(why([] {
-                netmon::OptionList<2>(opt::Boolean{.key = "b", .help = "h"}, opt::Integer{.key = "b", .help = "h"});
-              }),
-              HasSubstr("declared twice"));
+  EXPECT_THAT(
+      why([] { netmon::OptionList<2>(opt::Boolean{.key = "b", .help = "h"}, opt::Integer{.key = "b", .help = "h"}); }),
+      HasSubstr("declared twice"));
 }

@@ -22,11 +22,13 @@ TEST(Output, OpenFailureNamesWhereThePathWasGiven) {
   TempDir tmp;
   const std::string path = (tmp / "no" / "out.txt").string();
   netmon::Output out;
-  EXPECT_EQ(error_of<Error>([&] { out.open(path, "my_sink"); }),
-            "cannot open " + path + " for writing: No such file or directory (choose a writable path: --sink my_sink:PATH)");
+  EXPECT_EQ(
+      error_of<Error>([&] { out.open(path, "my_sink"); }),
+      "cannot open " + path + " for writing: No such file or directory (choose a writable path: --sink my_sink:PATH)");
   const auto msg = error_of<Error>([&] { out.open(path, "my_sink", "-o my_sink.path=PATH"); });
-  EXPECT_EQ(msg, "cannot open " + path + " for writing: No such file or directory (choose a writable path: -o "
-                 "my_sink.path=PATH)");
+  EXPECT_EQ(msg, "cannot open " + path +
+                     " for writing: No such file or directory (choose a writable path: -o "
+                     "my_sink.path=PATH)");
   EXPECT_THAT(msg, Not(HasSubstr("--sink")));
   out.open(std::string("-"), "my_sink", "-o my_sink.path=PATH");
   EXPECT_EQ(out.describe(), "stdout");

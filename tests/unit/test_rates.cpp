@@ -38,7 +38,8 @@ double rate(const Sample& s, const std::string& key) {
 }
 
 // One interval: apply to one plugin's samples, then end the interval.
-std::vector<Sample> step(RateTracker& t, std::vector<Sample> samples, std::int64_t now, const std::string& plugin = "p") {
+std::vector<Sample> step(RateTracker& t, std::vector<Sample> samples, std::int64_t now,
+                         const std::string& plugin = "p") {
   t.apply(plugin, samples, now);
   t.end_interval(now);
   return samples;

@@ -70,7 +70,7 @@ std::string readme_values(const std::string& help) {
   // about the insert that "`" + std::string&& makes.
   std::string out = "`";
   out += help.find('|') != std::string::npos && help.find(' ') == std::string::npos ? replace_all(help, "|", "`, `")
-                                                                                      : help;
+                                                                                    : help;
   out += "`";
   return out;
 }

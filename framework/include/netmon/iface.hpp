@@ -114,7 +114,8 @@ class PerInterface {
   }
 
   [[nodiscard]] T* find(std::uint32_t ifindex) {
-    auto it = std::find_if(entries_.begin(), entries_.end(), [ifindex](const Entry& e) { return e.iface.ifindex == ifindex; });
+    auto it = std::find_if(entries_.begin(), entries_.end(),
+                           [ifindex](const Entry& e) { return e.iface.ifindex == ifindex; });
     return it == entries_.end() ? nullptr : &it->value;
   }
   [[nodiscard]] const T* find(std::uint32_t ifindex) const { return const_cast<PerInterface*>(this)->find(ifindex); }

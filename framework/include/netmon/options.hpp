@@ -288,15 +288,13 @@ inline std::string option_values_text(const OptionSpec& o) {
     case OptionType::integer:
       if (o.max == std::numeric_limits<std::int64_t>::max()) return std::to_string(o.min) + " or more";
       return std::to_string(o.min) + ".." + std::to_string(o.max);
-    case OptionType::boolean:
-      return "true|false";
+    case OptionType::boolean: return "true|false";
     case OptionType::duration:
       return detail::duration_text(std::chrono::nanoseconds(o.min)) + ".." +
              detail::duration_text(std::chrono::nanoseconds(o.max));
     case OptionType::choice:
     case OptionType::string:
-    case OptionType::string_map:
-      break;
+    case OptionType::string_map: break;
   }
   return std::string(o.values);
 }
@@ -305,18 +303,12 @@ inline std::string option_values_text(const OptionSpec& o) {
 // or "none" for an empty string or string map.
 inline std::string option_default_text(const OptionSpec& o) {
   switch (o.type) {
-    case OptionType::integer:
-      return std::to_string(o.def);
-    case OptionType::boolean:
-      return o.def ? "true" : "false";
-    case OptionType::duration:
-      return detail::duration_text(std::chrono::nanoseconds(o.def));
-    case OptionType::choice:
-      return std::string(o.def_text);
-    case OptionType::string:
-      return o.def_text.empty() ? "none" : std::string(o.def_text);
-    case OptionType::string_map:
-      break;
+    case OptionType::integer: return std::to_string(o.def);
+    case OptionType::boolean: return o.def ? "true" : "false";
+    case OptionType::duration: return detail::duration_text(std::chrono::nanoseconds(o.def));
+    case OptionType::choice: return std::string(o.def_text);
+    case OptionType::string: return o.def_text.empty() ? "none" : std::string(o.def_text);
+    case OptionType::string_map: break;
   }
   return "none";
 }

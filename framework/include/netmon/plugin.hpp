@@ -221,35 +221,35 @@ struct PluginAdapter {
 // for the options: OPTIONS is the plugin's netmon::OptionList (the text is
 // made from the declarations, <netmon/options.hpp>), or a string of
 // "key  values  default  meaning" lines written by hand.
-#define NETMON_PLUGIN_DESCRIPTOR_(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS_HELP_C_STR)        \
-  namespace {                                                                                  \
-  void* netmon_plugin_create_(char* err, std::size_t len) noexcept {                           \
-    return ::netmon::detail::PluginAdapter<CLASS>::create(NAME, err, len);                     \
-  }                                                                                            \
-  }                                                                                            \
-  extern "C" NETMON_EXPORT const netmon_plugin_descriptor netmon_plugin = {                    \
-      sizeof(netmon_plugin_descriptor),                                                        \
-      NETMON_ABI_MAJOR,                                                                        \
-      NETMON_ABI_MINOR,                                                                        \
-      NAME,                                                                                    \
-      VERSION,                                                                                 \
-      DESCRIPTION,                                                                             \
-      &netmon_plugin_create_,                                                                  \
-      &::netmon::detail::PluginAdapter<CLASS>::configure,                                      \
-      &::netmon::detail::PluginAdapter<CLASS>::start,                                          \
-      &::netmon::detail::PluginAdapter<CLASS>::collect,                                        \
-      &::netmon::detail::PluginAdapter<CLASS>::stop,                                           \
-      &::netmon::detail::PluginAdapter<CLASS>::destroy,                                        \
-      &::netmon::detail::PluginAdapter<CLASS>::last_error,                                     \
-      OPTIONS_HELP_C_STR,                                                                      \
+#define NETMON_PLUGIN_DESCRIPTOR_(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS_HELP_C_STR) \
+  namespace {                                                                            \
+  void* netmon_plugin_create_(char* err, std::size_t len) noexcept {                     \
+    return ::netmon::detail::PluginAdapter<CLASS>::create(NAME, err, len);               \
+  }                                                                                      \
+  }                                                                                      \
+  extern "C" NETMON_EXPORT const netmon_plugin_descriptor netmon_plugin = {              \
+      sizeof(netmon_plugin_descriptor),                                                  \
+      NETMON_ABI_MAJOR,                                                                  \
+      NETMON_ABI_MINOR,                                                                  \
+      NAME,                                                                              \
+      VERSION,                                                                           \
+      DESCRIPTION,                                                                       \
+      &netmon_plugin_create_,                                                            \
+      &::netmon::detail::PluginAdapter<CLASS>::configure,                                \
+      &::netmon::detail::PluginAdapter<CLASS>::start,                                    \
+      &::netmon::detail::PluginAdapter<CLASS>::collect,                                  \
+      &::netmon::detail::PluginAdapter<CLASS>::stop,                                     \
+      &::netmon::detail::PluginAdapter<CLASS>::destroy,                                  \
+      &::netmon::detail::PluginAdapter<CLASS>::last_error,                               \
+      OPTIONS_HELP_C_STR,                                                                \
   };
 
-#define NETMON_PLUGIN_WITH_OPTIONS(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS)                  \
-  namespace {                                                                                  \
-  /* Made when the library is loaded, before the host reads the descriptor. */                 \
-  const std::string netmon_plugin_options_help_ = ::netmon::detail::help_text(OPTIONS);        \
-  }                                                                                            \
-  NETMON_PLUGIN_DESCRIPTOR_(CLASS, NAME, VERSION, DESCRIPTION,                                 \
+#define NETMON_PLUGIN_WITH_OPTIONS(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS)          \
+  namespace {                                                                           \
+  /* Made when the library is loaded, before the host reads the descriptor. */          \
+  const std::string netmon_plugin_options_help_ = ::netmon::detail::help_text(OPTIONS); \
+  }                                                                                     \
+  NETMON_PLUGIN_DESCRIPTOR_(CLASS, NAME, VERSION, DESCRIPTION,                          \
                             ::netmon::detail::c_str_or_null(netmon_plugin_options_help_))
 
 #define NETMON_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION) \

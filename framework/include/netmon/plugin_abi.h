@@ -114,9 +114,9 @@ typedef void (*netmon_log_fn)(void *host_ctx, int level, const char *message);
 enum netmon_field_type {
 	/* Monotonic unsigned 64-bit counter. The host adds `<key>_per_sec`. */
 	NETMON_FIELD_COUNTER = 1,
-	NETMON_FIELD_U64 = 2,    /* unsigned 64-bit gauge */
-	NETMON_FIELD_I64 = 3,    /* signed 64-bit gauge */
-	NETMON_FIELD_F64 = 4,    /* double */
+	NETMON_FIELD_U64 = 2, /* unsigned 64-bit gauge */
+	NETMON_FIELD_I64 = 3, /* signed 64-bit gauge */
+	NETMON_FIELD_F64 = 4, /* double */
 	NETMON_FIELD_BOOL = 5,
 	NETMON_FIELD_STRING = 6, /* UTF-8 */
 };
@@ -284,18 +284,18 @@ typedef struct netmon_plugin_descriptor {
 typedef struct netmon_batch {
 	uint32_t struct_size;
 	uint32_t n_samples;
-	int64_t timestamp_ns;  /* Unix time of the interval, ns */
-	uint64_t interval_ns;  /* nominal interval */
-	uint64_t sequence;     /* 0, 1, 2, ... per run; a gap means batches dropped for this sink */
+	int64_t timestamp_ns; /* Unix time of the interval, ns */
+	uint64_t interval_ns; /* nominal interval */
+	uint64_t sequence;    /* 0, 1, 2, ... per run; a gap means batches dropped for this sink */
 	const netmon_sample *samples;
 } netmon_batch;
 
 typedef struct netmon_sink_context {
 	uint32_t struct_size;
 	uint32_t reserved;
-	const char *target;   /* what follows "name:" in --sink, or NULL */
+	const char *target; /* what follows "name:" in --sink, or NULL */
 	uint64_t interval_ns;
-	netmon_log_fn log;    /* may be NULL */
+	netmon_log_fn log; /* may be NULL */
 	void *host_ctx;
 	const char *options_json; /* JSON object text, "{}" when none (-o NAME.key=value) */
 } netmon_sink_context;

@@ -8,8 +8,8 @@
 
 #include <netmon/plugin_abi.h>
 
-#include <cstdint>
 #include <charconv>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -212,7 +212,8 @@ inline Sample from_c(const netmon_sample& c) {
   s.tags.reserve(c.n_tags);
   for (std::uint32_t i = 0; i < c.n_tags; ++i) {
     if (!c.tags[i].key || !c.tags[i].value)
-      throw std::invalid_argument("sample '" + s.measurement + "': tag " + std::to_string(i) + " has a NULL key or value");
+      throw std::invalid_argument("sample '" + s.measurement + "': tag " + std::to_string(i) +
+                                  " has a NULL key or value");
     s.tags.push_back({c.tags[i].key, c.tags[i].value});
   }
   s.fields.reserve(c.n_fields);

@@ -132,29 +132,28 @@ struct SinkAdapter {
 // NETMON_SINK_WITH_OPTIONS also gives what --list-plugins shows for the
 // options: the sink's netmon::OptionList, or text, as for plugins.
 #define NETMON_SINK_DESCRIPTOR_(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS_HELP_C_STR) \
-  extern "C" NETMON_EXPORT const netmon_sink_descriptor netmon_sink = {              \
-      sizeof(netmon_sink_descriptor),                                                \
-      NETMON_ABI_MAJOR,                                                              \
-      NETMON_ABI_MINOR,                                                              \
-      NAME,                                                                          \
-      VERSION,                                                                       \
-      DESCRIPTION,                                                                   \
-      &::netmon::detail::SinkAdapter<CLASS>::create,                                 \
-      &::netmon::detail::SinkAdapter<CLASS>::open,                                   \
-      &::netmon::detail::SinkAdapter<CLASS>::write,                                  \
-      &::netmon::detail::SinkAdapter<CLASS>::close,                                  \
-      &::netmon::detail::SinkAdapter<CLASS>::destroy,                                \
-      &::netmon::detail::SinkAdapter<CLASS>::last_error,                             \
-      OPTIONS_HELP_C_STR,                                                            \
+  extern "C" NETMON_EXPORT const netmon_sink_descriptor netmon_sink = {                \
+      sizeof(netmon_sink_descriptor),                                                  \
+      NETMON_ABI_MAJOR,                                                                \
+      NETMON_ABI_MINOR,                                                                \
+      NAME,                                                                            \
+      VERSION,                                                                         \
+      DESCRIPTION,                                                                     \
+      &::netmon::detail::SinkAdapter<CLASS>::create,                                   \
+      &::netmon::detail::SinkAdapter<CLASS>::open,                                     \
+      &::netmon::detail::SinkAdapter<CLASS>::write,                                    \
+      &::netmon::detail::SinkAdapter<CLASS>::close,                                    \
+      &::netmon::detail::SinkAdapter<CLASS>::destroy,                                  \
+      &::netmon::detail::SinkAdapter<CLASS>::last_error,                               \
+      OPTIONS_HELP_C_STR,                                                              \
   };
 
-#define NETMON_SINK_WITH_OPTIONS(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS)                \
-  namespace {                                                                              \
-  /* Made when the library is loaded, before the host reads the descriptor. */             \
-  const std::string netmon_sink_options_help_ = ::netmon::detail::help_text(OPTIONS);      \
-  }                                                                                        \
-  NETMON_SINK_DESCRIPTOR_(CLASS, NAME, VERSION, DESCRIPTION,                               \
-                          ::netmon::detail::c_str_or_null(netmon_sink_options_help_))
+#define NETMON_SINK_WITH_OPTIONS(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS)          \
+  namespace {                                                                         \
+  /* Made when the library is loaded, before the host reads the descriptor. */        \
+  const std::string netmon_sink_options_help_ = ::netmon::detail::help_text(OPTIONS); \
+  }                                                                                   \
+  NETMON_SINK_DESCRIPTOR_(CLASS, NAME, VERSION, DESCRIPTION, ::netmon::detail::c_str_or_null(netmon_sink_options_help_))
 
 #define NETMON_SINK(CLASS, NAME, VERSION, DESCRIPTION) \
   NETMON_SINK_DESCRIPTOR_(CLASS, NAME, VERSION, DESCRIPTION, nullptr)

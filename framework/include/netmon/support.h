@@ -88,10 +88,12 @@ typedef struct netmon_options netmon_options;
 /* Parses options_json ("{}" if NULL) for the plugin named owner. NULL on
  * failure (not JSON, not an object, out of memory) with the message in err.
  * The handle is the caller's: netmon_options_close(). */
-netmon_options *netmon_options_open(const char *options_json, const char *owner, char *err, size_t err_len);
+netmon_options *netmon_options_open(const char *options_json, const char *owner, char *err,
+				    size_t err_len);
 
 /* An integer within [min, max]. */
-int netmon_options_integer(netmon_options *o, const char *key, int64_t def, int64_t min, int64_t max, int64_t *out);
+int netmon_options_integer(netmon_options *o, const char *key, int64_t def, int64_t min,
+			   int64_t max, int64_t *out);
 
 /* true or false: *out is 1 or 0. */
 int netmon_options_boolean(netmon_options *o, const char *key, int def, int *out);
@@ -102,13 +104,13 @@ int netmon_options_string(netmon_options *o, const char *key, const char *def, c
 
 /* One of n_choices strings. *out is the matching element of choices (so a
  * static table's pointers can be compared) or def. */
-int netmon_options_choice(netmon_options *o, const char *key, const char *const *choices, size_t n_choices,
-			  const char *def, const char **out);
+int netmon_options_choice(netmon_options *o, const char *key, const char *const *choices,
+			  size_t n_choices, const char *def, const char **out);
 
 /* A duration ("30s", "500ms", "2m", or a number of seconds) within
  * [min_ns, max_ns], in nanoseconds. */
-int netmon_options_duration_ns(netmon_options *o, const char *key, int64_t def_ns, int64_t min_ns, int64_t max_ns,
-			       int64_t *out_ns);
+int netmon_options_duration_ns(netmon_options *o, const char *key, int64_t def_ns, int64_t min_ns,
+			       int64_t max_ns, int64_t *out_ns);
 
 /* NETMON_OK if every reader succeeded and the object holds no key that was
  * not read; else NETMON_ERROR (an unknown key is named with the valid ones). */
@@ -155,9 +157,9 @@ typedef struct netmon_tc_link netmon_tc_link;
  * Returns the link, or NULL with the message in err. The program returns
  * TC_ACT_UNSPEC so that others run. Detach before destroying the program.
  */
-netmon_tc_link *netmon_tc_attach(const struct bpf_program *prog, uint32_t ifindex, const char *ifname,
-				 int direction, int mode, uint16_t priority, netmon_log_fn log, void *host_ctx,
-				 char *err, size_t err_len);
+netmon_tc_link *netmon_tc_attach(const struct bpf_program *prog, uint32_t ifindex,
+				 const char *ifname, int direction, int mode, uint16_t priority,
+				 netmon_log_fn log, void *host_ctx, char *err, size_t err_len);
 
 /* How the link is attached: NETMON_TC_TCX or NETMON_TC_NETLINK; -1 for NULL. */
 int netmon_tc_link_mode(const netmon_tc_link *link);
@@ -184,7 +186,8 @@ int netmon_possible_cpus(void);
  * errno: -ENOSPC if n_values is too small, -EINVAL for a NULL pointer or a
  * value_size of 0, -ENOENT for a missing key, the kernel's for the rest.
  */
-int netmon_percpu_lookup(int map_fd, const void *key, void *values, size_t value_size, size_t n_values);
+int netmon_percpu_lookup(int map_fd, const void *key, void *values, size_t value_size,
+			 size_t n_values);
 
 /*
  * For a per-CPU value made of n_u64 uint64_t members (a struct of counters):
@@ -209,7 +212,8 @@ int netmon_interface_gone(uint32_t ifindex, const char *ifname, netmon_log_fn lo
 
 /* Formats a line as printf and hands it to log (the start context's), at
  * level (enum netmon_log_level). NULL log is a no-op. Any thread. */
-void netmon_logf(netmon_log_fn log, void *host_ctx, int level, const char *fmt, ...) NETMON_PRINTF(4, 5);
+void netmon_logf(netmon_log_fn log, void *host_ctx, int level, const char *fmt, ...)
+	NETMON_PRINTF(4, 5);
 
 #ifdef __cplusplus
 }

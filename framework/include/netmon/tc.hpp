@@ -89,8 +89,8 @@ class TcLink {
 TcLink attach_tc(const bpf_program* prog, const Interface& iface, TcDirection dir, const TcAttach& how,
                  const Logger& log);
 // The same, placed last.
-TcLink attach_tc(const bpf_program* prog, const Interface& iface, TcDirection dir, TcMode mode,
-                 std::uint16_t priority, const Logger& log);
+TcLink attach_tc(const bpf_program* prog, const Interface& iface, TcDirection dir, TcMode mode, std::uint16_t priority,
+                 const Logger& log);
 
 // One program at ingress and one at egress of an interface. Destroying the
 // pair detaches egress, then ingress (the reverse of attaching: the first

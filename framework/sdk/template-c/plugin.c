@@ -114,23 +114,25 @@ static int start(void *p, const netmon_start_context *ctx)
 		snprintf(a->ifname, sizeof(a->ifname), "%s", iface->name);
 		a->skel = @NAME@__open_and_load();
 		if (!a->skel) {
-			snprintf(self->error, sizeof(self->error),
-				 "%s: the kernel refused the BPF program (run with --log-level debug for the verifier log)",
-				 a->ifname);
+			snprintf(
+				self->error, sizeof(self->error),
+				"%s: the kernel refused the BPF program (run with --log-level debug for the verifier log)",
+				a->ifname);
 			goto fail;
 		}
-		a->in = netmon_tc_attach(a->skel->progs.@NAME@_in, a->ifindex, a->ifname, NETMON_TC_INGRESS,
-					 self->attach_mode, TC_PRIORITY, ctx->log, ctx->host_ctx, self->error,
-					 sizeof(self->error));
+		a->in = netmon_tc_attach(a->skel->progs.@NAME@_in, a->ifindex, a->ifname,
+					 NETMON_TC_INGRESS, self->attach_mode, TC_PRIORITY,
+					 ctx->log, ctx->host_ctx, self->error, sizeof(self->error));
 		if (!a->in)
 			goto fail;
-		a->out = netmon_tc_attach(a->skel->progs.@NAME@_out, a->ifindex, a->ifname, NETMON_TC_EGRESS,
-					  self->attach_mode, TC_PRIORITY, ctx->log, ctx->host_ctx, self->error,
+		a->out = netmon_tc_attach(a->skel->progs.@NAME@_out, a->ifindex, a->ifname,
+					  NETMON_TC_EGRESS, self->attach_mode, TC_PRIORITY,
+					  ctx->log, ctx->host_ctx, self->error,
 					  sizeof(self->error));
 		if (!a->out)
 			goto fail;
-		netmon_logf(ctx->log, ctx->host_ctx, NETMON_LOG_INFO, "attached to %s (%s)", a->ifname,
-			    netmon_tc_mode_name(netmon_tc_link_mode(a->in)));
+		netmon_logf(ctx->log, ctx->host_ctx, NETMON_LOG_INFO, "attached to %s (%s)",
+			    a->ifname, netmon_tc_mode_name(netmon_tc_link_mode(a->in)));
 	}
 	return NETMON_OK;
 fail:
@@ -138,18 +140,21 @@ fail:
 	return NETMON_ERROR;
 }
 
-static int publish(struct plugin *self, const netmon_emitter *out, const struct attached *a, uint32_t dir)
+static int publish(struct plugin *self, const netmon_emitter *out, const struct attached *a,
+		   uint32_t dir)
 {
 	static const char *const keys[@NAME@_N_COUNTS] = { "packets", "bytes", "udp" };
 	uint64_t sums[@NAME@_N_COUNTS];
 	netmon_field fields[@NAME@_N_COUNTS];
-	netmon_tag tags[2] = { { "ifname", a->ifname }, { "direction", dir == 0 ? "ingress" : "egress" } };
+	netmon_tag tags[2] = { { "ifname", a->ifname },
+			       { "direction", dir == 0 ? "ingress" : "egress" } };
 	netmon_sample s;
 	int rc;
 
 	rc = netmon_percpu_sum_u64(bpf_map__fd(a->skel->maps.counts), &dir, sums, @NAME@_N_COUNTS);
 	if (rc < 0) {
-		snprintf(self->error, sizeof(self->error), "%s: cannot read the counts: %s", a->ifname, strerror(-rc));
+		snprintf(self->error, sizeof(self->error), "%s: cannot read the counts: %s",
+			 a->ifname, strerror(-rc));
 		return NETMON_ERROR;
 	}
 	memset(fields, 0, sizeof(fields));
@@ -213,7 +218,8 @@ NETMON_EXPORT const netmon_plugin_descriptor netmon_plugin = {
 	.abi_minor = NETMON_ABI_MINOR,
 	.name = "@NAME@",
 	.version = "0.1.0",
-	.description = "Packets, bytes and UDP datagrams per interface and direction at TC (a plugin in C)",
+	.description =
+		"Packets, bytes and UDP datagrams per interface and direction at TC (a plugin in C)",
 	.create = create,
 	.configure = configure,
 	.start = start,

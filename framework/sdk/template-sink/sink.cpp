@@ -39,7 +39,7 @@ class LineSink final : public netmon::Sink {
     netmon::Options opts(ctx.options, "@NAME@", kOptions);
     only_ = opts.get(kOnly);
     prefix_ = one_line(opts.get(kPrefix));
-    opts.finish();  // an unknown key is refused, naming the valid ones
+    opts.finish();                    // an unknown key is refused, naming the valid ones
     out_.open(ctx.target, "@NAME@");  // stdout, or --sink @NAME@:PATH
     log_ = ctx.log;
     log_.debug("writing to " + out_.describe());

@@ -18,10 +18,8 @@ using netmon::bpf::TcPair;
 // and read it in configure().
 constexpr netmon::option::Choice kAttach{
     .key = "attach", .values = "auto|tcx|netlink", .def = "auto", .help = "how to attach at TC"};
-constexpr netmon::option::Choice kPlacement{.key = "placement",
-                                           .values = "first|last",
-                                           .def = "last",
-                                           .help = "where on a tcx hook the programs go "};
+constexpr netmon::option::Choice kPlacement{
+    .key = "placement", .values = "first|last", .def = "last", .help = "where on a tcx hook the programs go "};
 constexpr netmon::OptionList kOptions{kAttach, kPlacement};
 
 class Plugin final : public netmon::Plugin {

@@ -38,11 +38,11 @@ std::vector<std::uint16_t> sports(const CollectResult& r) {
 // Five flows with ties: B and D equal on packets and bytes (broken by key:
 // sport 2 < 4), A ties B/D on packets only.
 void fill_ties(FakeTable& t, std::int64_t at) {
-  t.set(flow(1), value(100, 1000, at, at));   // A
-  t.set(flow(2), value(100, 2000, at, at));   // B
-  t.set(flow(3), value(50, 5000, at, at));    // C
-  t.set(flow(4), value(100, 2000, at, at));   // D
-  t.set(flow(5), value(10, 10, at, at));      // E
+  t.set(flow(1), value(100, 1000, at, at));  // A
+  t.set(flow(2), value(100, 2000, at, at));  // B
+  t.set(flow(3), value(50, 5000, at, at));   // C
+  t.set(flow(4), value(100, 2000, at, at));  // D
+  t.set(flow(5), value(10, 10, at, at));     // E
 }
 
 TEST(FlowCollectorRank, ByPacketsThenBytesThenKey) {
@@ -157,9 +157,8 @@ TEST(FlowCollectorRemainder, FewerFlowsThanTopAndAnEmptyTable) {
 }
 
 TEST(FlowCollectorRemainder, DuplicateEntriesOfAKeyByKeyWalkCountOnce) {
-  std::vector<FlowEntry> entries{{flow(1), value(5, 500, T0, T0)},
-                                 {flow(2), value(7, 700, T0, T0)},
-                                 {flow(1), value(5, 500, T0, T0)}};
+  std::vector<FlowEntry> entries{
+      {flow(1), value(5, 500, T0, T0)}, {flow(2), value(7, 700, T0, T0)}, {flow(1), value(5, 500, T0, T0)}};
   FlowCollector c(config(SortKey::packets, 1), T0);
   const auto& r = c.collect(entries, T0 + kSec, {});
   EXPECT_EQ(r.entries, 2u);
@@ -208,14 +207,14 @@ TEST(FlowCollectorWindows, AfterTheFlowStopsTheShortWindowEmptiesAndTheLongOneDe
   EXPECT_DOUBLE_EQ(f.report().bytes_per_sec_window[0], 500.0);  // [59, 61]: one second of two
   f.second(T0 + 62 * kSec, false);
   EXPECT_DOUBLE_EQ(f.report().bytes_per_sec_window[0], 0.0);
-  EXPECT_DOUBLE_EQ(f.report().bytes_per_sec_window[1], 800.0);   // 8 s of 10
-  EXPECT_DOUBLE_EQ(f.report().bytes_per_sec_window[2], 950.0);   // 38 s of 40
+  EXPECT_DOUBLE_EQ(f.report().bytes_per_sec_window[1], 800.0);  // 8 s of 10
+  EXPECT_DOUBLE_EQ(f.report().bytes_per_sec_window[2], 950.0);  // 38 s of 40
   for (int s = 63; s <= 70; ++s) f.second(T0 + s * kSec, false);
   EXPECT_DOUBLE_EQ(f.report().bytes_per_sec_window[1], 0.0);
-  EXPECT_DOUBLE_EQ(f.report().bytes_per_sec_window[2], 750.0);   // 30 s of 40
+  EXPECT_DOUBLE_EQ(f.report().bytes_per_sec_window[2], 750.0);  // 30 s of 40
   for (int s = 71; s <= 85; ++s) f.second(T0 + s * kSec, false);
-  EXPECT_DOUBLE_EQ(f.report().bytes_per_sec_window[2], 375.0);   // 15 s of 40
-  EXPECT_EQ(f.c.tracked_flows(), 1u);  // idle for 25 s: still within the 30 s idle timeout
+  EXPECT_DOUBLE_EQ(f.report().bytes_per_sec_window[2], 375.0);  // 15 s of 40
+  EXPECT_EQ(f.c.tracked_flows(), 1u);                           // idle for 25 s: still within the 30 s idle timeout
 }
 
 TEST(FlowCollectorWindows, WindowsLongerThanTheRunDivideByTheTimeSinceStart) {
@@ -265,8 +264,8 @@ TEST(FlowCollectorWindows, AReusedSlotDoesNotInheritAnEndedFlowsRecords) {
   EXPECT_DOUBLE_EQ(r.top[0].bytes_per_sec_window[2], 100.0 / 4.0);  // its own 100 B, nothing of flow 1
   // Flow 1's records leave the windows later without touching flow 2's sums.
   for (int s = 5; s <= 50; ++s) {
-    t.set(flow(2), value(static_cast<std::uint64_t>(s), 100u * static_cast<unsigned>(s - 3), T0 + 4 * kSec,
-                         T0 + s * kSec));
+    t.set(flow(2),
+          value(static_cast<std::uint64_t>(s), 100u * static_cast<unsigned>(s - 3), T0 + 4 * kSec, T0 + s * kSec));
     c.collect(t.entries(), T0 + s * kSec, t.remover());
   }
   const auto& last = c.collect(t.entries(), T0 + 51 * kSec, t.remover());
@@ -546,11 +545,11 @@ TEST(FlowSamples, SchemaOfEveryMeasurement) {
   const auto& top = samples[0];
   EXPECT_EQ(top.measurement, "flow_top");
   EXPECT_EQ(names(top.tags), (std::vector<std::string>{"rank", "ifname", "ifindex", "direction", "family", "proto",
-                                                        "src", "dst", "sport", "dport"}));
+                                                       "src", "dst", "sport", "dport"}));
   EXPECT_EQ(names(top.fields),
             (std::vector<std::string>{"packets", "bytes", "packets_per_sec", "bytes_per_sec", "bytes_per_sec_2s",
-                                      "bytes_per_sec_10s", "bytes_per_sec_40s", "first_seen", "last_seen",
-                                      "duration_s", "tcp_flags", "ip_proto"}));
+                                      "bytes_per_sec_10s", "bytes_per_sec_40s", "first_seen", "last_seen", "duration_s",
+                                      "tcp_flags", "ip_proto"}));
   EXPECT_EQ(tag(top, "rank"), "1");
   EXPECT_EQ(tag(top, "ifname"), "eth3");
   EXPECT_EQ(tag(top, "ifindex"), "3");
@@ -588,11 +587,11 @@ TEST(FlowSamples, SchemaOfEveryMeasurement) {
 
   const auto& table = samples[5];
   EXPECT_EQ(table.measurement, "flow_top_table");
-  EXPECT_EQ(names(table.fields),
-            (std::vector<std::string>{"entries", "capacity", "insert_failures", "untracked_packets", "ended_idle",
-                                      "ended_active_timeout", "ended_tcp_fin", "ended_tcp_rst", "evicted",
-                                      "evicted_unseen_packets", "evicted_unseen_bytes", "read_method",
-                                      "read_duration_us"}));
+  EXPECT_EQ(
+      names(table.fields),
+      (std::vector<std::string>{"entries", "capacity", "insert_failures", "untracked_packets", "ended_idle",
+                                "ended_active_timeout", "ended_tcp_fin", "ended_tcp_rst", "evicted",
+                                "evicted_unseen_packets", "evicted_unseen_bytes", "read_method", "read_duration_us"}));
   EXPECT_EQ(table.u64("entries"), 4u);
   EXPECT_EQ(table.u64("capacity"), 65536u);
   EXPECT_TRUE(std::holds_alternative<netmon::Counter>(*table.field("insert_failures")));
@@ -606,10 +605,9 @@ TEST(FlowSamples, SchemaOfEveryMeasurement) {
   const auto& end = samples[6];
   EXPECT_EQ(end.measurement, "flow_top_end");
   // An ended flow is an event; everything before it is a snapshot.
-  for (std::size_t i = 0; i < samples.size(); ++i)
-    EXPECT_EQ(samples[i].is_event(), i >= 6) << samples[i].measurement;
+  for (std::size_t i = 0; i < samples.size(); ++i) EXPECT_EQ(samples[i].is_event(), i >= 6) << samples[i].measurement;
   EXPECT_EQ(names(end.tags), (std::vector<std::string>{"ifname", "ifindex", "direction", "family", "proto", "src",
-                                                        "dst", "sport", "dport", "reason"}));
+                                                       "dst", "sport", "dport", "reason"}));
   EXPECT_EQ(names(end.fields),
             (std::vector<std::string>{"packets", "bytes", "first_seen", "last_seen", "duration_s", "tcp_flags",
                                       "ip_proto", "ip_bytes", "first_seen_ms", "last_seen_ms", "tcp_control_bits"}));
@@ -668,7 +666,6 @@ TEST(FlowTopOptions, ValidOptionsAreAcceptedAndBadOnesRefusedWithTheirName) {
     }
   }
 }
-
 
 // ---- names ------------------------------------------------------------------
 

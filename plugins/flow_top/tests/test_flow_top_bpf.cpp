@@ -14,8 +14,8 @@
 #include <time.h>
 
 #include <algorithm>
-#include <map>
 #include <atomic>
+#include <map>
 #include <set>
 #include <string_view>
 #include <thread>
@@ -471,8 +471,7 @@ TEST(FlowTopCache, FlowsSharingItsSlotsCountExactly) {
   }
   for (std::uint32_t i = 0; i < kFlows; ++i) {
     const auto &a = tables[true][i].value, &b = tables[false][i].value;
-    ASSERT_TRUE(a.packets == b.packets && a.bytes == b.bytes && a.ip_bytes == b.ip_bytes &&
-                a.tcp_flags == b.tcp_flags)
+    ASSERT_TRUE(a.packets == b.packets && a.bytes == b.bytes && a.ip_bytes == b.ip_bytes && a.tcp_flags == b.tcp_flags)
         << "flow " << i;
   }
 }

@@ -24,9 +24,8 @@ using netmon::Sample;
 
 std::vector<Sample> collect(netmon::host::PluginInstance& p) {
   std::vector<Sample> out;
-  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
+  const auto now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   p.collect(now, [&out](Sample&& s) { out.push_back(std::move(s)); });
   return out;
 }
@@ -52,8 +51,7 @@ TEST(FlowTopPlugin, RealFlowsOnAVethPairWithExactCounts) {
   const netmon_interface iface{if_nametoindex(ifname.c_str()), 0, ifname.c_str()};
   const netmon_start_context ctx{sizeof(netmon_start_context), 1, &iface, 1'000'000'000, nullptr, nullptr};
   p->start(ctx);
-  EXPECT_EQ(netmon::test::tc_filters(ifname, "ingress").size() + netmon::test::tc_filters(ifname, "egress").size(),
-            0u)
+  EXPECT_EQ(netmon::test::tc_filters(ifname, "ingress").size() + netmon::test::tc_filters(ifname, "egress").size(), 0u)
       << "expected tcx links, not netlink filters";
 
   // 3 flows of 200 datagrams (source ports 40000..40002) to port 9000.

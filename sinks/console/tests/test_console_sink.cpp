@@ -19,7 +19,6 @@ using ::testing::Not;
 
 TEST(SinkGolden, Console) { expect_golden("sample.console.txt", render("console")); }
 
-
 TEST(ConsoleSink, SectionsAndOtherMeasurements) {
   const std::string text = render("console");
   EXPECT_THAT(text, HasSubstr("Traffic Statistics [16:11:18]"));

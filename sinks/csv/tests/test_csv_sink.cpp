@@ -75,11 +75,9 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
   return records;
 }
 
-
 }  // namespace
 
 TEST(SinkGolden, Csv) { expect_golden("sample.csv", render("csv")); }
-
 
 TEST(CsvSink, ParsesBackAsRfc4180) {
   const Batch batch = golden_batch();

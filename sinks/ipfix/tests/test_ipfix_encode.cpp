@@ -190,7 +190,7 @@ Sample ipv6_sample() {
       .tag("ifindex", "7")
       .tag("direction", "egress")
       .tag("reason", "idle")
-      .counter("packets", 3)  // a counter is an integer too
+      .counter("packets", 3)     // a counter is an integer too
       .gauge_i("ip_bytes", 312)  // so is a non-negative signed gauge
       .gauge("ip_proto", 58)
       .gauge("first_seen_ms", 1795536670000)
@@ -297,8 +297,8 @@ TEST(IpfixEncode, AMessageFillsTheMtuExactlyAndNeverMore) {
     const FlowRecord recs[] = {ipv4_record(), ipv6_record()};
     enc.encode(recs, kExportTime, false, out);
     ASSERT_EQ(out.list.size(), 1u);
-    EXPECT_BYTES(out.message(0), cat({header(162, 0), set_header(256, 61), kIpv4Record, set_header(257, 85),
-                                      kIpv6Record}));
+    EXPECT_BYTES(out.message(0),
+                 cat({header(162, 0), set_header(256, 61), kIpv4Record, set_header(257, 85), kIpv6Record}));
   }
   // ...and not a 161-byte one.
   {
@@ -550,27 +550,50 @@ TEST(IpfixEncode, TsharkDecodesTheGoldenMessages) {
   enc.encode(recs, kExportTime, true, out);
   enc.encode(recs, kExportTime, false, out);  // data only, the templates known from the first
   ASSERT_EQ(out.list.size(), 2u);
-  const Bytes golden = cat({header(286, 0), kTemplateSet, set_header(256, 61), kIpv4Record, set_header(257, 85),
-                            kIpv6Record});
+  const Bytes golden =
+      cat({header(286, 0), kTemplateSet, set_header(256, 61), kIpv4Record, set_header(257, 85), kIpv6Record});
   ASSERT_EQ(hex(out.message(0)), hex(golden));
   const auto m1 = out.message(1);
   write_pcap(dir / "ipfix.pcap", {golden, Bytes(m1.begin(), m1.end())});
 
-  const std::string text = run("/usr/bin/tshark -n -r " + (dir / "ipfix.pcap").string() +
-                               " -d udp.port==4739,cflow -V 2>/dev/null");
+  const std::string text =
+      run("/usr/bin/tshark -n -r " + (dir / "ipfix.pcap").string() + " -d udp.port==4739,cflow -V 2>/dev/null");
   ASSERT_THAT(text, HasSubstr("Cisco NetFlow/IPFIX")) << text;
   EXPECT_THAT(text, Not(HasSubstr("Malformed")));
   EXPECT_THAT(text, Not(HasSubstr("Expert Info")));
   EXPECT_THAT(text, Not(HasSubstr("no template found")));
-  for (const char* line : {
-           "Version: 10", "Length: 286", "ExportTime: 1795536680", "FlowSequence: 0", "FlowSequence: 2",
-           "Observation Domain Id: 42", "Template (Id = 256, Count = 14)", "Template (Id = 257, Count = 14)",
-           "SrcAddr: 192.0.2.1", "DstAddr: 198.51.100.2", "SrcPort: 40000", "DstPort: 9000", "Protocol: TCP (6)",
-           "TCP Flags: 0x001b, ACK, PSH, SYN, FIN", "Packets: 10", "Octets: 1500",
-           "StartTime: Nov 24, 2026 16:11:18.004000000 UTC", "EndTime: Nov 24, 2026 16:11:19.004000000 UTC",
-           "Flow End Reason: End of Flow detected (3)", "InputInt: 5", "OutputInt: 0", "Direction: Ingress (0)",
-           "SrcAddr: 2001:db8::1", "DstAddr: 2001:db8::2", "DstPort: 32768", "Protocol: ICMPv6 (58)", "Packets: 3",
-           "Octets: 312", "Flow End Reason: Idle timeout (1)", "InputInt: 0", "OutputInt: 7", "Direction: Egress (1)"})
+  for (const char* line : {"Version: 10",
+                           "Length: 286",
+                           "ExportTime: 1795536680",
+                           "FlowSequence: 0",
+                           "FlowSequence: 2",
+                           "Observation Domain Id: 42",
+                           "Template (Id = 256, Count = 14)",
+                           "Template (Id = 257, Count = 14)",
+                           "SrcAddr: 192.0.2.1",
+                           "DstAddr: 198.51.100.2",
+                           "SrcPort: 40000",
+                           "DstPort: 9000",
+                           "Protocol: TCP (6)",
+                           "TCP Flags: 0x001b, ACK, PSH, SYN, FIN",
+                           "Packets: 10",
+                           "Octets: 1500",
+                           "StartTime: Nov 24, 2026 16:11:18.004000000 UTC",
+                           "EndTime: Nov 24, 2026 16:11:19.004000000 UTC",
+                           "Flow End Reason: End of Flow detected (3)",
+                           "InputInt: 5",
+                           "OutputInt: 0",
+                           "Direction: Ingress (0)",
+                           "SrcAddr: 2001:db8::1",
+                           "DstAddr: 2001:db8::2",
+                           "DstPort: 32768",
+                           "Protocol: ICMPv6 (58)",
+                           "Packets: 3",
+                           "Octets: 312",
+                           "Flow End Reason: Idle timeout (1)",
+                           "InputInt: 0",
+                           "OutputInt: 7",
+                           "Direction: Egress (1)"})
     EXPECT_THAT(text, HasSubstr(line));
   // Both data sets of the second message decoded with the first's templates.
   std::size_t flows = 0;

@@ -56,7 +56,8 @@ FlowRecord record(std::uint32_t i, Family f = Family::ipv4) {
 
 std::vector<FlowRecord> records(std::size_t n, std::uint32_t from = 0) {
   std::vector<FlowRecord> v;
-  for (std::size_t i = 0; i < n; ++i) v.push_back(record(from + static_cast<std::uint32_t>(i), i % 4 ? Family::ipv4 : Family::ipv6));
+  for (std::size_t i = 0; i < n; ++i)
+    v.push_back(record(from + static_cast<std::uint32_t>(i), i % 4 ? Family::ipv4 : Family::ipv6));
   return v;
 }
 

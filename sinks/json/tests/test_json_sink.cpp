@@ -19,7 +19,6 @@ using ::testing::Not;
 
 TEST(SinkGolden, Json) { expect_golden("sample.jsonl", render("json")); }
 
-
 TEST(JsonSink, EveryLineParsesBackExactly) {
   const Batch batch = golden_batch();
   const std::string text = render("json");

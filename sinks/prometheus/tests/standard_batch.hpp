@@ -15,15 +15,15 @@
 namespace netmon::unit {
 
 inline constexpr std::array<std::pair<const char*, const char*>, 10> kClasses{{{"ipv4", "tcp"},
-                                                                                 {"ipv4", "udp"},
-                                                                                 {"ipv4", "icmp"},
-                                                                                 {"ipv4", "other"},
-                                                                                 {"ipv6", "tcp"},
-                                                                                 {"ipv6", "udp"},
-                                                                                 {"ipv6", "icmp"},
-                                                                                 {"ipv6", "other"},
-                                                                                 {"arp", "none"},
-                                                                                 {"other", "none"}}};
+                                                                               {"ipv4", "udp"},
+                                                                               {"ipv4", "icmp"},
+                                                                               {"ipv4", "other"},
+                                                                               {"ipv6", "tcp"},
+                                                                               {"ipv6", "udp"},
+                                                                               {"ipv6", "icmp"},
+                                                                               {"ipv6", "other"},
+                                                                               {"arp", "none"},
+                                                                               {"other", "none"}}};
 
 // One flow_top sample, tags and fields in the plugin's order.
 inline Sample flow_top_sample(std::size_t rank, const std::string& ifname, const std::string& ifindex,
@@ -165,8 +165,7 @@ inline Batch standard_batch(std::size_t interfaces, std::size_t top, std::size_t
 
 // Series netmon_prometheus_core renders for standard_batch(): see
 // sinks/prometheus/README.md, "How many series".
-constexpr std::size_t standard_series(std::size_t interfaces, std::size_t top, std::size_t plugins,
-                                      std::size_t sinks) {
+constexpr std::size_t standard_series(std::size_t interfaces, std::size_t top, std::size_t plugins, std::size_t sinks) {
   return 6 + 3 * plugins + 3 * sinks + 66 * interfaces + 2 * top + 13;
 }
 

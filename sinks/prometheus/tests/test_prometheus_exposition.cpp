@@ -120,10 +120,10 @@ Batch golden_batch() {
                             .gauge_f("packets_per_sec", 7.0)
                             .gauge_f("bytes_per_sec", 700.0));
   }
-  b.samples.push_back(netmon::unit::flow_top_sample(1, "eth0", "2", "egress", "10.0.0.1", "192.0.2.10", 51000, 443,
-                                                    1200, 1'500'000));
-  Sample v6 = netmon::unit::flow_top_sample(2, "eth0", "2", "ingress", "2001:db8::1", "2001:db8::2", 5353, 53, 40,
-                                            4000);
+  b.samples.push_back(
+      netmon::unit::flow_top_sample(1, "eth0", "2", "egress", "10.0.0.1", "192.0.2.10", 51000, 443, 1200, 1'500'000));
+  Sample v6 =
+      netmon::unit::flow_top_sample(2, "eth0", "2", "ingress", "2001:db8::1", "2001:db8::2", 5353, 53, 40, 4000);
   v6.tags[4].value = "ipv6";
   v6.tags[5].value = "udp";
   b.samples.push_back(std::move(v6));
@@ -243,7 +243,8 @@ CommandResult run(const std::string& command) {
 bool have_promtool() {
   if (::access(kPromtool, X_OK) == 0) return true;
   const char* ci = std::getenv("CI");
-  if (ci && std::string(ci) == "true") ADD_FAILURE() << kPromtool << " is missing (scripts/install-deps.sh installs it)";
+  if (ci && std::string(ci) == "true")
+    ADD_FAILURE() << kPromtool << " is missing (scripts/install-deps.sh installs it)";
   return false;
 }
 
@@ -304,9 +305,9 @@ bool is_number(std::string_view s) {
 // its metric types that apply here; returns what breaks them, or "".
 std::string openmetrics_violations(const std::string& om) {
   if (!om.ends_with("# EOF\n")) return "no # EOF at the end";
-  std::set<std::string> done;      // families already closed
-  std::string family, type;        // the current family
-  std::set<std::string> seen;      // its label sets
+  std::set<std::string> done;  // families already closed
+  std::string family, type;    // the current family
+  std::set<std::string> seen;  // its label sets
   bool samples = false;
   std::string_view rest(om.data(), om.size() - 6);
   while (!rest.empty()) {
@@ -383,9 +384,7 @@ std::string openmetrics_violations(const std::string& om) {
 
 // ---- golden files ------------------------------------------------------------
 
-TEST(PrometheusExposition, TextMatchesGolden) {
-  expect_golden("sample.prom", render(golden_batch())->text);
-}
+TEST(PrometheusExposition, TextMatchesGolden) { expect_golden("sample.prom", render(golden_batch())->text); }
 
 TEST(PrometheusExposition, OpenMetricsMatchesGolden) {
   expect_golden("sample.openmetrics.txt", render(golden_batch())->openmetrics);
@@ -410,7 +409,8 @@ TEST(PrometheusExposition, PromtoolAcceptsAFullStandardSet) {
 
 TEST(PrometheusExposition, PromtoolAcceptsTheExampleAlerts) {
   if (!have_promtool()) GTEST_SKIP() << "no " << kPromtool;
-  const CommandResult r = run(std::string(kPromtool) + " check rules " + (kSourceDir / "sinks/prometheus/alerts.yml").string());
+  const CommandResult r =
+      run(std::string(kPromtool) + " check rules " + (kSourceDir / "sinks/prometheus/alerts.yml").string());
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("SUCCESS"));
 }
@@ -492,14 +492,16 @@ TEST(PrometheusExposition, LabelValuesAndHelpAreEscaped) {
 TEST(PrometheusExposition, InvalidUtf8BecomesReplacementCharacter) {
   Batch b;
   b.samples.push_back(Sample("m").tag("v", std::string("a\xff") + "b\xc3\xa9" + "\xe2\x82").gauge("g", 1));
-  EXPECT_TRUE(has_line(render(b)->text, "netmon_m_g{v=\"a\xEF\xBF\xBD" "b\xc3\xa9\xEF\xBF\xBD\xEF\xBF\xBD\"} 1"));
+  EXPECT_TRUE(has_line(render(b)->text,
+                       "netmon_m_g{v=\"a\xEF\xBF\xBD"
+                       "b\xc3\xa9\xEF\xBF\xBD\xEF\xBF\xBD\"} 1"));
 }
 
 TEST(PrometheusExposition, ContentNegotiation) {
   // What Prometheus 2.x and 3.x send by default.
-  EXPECT_TRUE(wants_openmetrics(
-      "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
-      "text/plain;version=0.0.4;q=0.5,*/*;q=0.1"));
+  EXPECT_TRUE(
+      wants_openmetrics("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
+                        "text/plain;version=0.0.4;q=0.5,*/*;q=0.1"));
   EXPECT_TRUE(wants_openmetrics(
       "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;"
       "version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,"
@@ -520,19 +522,37 @@ TEST(PrometheusExposition, ContentNegotiation) {
 
 TEST(PrometheusMapping, EveryStandardMeasurementIsMapped) {
   const auto s = render(netmon::unit::standard_batch(1, 1, 1));
-  for (const char* family :
-       {"netmon_xdp_packets_total{", "netmon_xdp_bytes_total{", "netmon_xdp_malformed_packets_total{",
-        "netmon_xdp_attach_info{", "netmon_tc_packets_total{", "netmon_tc_bytes_total{",
-        "netmon_tc_malformed_packets_total{", "netmon_tc_attach_info{", "netmon_flow_packets_total{",
-        "netmon_flow_bytes_total{", "netmon_flow_other_flows{", "netmon_flow_other_packets{",
-        "netmon_flow_other_bytes{", "netmon_flow_table_entries ", "netmon_flow_table_capacity ",
-        "netmon_flow_table_insert_failures_total ", "netmon_flow_untracked_packets_total ",
-        "netmon_flows_ended_total{reason=\"idle\"} ", "netmon_flows_ended_total{reason=\"active_timeout\"} ",
-        "netmon_flows_ended_total{reason=\"tcp_fin\"} ", "netmon_flows_ended_total{reason=\"tcp_rst\"} ",
-        "netmon_flow_table_evicted_total ", "netmon_flow_table_read_duration_seconds ", "netmon_build_info{",
-        "netmon_plugins_running ", "netmon_collect_duration_seconds ", "netmon_plugin_up{",
-        "netmon_plugin_collect_duration_seconds{", "netmon_plugin_collect_errors_total{",
-        "netmon_sink_dropped_batches_total{", "netmon_sink_delivered_batches_total{"})
+  for (const char* family : {"netmon_xdp_packets_total{",
+                             "netmon_xdp_bytes_total{",
+                             "netmon_xdp_malformed_packets_total{",
+                             "netmon_xdp_attach_info{",
+                             "netmon_tc_packets_total{",
+                             "netmon_tc_bytes_total{",
+                             "netmon_tc_malformed_packets_total{",
+                             "netmon_tc_attach_info{",
+                             "netmon_flow_packets_total{",
+                             "netmon_flow_bytes_total{",
+                             "netmon_flow_other_flows{",
+                             "netmon_flow_other_packets{",
+                             "netmon_flow_other_bytes{",
+                             "netmon_flow_table_entries ",
+                             "netmon_flow_table_capacity ",
+                             "netmon_flow_table_insert_failures_total ",
+                             "netmon_flow_untracked_packets_total ",
+                             "netmon_flows_ended_total{reason=\"idle\"} ",
+                             "netmon_flows_ended_total{reason=\"active_timeout\"} ",
+                             "netmon_flows_ended_total{reason=\"tcp_fin\"} ",
+                             "netmon_flows_ended_total{reason=\"tcp_rst\"} ",
+                             "netmon_flow_table_evicted_total ",
+                             "netmon_flow_table_read_duration_seconds ",
+                             "netmon_build_info{",
+                             "netmon_plugins_running ",
+                             "netmon_collect_duration_seconds ",
+                             "netmon_plugin_up{",
+                             "netmon_plugin_collect_duration_seconds{",
+                             "netmon_plugin_collect_errors_total{",
+                             "netmon_sink_dropped_batches_total{",
+                             "netmon_sink_delivered_batches_total{"})
     EXPECT_THAT(s->text, HasSubstr("\n" + std::string(family))) << family;
   // Nothing else from the standard set: no generic family for any of its fields.
   for (const auto& line : sample_lines(s->text)) {
@@ -568,12 +588,12 @@ TEST(PrometheusMapping, GenericRule) {
                           .tag("server", "10.0.0.53")
                           .tag("qtype", "AAAA")
                           .counter("queries", 10)
-                          .gauge_f("queries_per_sec", 2.5)   // the host's rate of a counter: not exported
-                          .gauge_f("answers_per_sec", 1.5)   // no counter `answers`: an ordinary gauge
-                          .counter("requests_total", 3)      // _total not doubled
-                          .counter("busy_us", 2'500'000)     // a counter in µs: seconds
-                          .gauge("latency_ms", 12)           // ms: seconds
-                          .gauge("wait_ns", 1500)            // ns: seconds
+                          .gauge_f("queries_per_sec", 2.5)  // the host's rate of a counter: not exported
+                          .gauge_f("answers_per_sec", 1.5)  // no counter `answers`: an ordinary gauge
+                          .counter("requests_total", 3)     // _total not doubled
+                          .counter("busy_us", 2'500'000)    // a counter in µs: seconds
+                          .gauge("latency_ms", 12)          // ms: seconds
+                          .gauge("wait_ns", 1500)           // ns: seconds
                           .gauge_i("delta", -7)
                           .gauge_f("ratio", 0.5)
                           .flag("ok", true)
@@ -669,7 +689,8 @@ TEST(PrometheusMapping, AnEmptyLabelValueIsNoLabel) {
 
 TEST(PrometheusMapping, NegativeCountersAreLeftOut) {
   Batch b;  // a plugin that publishes a standard measurement with the wrong types
-  b.samples.push_back(Sample("xdp_stats_class").tag("ifname", "x").gauge_i("packets", -1).gauge_f("bytes", std::nan("")));
+  b.samples.push_back(
+      Sample("xdp_stats_class").tag("ifname", "x").gauge_i("packets", -1).gauge_f("bytes", std::nan("")));
   b.samples.push_back(Sample("xdp_stats_class").tag("ifname", "y").gauge_i("packets", 5).gauge_f("bytes", 2.5));
   const auto s = render(b);
   EXPECT_TRUE(has_line(s->text, "netmon_xdp_packets_total{ifname=\"y\"} 5"));
@@ -733,8 +754,7 @@ TEST(PrometheusBound, AMillionFlowsStayWithinTheBound) {
     entries[i].value.first_seen = 1;
     entries[i].value.last_seen = 1'000'000'000;
   }
-  const auto& result =
-      collector.collect(entries, 1'000'000'000, [](const flow_top_key&) { return std::nullopt; });
+  const auto& result = collector.collect(entries, 1'000'000'000, [](const flow_top_key&) { return std::nullopt; });
   ASSERT_EQ(result.top.size(), kTop);
   ASSERT_EQ(result.other.flows, kFlows - kTop);
   netmon::flow_top::TableInfo table;

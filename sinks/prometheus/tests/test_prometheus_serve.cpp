@@ -50,14 +50,15 @@ TEST(PrometheusAddress, AcceptsIpv4AndBracketedIpv6) {
     int port;
     bool ipv6, loopback;
   };
-  for (const Case& c : {Case{"127.0.0.2:9100", "127.0.0.2", 9100, false, true},
-                        Case{"0.0.0.0:9464", "0.0.0.0", 9464, false, false},
-                        Case{"10.1.2.3:1", "10.1.2.3", 1, false, false},
-                        Case{"[::1]:65535", "::1", 65535, true, true},
-                        Case{"[::]:9464", "::", 9464, true, false},
-                        Case{"[::ffff:127.0.0.1]:9464", "::ffff:127.0.0.1", 9464, true, true},
-                        Case{"[fd00::1]:80", "fd00::1", 80, true, false},
-                       }) {
+  for (const Case& c : {
+           Case{"127.0.0.2:9100", "127.0.0.2", 9100, false, true},
+           Case{"0.0.0.0:9464", "0.0.0.0", 9464, false, false},
+           Case{"10.1.2.3:1", "10.1.2.3", 1, false, false},
+           Case{"[::1]:65535", "::1", 65535, true, true},
+           Case{"[::]:9464", "::", 9464, true, false},
+           Case{"[::ffff:127.0.0.1]:9464", "::ffff:127.0.0.1", 9464, true, true},
+           Case{"[fd00::1]:80", "fd00::1", 80, true, false},
+       }) {
     const auto a = parse_listen_address(std::string(c.text));
     EXPECT_EQ(a.host, c.host) << c.text;
     EXPECT_EQ(a.port, c.port) << c.text;
@@ -270,8 +271,9 @@ TEST(PrometheusServer, MissingCertificateFailsWithOneLine) {
   ServerConfig cfg = local_config();
   cfg.tls_cert_file = "/nonexistent/cert.pem";
   cfg.tls_key_file = "/nonexistent/key.pem";
-  EXPECT_THAT(error_of([&] { MetricsServer s(cfg, {}); }),
-              HasSubstr("option prometheus.tls_cert_file: cannot read certificate /nonexistent/cert.pem: No such file"));
+  EXPECT_THAT(
+      error_of([&] { MetricsServer s(cfg, {}); }),
+      HasSubstr("option prometheus.tls_cert_file: cannot read certificate /nonexistent/cert.pem: No such file"));
   cfg.tls_key_file.clear();
   EXPECT_THAT(error_of([&] { MetricsServer s(cfg, {}); }), HasSubstr("give both, or neither"));
 }

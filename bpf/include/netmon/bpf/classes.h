@@ -25,12 +25,12 @@ enum netmon_l4 {
 
 /* netmon_packet.flags */
 enum netmon_packet_flags {
-	NETMON_PKT_TRUNCATED = 1 << 0, /* a header ran past the end of the frame */
-	NETMON_PKT_MALFORMED = 1 << 1, /* a header field is impossible (IHL < 5, ...) */
-	NETMON_PKT_FRAGMENT = 1 << 2,  /* an IP fragment */
+	NETMON_PKT_TRUNCATED = 1 << 0,      /* a header ran past the end of the frame */
+	NETMON_PKT_MALFORMED = 1 << 1,      /* a header field is impossible (IHL < 5, ...) */
+	NETMON_PKT_FRAGMENT = 1 << 2,       /* an IP fragment */
 	NETMON_PKT_LATER_FRAGMENT = 1 << 3, /* not the first fragment: no L4 header */
-	NETMON_PKT_VLAN = 1 << 4,      /* carried at least one VLAN tag */
-	NETMON_PKT_EXT_LIMIT = 1 << 5, /* IPv6 extension header walk hit its bound */
+	NETMON_PKT_VLAN = 1 << 4,           /* carried at least one VLAN tag */
+	NETMON_PKT_EXT_LIMIT = 1 << 5,      /* IPv6 extension header walk hit its bound */
 };
 
 #define NETMON_PKT_BAD (NETMON_PKT_TRUNCATED | NETMON_PKT_MALFORMED)

@@ -34,7 +34,8 @@ static inline void netmon_class_counters_add(struct netmon_class_counters *dst,
 }
 
 /* Totals over every class. */
-static inline struct netmon_counter netmon_class_counters_total(const struct netmon_class_counters *c)
+static inline struct netmon_counter
+netmon_class_counters_total(const struct netmon_class_counters *c)
 {
 	struct netmon_counter t = { 0, 0 };
 
@@ -49,7 +50,8 @@ static inline struct netmon_counter netmon_class_counters_total(const struct net
 #ifdef __BPF__
 /* Counts one packet of class (l3, l4) and length len in a per-CPU value:
  * plain increments, no atomics. */
-static __always_inline void netmon_count(struct netmon_class_counters *c, __u8 l3, __u8 l4, __u8 flags, __u64 len)
+static __always_inline void netmon_count(struct netmon_class_counters *c, __u8 l3, __u8 l4,
+					 __u8 flags, __u64 len)
 {
 	struct netmon_counter *k;
 

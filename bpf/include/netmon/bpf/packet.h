@@ -43,10 +43,10 @@
  * address is in saddr[0]/daddr[0] with the rest zero. After
  * netmon_classify() only the first eight bytes (l3 .. eth_proto) are set. */
 struct netmon_packet {
-	__u8 l3;       /* enum netmon_l3 */
-	__u8 l4;       /* enum netmon_l4 */
-	__u8 ip_proto; /* transport protocol number, 0 when none */
-	__u8 flags;    /* enum netmon_packet_flags */
+	__u8 l3;        /* enum netmon_l3 */
+	__u8 l4;        /* enum netmon_l4 */
+	__u8 ip_proto;  /* transport protocol number, 0 when none */
+	__u8 flags;     /* enum netmon_packet_flags */
 	__u8 tcp_flags; /* NETMON_TCP_* bits */
 	__u8 vlan_depth;
 	__u16 eth_proto; /* innermost EtherType, host byte order */

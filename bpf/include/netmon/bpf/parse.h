@@ -111,15 +111,15 @@ struct netmon_cursor {
 
 /* Returns a pointer to the next `len` bytes and advances, or NULL if the frame
  * is shorter. The only way the parser reads the packet. */
-#define netmon_cursor_take(c, len)                                              \
-	({                                                                      \
-		void *__p = (c)->pos;                                           \
-		void *__r = (void *)0;                                          \
-		if (__p + (len) <= (c)->end) {                                  \
-			(c)->pos = __p + (len);                                 \
-			__r = __p;                                              \
-		}                                                               \
-		__r;                                                            \
+#define netmon_cursor_take(c, len)              \
+	({                                      \
+		void *__p = (c)->pos;           \
+		void *__r = (void *)0;          \
+		if (__p + (len) <= (c)->end) {  \
+			(c)->pos = __p + (len); \
+			__r = __p;              \
+		}                               \
+		__r;                            \
 	})
 
 /* Ethernet and up to two VLAN tags. Returns the EtherType (host order) or -1
@@ -149,7 +149,8 @@ static __always_inline int netmon_parse_eth(struct netmon_cursor *c, struct netm
 }
 
 /* IPv4 with options. Returns the transport protocol or -1. */
-static __always_inline int netmon_parse_ipv4(struct netmon_cursor *c, struct netmon_packet *pkt, const int what)
+static __always_inline int netmon_parse_ipv4(struct netmon_cursor *c, struct netmon_packet *pkt,
+					     const int what)
 {
 	struct netmon_iphdr *ip = netmon_cursor_take(c, sizeof(*ip));
 	__u32 ihl;
@@ -182,7 +183,8 @@ static __always_inline int netmon_parse_ipv4(struct netmon_cursor *c, struct net
 }
 
 /* IPv6 and its extension headers. Returns the transport protocol or -1. */
-static __always_inline int netmon_parse_ipv6(struct netmon_cursor *c, struct netmon_packet *pkt, const int what)
+static __always_inline int netmon_parse_ipv6(struct netmon_cursor *c, struct netmon_packet *pkt,
+					     const int what)
 {
 	struct netmon_ipv6hdr *ip6 = netmon_cursor_take(c, sizeof(*ip6));
 	__u8 next;
@@ -213,8 +215,8 @@ static __always_inline int netmon_parse_ipv6(struct netmon_cursor *c, struct net
 			if (!h)
 				goto truncated;
 			/* AH counts 4-byte units minus 2, the others 8-byte units minus 1. */
-			len = next == NETMON_IPPROTO_AH ? ((__u32)h->hdrlen + 2) * 4
-							: ((__u32)h->hdrlen + 1) * 8;
+			len = next == NETMON_IPPROTO_AH ? ((__u32)h->hdrlen + 2) * 4 :
+							  ((__u32)h->hdrlen + 1) * 8;
 			next = h->nexthdr;
 			if (!netmon_cursor_take(c, len - sizeof(*h)))
 				goto truncated;
@@ -255,8 +257,8 @@ truncated:
 }
 
 /* TCP, UDP, ICMP, ICMPv6 at the cursor. */
-static __always_inline void netmon_parse_l4(struct netmon_cursor *c, struct netmon_packet *pkt, int proto,
-					    const int what)
+static __always_inline void netmon_parse_l4(struct netmon_cursor *c, struct netmon_packet *pkt,
+					    int proto, const int what)
 {
 	switch (proto) {
 	case NETMON_IPPROTO_TCP:
@@ -313,8 +315,8 @@ truncated:
  * TCP header's length. Returns 1 with pkt filled exactly as the general walk
  * would fill it (tests/bpf/test_parser.cpp runs every case through both), or
  * 0, having changed nothing, when the frame is not such a case. */
-static __always_inline int netmon_parse_fast(void *data, void *data_end, struct netmon_packet *pkt, const int l3,
-					     const int what)
+static __always_inline int netmon_parse_fast(void *data, void *data_end, struct netmon_packet *pkt,
+					     const int l3, const int what)
 {
 	struct netmon_cursor c = { .end = data_end };
 	__be16 ethertype;
@@ -325,7 +327,8 @@ static __always_inline int netmon_parse_fast(void *data, void *data_end, struct 
 
 		ethertype = *(__be16 *)(data + l3 - 2);
 		if (ethertype == bpf_htons(NETMON_ETH_P_IPV6) && (*(__u8 *)ip6 >> 4) == 6 &&
-		    (next == NETMON_IPPROTO_TCP || next == NETMON_IPPROTO_UDP || next == NETMON_IPPROTO_ICMPV6)) {
+		    (next == NETMON_IPPROTO_TCP || next == NETMON_IPPROTO_UDP ||
+		     next == NETMON_IPPROTO_ICMPV6)) {
 			pkt->l3 = NETMON_L3_IPV6;
 			pkt->eth_proto = NETMON_ETH_P_IPV6;
 			pkt->ip_proto = next;
@@ -364,7 +367,8 @@ static __always_inline int netmon_parse_fast(void *data, void *data_end, struct 
 }
 
 /* Parses a frame. Always fills pkt->l3 and pkt->l4 with valid indexes. */
-static __always_inline void netmon_parse_what(void *data, void *data_end, struct netmon_packet *pkt, const int what)
+static __always_inline void netmon_parse_what(void *data, void *data_end, struct netmon_packet *pkt,
+					      const int what)
 {
 	struct netmon_cursor c = { .pos = data, .end = data_end };
 	int proto;
@@ -382,7 +386,8 @@ static __always_inline void netmon_parse_what(void *data, void *data_end, struct
 		return;
 	if (data + sizeof(struct netmon_ethhdr) <= data_end &&
 	    ((struct netmon_ethhdr *)data)->proto == bpf_htons(NETMON_ETH_P_8021Q) &&
-	    netmon_parse_fast(data, data_end, pkt, sizeof(struct netmon_ethhdr) + sizeof(struct netmon_vlanhdr), what)) {
+	    netmon_parse_fast(data, data_end, pkt,
+			      sizeof(struct netmon_ethhdr) + sizeof(struct netmon_vlanhdr), what)) {
 		pkt->flags |= NETMON_PKT_VLAN;
 		pkt->vlan_depth = 1;
 		return;
@@ -433,7 +438,8 @@ static __always_inline void netmon_classify(void *data, void *data_end, struct n
  * of a non-linear skb are pulled into it first (bpf_skb_pull_data moves bytes,
  * it does not change them), so such packets are not taken for truncated
  * ones. */
-static __always_inline void netmon_parse_skb_what(struct __sk_buff *skb, struct netmon_packet *pkt, const int what)
+static __always_inline void netmon_parse_skb_what(struct __sk_buff *skb, struct netmon_packet *pkt,
+						  const int what)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
@@ -441,7 +447,8 @@ static __always_inline void netmon_parse_skb_what(struct __sk_buff *skb, struct 
 	netmon_parse_what(data, data_end, pkt, what);
 	if ((pkt->flags & NETMON_PKT_TRUNCATED) && skb->len > (__u32)(data_end - data)) {
 		if (bpf_skb_pull_data(skb, skb->len < 256 ? skb->len : 256) == 0)
-			netmon_parse_what((void *)(long)skb->data, (void *)(long)skb->data_end, pkt, what);
+			netmon_parse_what((void *)(long)skb->data, (void *)(long)skb->data_end, pkt,
+					  what);
 	}
 }
 

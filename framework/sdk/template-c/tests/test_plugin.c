@@ -19,13 +19,14 @@
 
 static int failures;
 
-#define CHECK_EQ(got, want)                                                                        \
-	do {                                                                                       \
-		unsigned long long g_ = (got), w_ = (want);                                        \
-		if (g_ != w_) {                                                                    \
-			fprintf(stderr, "%s:%d: %s is %llu, expected %llu\n", __FILE__, __LINE__, #got, g_, w_); \
-			failures++;                                                                \
-		}                                                                                  \
+#define CHECK_EQ(got, want)                                                                       \
+	do {                                                                                      \
+		unsigned long long g_ = (got), w_ = (want);                                       \
+		if (g_ != w_) {                                                                   \
+			fprintf(stderr, "%s:%d: %s is %llu, expected %llu\n", __FILE__, __LINE__, \
+				#got, g_, w_);                                                    \
+			failures++;                                                               \
+		}                                                                                 \
 	} while (0)
 
 /* Ethernet + IPv4 + an L4 header of l4_len bytes (protocol proto), no payload. */
@@ -34,8 +35,8 @@ static size_t ipv4_frame(unsigned char *f, unsigned char proto, size_t l4_len)
 	size_t len = 14 + 20 + l4_len;
 
 	memset(f, 0, len);
-	f[12] = NETMON_ETH_P_IP >> 8; /* EtherType IPv4 */
-	f[14] = 0x45; /* version 4, IHL 5 */
+	f[12] = NETMON_ETH_P_IP >> 8;         /* EtherType IPv4 */
+	f[14] = 0x45;                         /* version 4, IHL 5 */
 	f[17] = (unsigned char)(20 + l4_len); /* total length */
 	f[14 + 9] = proto;
 	if (proto == NETMON_IPPROTO_TCP)
@@ -47,7 +48,8 @@ static size_t ipv4_frame(unsigned char *f, unsigned char proto, size_t l4_len)
 
 static int run(int prog_fd, const unsigned char *frame, size_t len, int repeat)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (__u32)len, .repeat = repeat);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (__u32)len,
+		    .repeat = repeat);
 
 	if (bpf_prog_test_run_opts(prog_fd, &opts) != 0) {
 		perror("bpf_prog_test_run_opts");
@@ -60,7 +62,8 @@ static int run(int prog_fd, const unsigned char *frame, size_t len, int repeat)
 int main(void)
 {
 	unsigned char udp[64], tcp[64];
-	size_t udp_len = ipv4_frame(udp, NETMON_IPPROTO_UDP, 8), tcp_len = ipv4_frame(tcp, NETMON_IPPROTO_TCP, 20);
+	size_t udp_len = ipv4_frame(udp, NETMON_IPPROTO_UDP, 8),
+	       tcp_len = ipv4_frame(tcp, NETMON_IPPROTO_TCP, 20);
 	uint64_t sums[@NAME@_N_COUNTS];
 	struct @NAME@ *skel;
 	__u32 dir;
