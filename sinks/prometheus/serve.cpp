@@ -33,6 +33,34 @@ namespace netmon::prometheus {
 
 namespace {
 
+// The errno of binding a socket of our own to the address (0 if that works),
+// as httplib does it: SO_REUSEADDR, and IPV6_V6ONLY off for IPv6.
+int bind_error(const ListenAddress& a) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  if (a.ipv6) {
+    auto* sa = reinterpret_cast<sockaddr_in6*>(&ss);
+    sa->sin6_family = AF_INET6;
+    sa->sin6_port = htons(static_cast<std::uint16_t>(a.port));
+    if (::inet_pton(AF_INET6, a.host.c_str(), &sa->sin6_addr) != 1) return EINVAL;
+    len = sizeof *sa;
+  } else {
+    auto* sa = reinterpret_cast<sockaddr_in*>(&ss);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons(static_cast<std::uint16_t>(a.port));
+    if (::inet_pton(AF_INET, a.host.c_str(), &sa->sin_addr) != 1) return EINVAL;
+    len = sizeof *sa;
+  }
+  const int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  const int one = 1, zero = 0;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (a.ipv6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  const int err = ::bind(fd, reinterpret_cast<const sockaddr*>(&ss), len) < 0 ? errno : 0;
+  ::close(fd);
+  return err;
+}
+
 const char* const kAddressFix =
     "; give a numeric ADDRESS:PORT, e.g. --sink prometheus:127.0.0.1:9464, --sink prometheus:[::1]:9464 or "
     "--sink prometheus:0.0.0.0:9464";
@@ -396,14 +424,15 @@ MetricsServer::MetricsServer(const ServerConfig& cfg, Logger log) : impl_(std::m
   });
 
   const ListenAddress& a = cfg.address;
-  errno = 0;
   if (a.port == 0) {
     port_ = svr.bind_to_any_port(a.host);
   } else {
     port_ = svr.bind_to_port(a.host, a.port) ? a.port : -1;
   }
   if (port_ < 0) {
-    const int err = errno;
+    // cpp-httplib says only that it failed, and errno after its calls may be
+    // another call's: bind a socket of our own to learn the reason.
+    const int err = bind_error(a);
     std::string why = err ? std::strerror(err) : "cannot bind";
     std::string fix = "choose another address or port";
     if (err == EADDRINUSE) fix = "another program listens there: stop it, or choose another port";

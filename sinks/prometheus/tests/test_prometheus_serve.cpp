@@ -258,6 +258,18 @@ TEST(PrometheusServer, BasicAuthOnEveryPath) {
   EXPECT_EQ(r->status, 200);
 }
 
+// The reason comes from a bind of our own, not from errno after cpp-httplib's
+// calls: an address of the documentation range (192.0.2.0/24, RFC 5737) that
+// no interface has, so nothing is ever sent to it.
+TEST(PrometheusServer, AnAddressNoInterfaceHasFailsWithItsReason) {
+  ServerConfig cfg = local_config();
+  cfg.address.host = "192.0.2.1";
+  cfg.address.loopback = false;
+  const std::string e = error_of([&] { MetricsServer server(cfg, {}); });
+  EXPECT_THAT(e, HasSubstr("cannot listen on 192.0.2.1:" + std::to_string(cfg.address.port) +
+                           ": Cannot assign requested address; no interface has that address"));
+}
+
 TEST(PrometheusServer, APortInUseFailsWithOneLine) {
   MetricsServer first(local_config(), {});
   ServerConfig cfg = local_config();
