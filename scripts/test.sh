@@ -3,12 +3,12 @@
 # the sources are formatted (scripts/format.sh --check), builds, runs
 # every test (unit, BPF and end-to-end; the last two need root), checks the
 # installed SDK with the examples built against it (scripts/test-sdk.sh),
-# adds a new plugin folder to the tree (scripts/test-new-plugin.sh), builds
-# netmon as packagers do (scripts/build-packagers.sh), fuzzes
+# adds a new plugin folder to the tree (scripts/test-new-plugin.sh), fuzzes
 # the option parser for a minute (scripts/fuzz.sh), then builds
 # the sanitizer configuration (ASan+UBSan, leak checking on) and runs the
 # whole suite again under it (SDK tests included), and ends with a 10-minute
-# soak test on the ordinary build. Set
+# soak test on the ordinary build while netmon is built as packagers build
+# it (scripts/build-packagers.sh). Set
 # CI=true to turn every skipped test into a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,8 +27,6 @@ trap 'echo "test.sh: failed after $((SECONDS / 60)) min $((SECONDS % 60)) s" >&2
 step "dependencies"; scripts/install-deps.sh; step_done
 step "formatting"; scripts/format.sh --check; step_done
 step "build"; scripts/build.sh; step_done
-# Release, Debian's hardening flags and clang++, each once (no tests).
-step "packagers' builds"; scripts/build-packagers.sh; step_done
 step "tests (unit, BPF, end-to-end)"
 ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 600 -LE 'sdk|soak|load'
 step_done
@@ -52,6 +50,19 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   BUILD_DIR=build-asan scripts/test-sdk.sh
 step_done
 
-# Last, the 10-minute soak (label soak), on the ordinary build.
-step "soak"; ctest --test-dir build --output-on-failure --timeout 1200 -L soak -V; step_done
+# Last, the 10-minute soak (label soak), on the ordinary build, and beside
+# it the packagers' builds (Release, Debian's hardening flags and clang++,
+# each once, without tests) in the idle scheduling class: they take only the
+# CPU time the soak leaves, so they cannot delay its intervals.
+step "soak, and the packagers' builds beside it"
+chrt --idle 0 scripts/build-packagers.sh 2>build/packagers.log &
+packagers=$!
+soak=0
+ctest --test-dir build --output-on-failure --timeout 1200 -L soak -V || soak=$?
+packagers_rc=0
+wait "$packagers" || packagers_rc=$?
+cat build/packagers.log >&2
+[ "$soak" -eq 0 ] || { echo "test.sh: the soak test failed" >&2; exit 1; }
+[ "$packagers_rc" -eq 0 ] || { echo "test.sh: a packager's build failed" >&2; exit 1; }
+step_done
 echo "test.sh: all tests passed in $((SECONDS / 60)) min $((SECONDS % 60)) s" >&2
