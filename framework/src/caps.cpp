@@ -29,23 +29,28 @@ bool has_effective(cap_t caps, cap_value_t cap) {
 }
 }  // namespace
 
-std::vector<std::string> missing_capabilities() {
+std::vector<std::string> missing_capabilities(const CapabilityNeeds& needs) {
   std::vector<std::string> missing;
   cap_t caps = cap_get_proc();
-  if (!caps) return {"CAP_BPF", "CAP_NET_ADMIN"};
-  if (!has_effective(caps, CAP_BPF) && !has_effective(caps, CAP_SYS_ADMIN)) missing.push_back("CAP_BPF");
-  if (!has_effective(caps, CAP_NET_ADMIN)) missing.push_back("CAP_NET_ADMIN");
-  cap_free(caps);
+  const auto has = [caps](cap_value_t c) { return caps && has_effective(caps, c); };
+  // CAP_SYS_ADMIN stands for CAP_BPF and CAP_PERFMON (kernels before 5.8 know only it).
+  if (!has(CAP_BPF) && !has(CAP_SYS_ADMIN)) missing.push_back("CAP_BPF");
+  if (needs.interfaces && !has(CAP_NET_ADMIN)) missing.push_back("CAP_NET_ADMIN");
+  if (needs.tracing && !has(CAP_PERFMON) && !has(CAP_SYS_ADMIN)) missing.push_back("CAP_PERFMON");
+  if (caps) cap_free(caps);
   return missing;
 }
 
-std::string capability_error() {
-  const auto missing = missing_capabilities();
+std::string capability_error(const CapabilityNeeds& needs) {
+  const auto missing = missing_capabilities(needs);
   if (missing.empty()) return {};
   std::string names;
   for (const auto& m : missing) names += (names.empty() ? "" : " and ") + m;
-  return "missing capabilit" + std::string(missing.size() > 1 ? "ies " : "y ") + names +
-         ", needed to load and attach BPF programs: run netmon-host as root (sudo netmon-host ...)";
+  std::string why = "needed to load and attach BPF programs";
+  if (needs.tracing && std::find(missing.begin(), missing.end(), "CAP_PERFMON") != missing.end())
+    why += " (CAP_PERFMON for the tracing hooks of " + needs.tracing_plugins + ")";
+  return "missing capabilit" + std::string(missing.size() > 1 ? "ies " : "y ") + names + ", " + why +
+         ": run netmon-host as root (sudo netmon-host ...)";
 }
 
 namespace {
@@ -61,8 +66,9 @@ void set_effective_net_admin(bool on) {
 }
 
 // What every thread keeps once everything is attached: CAP_NET_ADMIN
-// permitted (not effective) and alone in the bounding set; nothing else.
-constexpr std::uint64_t kKept = 1ull << CAP_NET_ADMIN;
+// permitted (not effective) and alone in the bounding set, when it was
+// permitted (a run of host-wide plugins alone may not hold it); nothing else.
+std::uint64_t g_kept = 1ull << CAP_NET_ADMIN;
 
 // Set before any thread is signalled, read by the handler.
 int g_last_cap = CAP_LAST_CAP;
@@ -80,7 +86,7 @@ int drop_in_this_thread() noexcept {
     if (c != CAP_NET_ADMIN) ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0);  // EINVAL: unknown to this kernel
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
-  data[CAP_NET_ADMIN / 32].permitted = 1u << (CAP_NET_ADMIN % 32);
+  if (g_kept) data[CAP_NET_ADMIN / 32].permitted = 1u << (CAP_NET_ADMIN % 32);
   const int err = ::syscall(SYS_capset, &hdr, data) == 0 ? 0 : errno;
   ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   // Nothing this thread runs may gain privileges again.
@@ -98,7 +104,7 @@ void on_drop_signal(int) {
 struct ThreadCaps {
   std::uint64_t eff = 0, prm = 0, inh = 0, bnd = 0, amb = 0;
   [[nodiscard]] bool holds_more_than_kept() const {
-    return eff || inh || amb || (prm & ~kKept) || (g_setpcap && (bnd & ~kKept));
+    return eff || inh || amb || (prm & ~g_kept) || (g_setpcap && (bnd & ~g_kept));
   }
 };
 
@@ -163,6 +169,9 @@ void drop_capabilities() {
   if (std::ifstream f("/proc/sys/kernel/cap_last_cap"); f) f >> g_last_cap;
   cap_t now = cap_get_proc();
   g_setpcap = now && has_effective(now, CAP_SETPCAP);
+  cap_flag_value_t net_admin = CAP_CLEAR;
+  if (!now || cap_get_flag(now, CAP_NET_ADMIN, CAP_PERMITTED, &net_admin) != 0) net_admin = CAP_CLEAR;
+  g_kept = net_admin == CAP_SET ? 1ull << CAP_NET_ADMIN : 0;
   if (now) cap_free(now);
   if (const int err = drop_in_this_thread()) throw Error(errno_message("cannot drop capabilities", err));
   g_dropped = true;  // from here stopping must raise CAP_NET_ADMIN again, also after a throw below

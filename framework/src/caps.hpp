@@ -7,16 +7,25 @@
 
 namespace netmon::host {
 
+// What the loaded plugins attach to (enum netmon_attach): interface hooks
+// need CAP_NET_ADMIN, tracing hooks CAP_PERFMON, and both CAP_BPF.
+struct CapabilityNeeds {
+  bool interfaces = true;
+  bool tracing = false;
+  std::string tracing_plugins;  // "drops, tcp_health": named in the message
+};
+
 // Names of the needed capabilities the process lacks in its effective set:
-// CAP_BPF (or CAP_SYS_ADMIN, which implies it) and CAP_NET_ADMIN.
-std::vector<std::string> missing_capabilities();
+// CAP_BPF, CAP_NET_ADMIN (interfaces), CAP_PERFMON (tracing); CAP_SYS_ADMIN
+// stands for CAP_BPF and CAP_PERFMON.
+std::vector<std::string> missing_capabilities(const CapabilityNeeds& needs);
 
 // One line naming what is missing and how to fix it, or "" if nothing is.
-std::string capability_error();
+std::string capability_error(const CapabilityNeeds& needs);
 
 // Once everything is attached: drops every capability but CAP_NET_ADMIN,
-// which stays permitted but not effective (and the only one in the bounding
-// set), in every thread of the process. Reading maps through open fds and
+// which stays permitted (if it was) but not effective (and the only one in
+// the bounding set), in every thread of the process. Reading maps through open fds and
 // closing links need none; removing a netlink TC filter needs CAP_NET_ADMIN,
 // raised on the main thread for stopping only.
 // Capabilities are per thread in Linux: the calling thread drops its own,

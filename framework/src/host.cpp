@@ -10,6 +10,7 @@
 
 #include <netmon/error.hpp>
 #include <netmon/iface.hpp>
+#include <netmon/tracing.hpp>
 
 #include <fmt/format.h>
 #include <poll.h>
@@ -124,6 +125,7 @@ struct LivePlugin {
   std::string name;
   std::unique_ptr<PluginInstance> instance;
   bool started = false;
+  bool host_wide = false;  // attaches to tracing hooks only (NETMON_SCOPE_HOST)
   // Self-metrics: how long its last collect() took, how many threw.
   std::uint64_t collect_duration_us = 0;
   std::uint64_t collect_errors = 0;
@@ -158,9 +160,11 @@ std::string signal_name(int sig) {
   }
 }
 
-std::vector<Interface> resolve_interfaces(const std::vector<std::string>& names) {
+// The interfaces named, or the default route's when none is named and some
+// plugin attaches to interfaces; none for host-wide plugins alone.
+std::vector<Interface> resolve_interfaces(const std::vector<std::string>& names, bool per_interface_plugins) {
   std::vector<std::string> wanted = names;
-  if (wanted.empty()) {
+  if (wanted.empty() && per_interface_plugins) {
     auto def = default_route_interface();
     if (!def) throw Error("no default route to pick an interface from: name one with --iface (ip -br link lists them)");
     spdlog::info("monitoring {}, the default route's interface (choose others with --iface)", *def);
@@ -185,7 +189,32 @@ struct Libraries {
   std::vector<SinkSpec> sink_specs;     // parallel to sinks
   std::vector<unsigned> sink_instance;  // each sink's number among its name's (1, 2, ...)
   LoadedNames names;
+
+  // What the plugins attach to, for the capability check.
+  [[nodiscard]] CapabilityNeeds capability_needs() const {
+    CapabilityNeeds needs;
+    needs.interfaces = false;
+    for (const auto& p : plugins) {
+      if (!runs_host_wide(p.desc)) needs.interfaces = true;
+      if (p.desc.attach & NETMON_ATTACH_HOST_MASK) {
+        needs.tracing = true;
+        needs.tracing_plugins += (needs.tracing_plugins.empty() ? "" : ", ") + std::string(p.desc.name);
+      }
+    }
+    return needs;
+  }
 };
+
+// A plugin that needs what the running kernel lacks is refused before any
+// plugin starts, in one line.
+void check_kernel_needs(const std::vector<PluginLibrary>& plugins) {
+  for (const auto& p : plugins) {
+    if (!(p.desc.needs & NETMON_NEEDS_KERNEL_BTF)) continue;
+    if (const std::string err = bpf::kernel_btf_error(); !err.empty())
+      throw Error(std::string(p.desc.name) + " needs the kernel's BTF, and " + err +
+                  ": run a kernel built with CONFIG_DEBUG_INFO_BTF=y, or leave " + p.desc.name + " out of --plugins");
+  }
+}
 
 Libraries load_libraries(const HostConfig& cfg, const PluginPath& dir) {
   Libraries out;
@@ -258,6 +287,7 @@ void start_plugins(std::vector<PluginLibrary>& libs, const nlohmann::json& optio
   for (auto& lib : libs) {
     LivePlugin p;
     p.name = lib.desc.name;
+    p.host_wide = runs_host_wide(lib.desc);
     p.instance = std::make_unique<PluginInstance>(std::move(lib));
     auto it = options.find(p.name);
     p.instance->configure(it == options.end() ? std::string("{}") : it->dump());
@@ -273,6 +303,7 @@ void start_plugins(std::vector<PluginLibrary>& libs, const nlohmann::json& optio
     ctx.interval_ns = static_cast<std::uint64_t>(cfg.interval.count());
     ctx.log = &plugin_log;
     ctx.host_ctx = &p.name;
+    ctx.scope = p.host_wide ? NETMON_SCOPE_HOST : NETMON_SCOPE_INTERFACES;
     p.instance->start(ctx);
     p.started = true;
   }
@@ -386,12 +417,20 @@ class Collector {
 
 // Collects every interval until a signal (after a final collection),
 // --duration, --count, a reader that went away, no sink or no plugin left,
-// or every interface gone. Returns the exit code so far.
-int collection_loop(const HostConfig& cfg, const std::vector<Interface>& ifaces, EventLoop& loop, SampleBus& bus,
-                    const SinkEnds& ends, Collector& collector) {
-  spdlog::info("collecting every {} ms from {} on {} interface(s); stop with Ctrl+C",
+// or every interface gone (while no host-wide plugin runs). Returns the exit
+// code so far.
+int collection_loop(const HostConfig& cfg, const std::vector<Interface>& ifaces, const std::deque<LivePlugin>& plugins,
+                    EventLoop& loop, SampleBus& bus, const SinkEnds& ends, Collector& collector) {
+  const auto host_wide_running = [&plugins] {
+    return std::any_of(plugins.begin(), plugins.end(), [](const LivePlugin& p) { return p.started && p.host_wide; });
+  };
+  const std::string where =
+      ifaces.empty() ? "host-wide"
+                     : fmt::format("on {} interface(s){}", ifaces.size(), host_wide_running() ? " and host-wide" : "");
+  spdlog::info("collecting every {} ms from {} {}; stop with Ctrl+C",
                std::chrono::duration_cast<std::chrono::milliseconds>(cfg.interval).count(),
-               fmt::format("{}", fmt::join(cfg.plugins, ", ")), ifaces.size());
+               fmt::format("{}", fmt::join(cfg.plugins, ", ")), where);
+  bool ifaces_gone_said = false;
   const auto start = SteadyClock::now();
   auto next_tick = start + cfg.interval;
   const SteadyClock::time_point end_at = cfg.duration ? start + *cfg.duration : SteadyClock::time_point::max();
@@ -414,9 +453,14 @@ int collection_loop(const HostConfig& cfg, const std::vector<Interface>& ifaces,
       spdlog::error("every plugin has stopped; nothing left to collect");
       return 1;
     }
-    if (std::none_of(ifaces.begin(), ifaces.end(), [](const Interface& i) { return interface_present(i.ifindex); })) {
-      spdlog::error("every monitored interface is gone; stopping");
-      return 1;
+    if (!ifaces.empty() && !ifaces_gone_said &&
+        std::none_of(ifaces.begin(), ifaces.end(), [](const Interface& i) { return interface_present(i.ifindex); })) {
+      if (!host_wide_running()) {
+        spdlog::error("every monitored interface is gone; stopping");
+        return 1;
+      }
+      spdlog::warn("every monitored interface is gone; the host-wide plugins go on");
+      ifaces_gone_said = true;
     }
     const auto now = SteadyClock::now();
     if (cfg.count && collector.sequence() >= *cfg.count) return 0;
@@ -501,10 +545,13 @@ int run_host(const HostConfig& cfg) {
   const PluginPath dir = PluginPath::from(cfg.plugin_dirs);
   spdlog::debug("plugin path: {}", dir.describe());
 
-  Libraries libs = load_libraries(cfg, dir);                             // 1. every library, checked
-  check_option_owners(cfg.options, libs.names);                          // 2. every option names something loaded
-  const std::vector<Interface> ifaces = resolve_interfaces(cfg.ifaces);  // 3. interfaces and privileges
-  if (const std::string err = capability_error(); !err.empty()) throw Error(err);
+  Libraries libs = load_libraries(cfg, dir);     // 1. every library, checked
+  check_option_owners(cfg.options, libs.names);  // 2. every option names something loaded
+  // 3. interfaces, privileges and what the kernel must have
+  const CapabilityNeeds needs = libs.capability_needs();
+  const std::vector<Interface> ifaces = resolve_interfaces(cfg.ifaces, needs.interfaces);
+  if (const std::string err = capability_error(needs); !err.empty()) throw Error(err);
+  check_kernel_needs(libs.plugins);
 
   EventLoop loop;
   SinkEnds ends;
@@ -522,7 +569,7 @@ int run_host(const HostConfig& cfg) {
   if (ready) ready->publish();
 
   Collector collector(plugins, bus, cfg.interval);  // 7. collect every interval
-  int exit_code = collection_loop(cfg, ifaces, loop, bus, ends, collector);
+  int exit_code = collection_loop(cfg, ifaces, plugins, loop, bus, ends, collector);
 
   guard.stop_all();  // 8. detach, then let the sinks finish
   ready.reset();
@@ -546,6 +593,7 @@ int list_plugins(const HostConfig& cfg) {
                          e.shadowed_by.empty()
                              ? ""
                              : " [not used: " + e.path.string() + "; " + e.shadowed_by.string() + " comes first]");
+      if (!e.attaches.empty()) out += "      attaches to: " + e.attaches + "\n";
       if (!e.options_help.empty()) {
         std::string help = e.options_help;
         for (std::size_t pos = 0; (pos = help.find('\n', pos)) != std::string::npos; pos += 1)

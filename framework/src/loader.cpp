@@ -15,6 +15,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <utility>
 
 namespace fs = std::filesystem;
 
@@ -121,6 +122,30 @@ void require(const std::string& file, const void* fn, const char* what) {
 }
 
 }  // namespace
+
+std::string attach_summary(const netmon_plugin_descriptor& desc) {
+  static constexpr std::pair<std::uint32_t, const char*> kKinds[] = {
+      {NETMON_ATTACH_XDP, "xdp"},
+      {NETMON_ATTACH_TC, "tc"},
+      {NETMON_ATTACH_TRACEPOINT, "tracepoint"},
+      {NETMON_ATTACH_RAW_TRACEPOINT, "raw tracepoint"},
+      {NETMON_ATTACH_FENTRY, "fentry"},
+      {NETMON_ATTACH_KPROBE, "kprobe"},
+  };
+  if (desc.attach == 0) return "interfaces";
+  std::string kinds;
+  for (const auto& [bit, name] : kKinds)
+    if (desc.attach & bit) kinds += (kinds.empty() ? "" : ", ") + std::string(name);
+  std::string out = kinds;
+  if (desc.attach_targets && *desc.attach_targets) out += std::string(" (") + desc.attach_targets + ")";
+  out += runs_host_wide(desc) ? ", host-wide" : ", per interface";
+  if (desc.needs & NETMON_NEEDS_KERNEL_BTF) out += "; needs the kernel's BTF";
+  return out;
+}
+
+bool runs_host_wide(const netmon_plugin_descriptor& desc) {
+  return (desc.attach & NETMON_ATTACH_INTERFACE_MASK) == 0 && (desc.attach & NETMON_ATTACH_HOST_MASK) != 0;
+}
 
 void check_abi(const fs::path& path, LibraryKind kind, AbiVersion got) {
   const auto version = [](unsigned ma, unsigned mi) { return std::to_string(ma) + "." + std::to_string(mi); };
@@ -257,31 +282,26 @@ std::vector<PluginPath::Entry> PluginPath::list() const {
     if (ec) throw Error("cannot read plugin directory " + dir.string() + ": " + ec.message());
     std::sort(files.begin(), files.end());
     for (const auto& p : files) {
-      Entry entry{LibraryKind::plugin, p.filename().string(), "", "", "", p, "", {}};
+      Entry entry{};
+      entry.name = p.filename().string();
+      entry.path = p;
       if (const auto [it, added] = first.emplace(p.filename().string(), p); !added) entry.shadowed_by = it->second;
       try {
         auto lib = Library::open(p);
         const auto text = [](const char* s) { return s ? std::string(s) : std::string(); };
+        const auto describe = [&](LibraryKind kind, const auto& desc) {
+          entry.kind = kind;
+          entry.name = desc.name;
+          entry.version = text(desc.version);
+          entry.description = text(desc.description);
+          entry.options_help = text(desc.options_help);
+        };
         if (lib->symbol(NETMON_SINK_SYMBOL)) {
-          auto s = load_sink_library(p);
-          entry = {LibraryKind::sink,
-                   s.desc.name,
-                   text(s.desc.version),
-                   text(s.desc.description),
-                   text(s.desc.options_help),
-                   p,
-                   "",
-                   entry.shadowed_by};
+          describe(LibraryKind::sink, load_sink_library(p).desc);
         } else {
-          auto pl = load_plugin_library(p);
-          entry = {LibraryKind::plugin,
-                   pl.desc.name,
-                   text(pl.desc.version),
-                   text(pl.desc.description),
-                   text(pl.desc.options_help),
-                   p,
-                   "",
-                   entry.shadowed_by};
+          const auto pl = load_plugin_library(p);
+          describe(LibraryKind::plugin, pl.desc);
+          entry.attaches = attach_summary(pl.desc);
         }
       } catch (const std::exception& e) {
         entry.error = e.what();

@@ -63,6 +63,15 @@ struct PluginLibrary {
   AbiVersion abi;
 };
 
+// What a plugin attaches to and needs, for --list-plugins:
+// "tracing (tp_btf/kfree_skb), host-wide; needs the kernel's BTF". A plugin
+// that says nothing (ABI 1.2 and older): "interfaces".
+std::string attach_summary(const netmon_plugin_descriptor& desc);
+
+// True when the plugin attaches to no interface hook but to some host-wide
+// one: it runs host-wide (NETMON_SCOPE_HOST).
+bool runs_host_wide(const netmon_plugin_descriptor& desc);
+
 struct SinkLibrary {
   std::shared_ptr<Library> library;
   netmon_sink_descriptor desc{};
@@ -129,6 +138,7 @@ class PluginPath {
     std::string version;
     std::string description;
     std::string options_help;  // ABI 1.1: what the options are, or ""
+    std::string attaches;      // plugins: attach_summary() of the descriptor
     std::filesystem::path path;
     std::string error;  // set when the file could not be loaded
     // Set when a library of the same file name earlier in the path is the

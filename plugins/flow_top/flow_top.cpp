@@ -279,10 +279,12 @@ class FlowTop final : public netmon::Plugin {
   FlowAccountant accountant_;
 };
 
+constexpr netmon::Attaches kAttaches{NETMON_ATTACH_TC, 0, "tc ingress, tc egress"};
+
 }  // namespace
 
-NETMON_PLUGIN_WITH_OPTIONS(
+NETMON_PLUGIN_ATTACHING(
     FlowTop, "flow_top", "0.1.0",
     "Top flows (interface, direction, 5-tuple; IPv4 and IPv6) at TC ingress and egress, with 2 s/10 s/40 s rates "
     "and ended-flow records",
-    kOptions)
+    kOptions, kAttaches)

@@ -85,9 +85,11 @@ class TcStats final : public netmon::Plugin {
   netmon::Logger log_;
 };
 
+constexpr netmon::Attaches kAttaches{NETMON_ATTACH_TC, 0, "tc ingress, tc egress"};
+
 }  // namespace
 
-NETMON_PLUGIN_WITH_OPTIONS(TcStats, "tc_stats", "0.1.0",
-                           "Ingress and egress packets and bytes per interface at TC (tcx, or clsact on older "
-                           "kernels), per L3/L4 class",
-                           kOptions)
+NETMON_PLUGIN_ATTACHING(TcStats, "tc_stats", "0.1.0",
+                        "Ingress and egress packets and bytes per interface at TC (tcx, or clsact on older "
+                        "kernels), per L3/L4 class",
+                        kOptions, kAttaches)

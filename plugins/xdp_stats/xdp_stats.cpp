@@ -76,9 +76,11 @@ class XdpStats final : public netmon::Plugin {
   netmon::Logger log_;
 };
 
+constexpr netmon::Attaches kAttaches{NETMON_ATTACH_XDP, 0, nullptr};
+
 }  // namespace
 
-NETMON_PLUGIN_WITH_OPTIONS(XdpStats, "xdp_stats", "0.1.0",
-                           "RX packets and bytes per interface at XDP, per L3 (IPv4, IPv6, ARP, other) and L4 (TCP, "
-                           "UDP, ICMP, other) class",
-                           kOptions)
+NETMON_PLUGIN_ATTACHING(XdpStats, "xdp_stats", "0.1.0",
+                        "RX packets and bytes per interface at XDP, per L3 (IPv4, IPv6, ARP, other) and L4 (TCP, "
+                        "UDP, ICMP, other) class",
+                        kOptions, kAttaches)

@@ -17,7 +17,7 @@ static_assert(sizeof(void*) == 8, "the pinned layout is for LP64 targets");
 TEST(AbiLayout, VersionIsTheOneThisTableDescribes) {
   // Bumping the version means adding its members to the tables below.
   EXPECT_EQ(NETMON_ABI_MAJOR, 1);
-  EXPECT_EQ(NETMON_ABI_MINOR, 2);
+  EXPECT_EQ(NETMON_ABI_MINOR, 3);
 }
 
 TEST(AbiLayout, PluginDescriptor) {
@@ -38,7 +38,11 @@ TEST(AbiLayout, PluginDescriptor) {
   EXPECT_EQ(NETMON_PLUGIN_DESCRIPTOR_MIN_SIZE, 88u);  // the 1.0 descriptor: forever accepted
   // ABI 1.1
   EXPECT_EQ(offsetof(netmon_plugin_descriptor, options_help), 88u);
-  EXPECT_EQ(sizeof(netmon_plugin_descriptor), 96u);
+  // ABI 1.3
+  EXPECT_EQ(offsetof(netmon_plugin_descriptor, attach), 96u);
+  EXPECT_EQ(offsetof(netmon_plugin_descriptor, needs), 100u);
+  EXPECT_EQ(offsetof(netmon_plugin_descriptor, attach_targets), 104u);
+  EXPECT_EQ(sizeof(netmon_plugin_descriptor), 112u);
 }
 
 TEST(AbiLayout, SinkDescriptor) {
@@ -83,7 +87,10 @@ TEST(AbiLayout, DataPassedToLibraries) {
   EXPECT_EQ(offsetof(netmon_start_context, interval_ns), 16u);
   EXPECT_EQ(offsetof(netmon_start_context, log), 24u);
   EXPECT_EQ(offsetof(netmon_start_context, host_ctx), 32u);
-  EXPECT_EQ(sizeof(netmon_start_context), 40u);
+  // ABI 1.3
+  EXPECT_EQ(offsetof(netmon_start_context, scope), 40u);
+  EXPECT_EQ(offsetof(netmon_start_context, reserved2), 44u);
+  EXPECT_EQ(sizeof(netmon_start_context), 48u);
   EXPECT_EQ(offsetof(netmon_emitter, host_ctx), 8u);
   EXPECT_EQ(offsetof(netmon_emitter, publish), 16u);
   EXPECT_EQ(offsetof(netmon_batch, n_samples), 4u);
@@ -108,6 +115,15 @@ TEST(AbiLayout, DataPassedToLibraries) {
   EXPECT_EQ(NETMON_SAMPLE_SNAPSHOT, 0);
   EXPECT_EQ(NETMON_SAMPLE_EVENT, 1);
   EXPECT_EQ(NETMON_EVENT_QUEUE_BOUND, 65536);
+  EXPECT_EQ(NETMON_SCOPE_INTERFACES, 0);
+  EXPECT_EQ(NETMON_SCOPE_HOST, 1);
+  EXPECT_EQ(NETMON_ATTACH_XDP, 1u << 0);
+  EXPECT_EQ(NETMON_ATTACH_TC, 1u << 1);
+  EXPECT_EQ(NETMON_ATTACH_TRACEPOINT, 1u << 2);
+  EXPECT_EQ(NETMON_ATTACH_RAW_TRACEPOINT, 1u << 3);
+  EXPECT_EQ(NETMON_ATTACH_FENTRY, 1u << 4);
+  EXPECT_EQ(NETMON_ATTACH_KPROBE, 1u << 5);
+  EXPECT_EQ(NETMON_NEEDS_KERNEL_BTF, 1u << 0);
 }
 
 // NETMON_HAS_MEMBER reads struct_size as the host does: an ABI 1.0

@@ -59,10 +59,31 @@ struct Interface {
   std::string name;
 };
 
+// What start() is asked to cover (enum netmon_scope): the interfaces given,
+// or the whole host (a plugin that attaches only to tracing hooks).
+enum class Scope { interfaces, host };
+
 struct StartContext {
-  std::vector<Interface> interfaces;
+  std::vector<Interface> interfaces;  // for Scope::host: those the user named, possibly none
   std::chrono::nanoseconds interval{};
   Logger log;
+  Scope scope = Scope::interfaces;
+};
+
+// What a plugin attaches to and needs of the kernel (ABI 1.3), given to
+// NETMON_PLUGIN_ATTACHING as a named constant:
+//
+//   constexpr netmon::Attaches kAttaches{NETMON_ATTACH_RAW_TRACEPOINT, NETMON_NEEDS_KERNEL_BTF,
+//                                        "tp_btf/kfree_skb"};
+//
+// attach: enum netmon_attach bits (the host checks the capabilities they
+// need, and a plugin with no interface bit runs host-wide); needs: enum
+// netmon_needs bits (checked before any plugin starts); targets: the hooks by
+// name, for --list-plugins.
+struct Attaches {
+  std::uint32_t attach = 0;
+  std::uint32_t needs = 0;
+  const char* targets = nullptr;
 };
 
 // Publishes samples to the host, which copies them.
@@ -198,6 +219,7 @@ struct PluginAdapter {
         c.interfaces.push_back({ctx->interfaces[i].ifindex, ctx->interfaces[i].name});
       c.interval = std::chrono::nanoseconds(ctx->interval_ns);
       c.log = Logger(ctx->log, ctx->host_ctx);
+      if (NETMON_HAS_MEMBER(netmon_start_context, ctx, scope) && ctx->scope == NETMON_SCOPE_HOST) c.scope = Scope::host;
       s->plugin->start(c);
     });
   }
@@ -221,36 +243,44 @@ struct PluginAdapter {
 // for the options: OPTIONS is the plugin's netmon::OptionList (the text is
 // made from the declarations, <netmon/options.hpp>), or a string of
 // "key  values  default  meaning" lines written by hand.
-#define NETMON_PLUGIN_DESCRIPTOR_(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS_HELP_C_STR) \
-  namespace {                                                                            \
-  void* netmon_plugin_create_(char* err, std::size_t len) noexcept {                     \
-    return ::netmon::detail::PluginAdapter<CLASS>::create(NAME, err, len);               \
-  }                                                                                      \
-  }                                                                                      \
-  extern "C" NETMON_EXPORT const netmon_plugin_descriptor netmon_plugin = {              \
-      sizeof(netmon_plugin_descriptor),                                                  \
-      NETMON_ABI_MAJOR,                                                                  \
-      NETMON_ABI_MINOR,                                                                  \
-      NAME,                                                                              \
-      VERSION,                                                                           \
-      DESCRIPTION,                                                                       \
-      &netmon_plugin_create_,                                                            \
-      &::netmon::detail::PluginAdapter<CLASS>::configure,                                \
-      &::netmon::detail::PluginAdapter<CLASS>::start,                                    \
-      &::netmon::detail::PluginAdapter<CLASS>::collect,                                  \
-      &::netmon::detail::PluginAdapter<CLASS>::stop,                                     \
-      &::netmon::detail::PluginAdapter<CLASS>::destroy,                                  \
-      &::netmon::detail::PluginAdapter<CLASS>::last_error,                               \
-      OPTIONS_HELP_C_STR,                                                                \
+#define NETMON_PLUGIN_DESCRIPTOR_(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS_HELP_C_STR, ATTACHES) \
+  namespace {                                                                                      \
+  void* netmon_plugin_create_(char* err, std::size_t len) noexcept {                               \
+    return ::netmon::detail::PluginAdapter<CLASS>::create(NAME, err, len);                         \
+  }                                                                                                \
+  }                                                                                                \
+  extern "C" NETMON_EXPORT const netmon_plugin_descriptor netmon_plugin = {                        \
+      sizeof(netmon_plugin_descriptor),                                                            \
+      NETMON_ABI_MAJOR,                                                                            \
+      NETMON_ABI_MINOR,                                                                            \
+      NAME,                                                                                        \
+      VERSION,                                                                                     \
+      DESCRIPTION,                                                                                 \
+      &netmon_plugin_create_,                                                                      \
+      &::netmon::detail::PluginAdapter<CLASS>::configure,                                          \
+      &::netmon::detail::PluginAdapter<CLASS>::start,                                              \
+      &::netmon::detail::PluginAdapter<CLASS>::collect,                                            \
+      &::netmon::detail::PluginAdapter<CLASS>::stop,                                               \
+      &::netmon::detail::PluginAdapter<CLASS>::destroy,                                            \
+      &::netmon::detail::PluginAdapter<CLASS>::last_error,                                         \
+      OPTIONS_HELP_C_STR,                                                                          \
+      (ATTACHES).attach,                                                                           \
+      (ATTACHES).needs,                                                                            \
+      (ATTACHES).targets,                                                                          \
   };
 
-#define NETMON_PLUGIN_WITH_OPTIONS(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS)          \
+// NETMON_PLUGIN_ATTACHING also says what the plugin attaches to: ATTACHES is a
+// named constexpr netmon::Attaches; OPTIONS may be nullptr.
+#define NETMON_PLUGIN_ATTACHING(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS, ATTACHES)   \
   namespace {                                                                           \
   /* Made when the library is loaded, before the host reads the descriptor. */          \
   const std::string netmon_plugin_options_help_ = ::netmon::detail::help_text(OPTIONS); \
   }                                                                                     \
   NETMON_PLUGIN_DESCRIPTOR_(CLASS, NAME, VERSION, DESCRIPTION,                          \
-                            ::netmon::detail::c_str_or_null(netmon_plugin_options_help_))
+                            ::netmon::detail::c_str_or_null(netmon_plugin_options_help_), ATTACHES)
+
+#define NETMON_PLUGIN_WITH_OPTIONS(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS) \
+  NETMON_PLUGIN_ATTACHING(CLASS, NAME, VERSION, DESCRIPTION, OPTIONS, ::netmon::Attaches{})
 
 #define NETMON_PLUGIN(CLASS, NAME, VERSION, DESCRIPTION) \
-  NETMON_PLUGIN_DESCRIPTOR_(CLASS, NAME, VERSION, DESCRIPTION, nullptr)
+  NETMON_PLUGIN_DESCRIPTOR_(CLASS, NAME, VERSION, DESCRIPTION, nullptr, ::netmon::Attaches{})

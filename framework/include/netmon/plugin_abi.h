@@ -41,13 +41,15 @@
  *
  * Privileges
  *   - create, configure and start (plugins) and create and open (sinks) run
- *     with netmon-host's privileges: root, or CAP_BPF and CAP_NET_ADMIN.
- *     Load, attach, bind and open what needs them there.
+ *     with netmon-host's privileges: root, or the capabilities the loaded
+ *     plugins attach with (see enum netmon_attach: CAP_BPF and CAP_NET_ADMIN
+ *     for interfaces, CAP_BPF and CAP_PERFMON for tracing hooks). Load,
+ *     attach, bind and open what needs them there.
  *   - Once every plugin is attached, netmon-host drops every capability in
  *     every thread of the process: nothing effective, inheritable or
- *     ambient; CAP_NET_ADMIN alone permitted and in the bounding set;
- *     no_new_privs set. collect and stop (plugins) and write and close
- *     (sinks) run after that, without capabilities (stop runs with
+ *     ambient; CAP_NET_ADMIN alone permitted (when it was) and in the
+ *     bounding set; no_new_privs set. collect and stop (plugins) and write
+ *     and close (sinks) run after that, without capabilities (stop runs with
  *     CAP_NET_ADMIN raised on the main thread, to remove netlink filters).
  *   - A thread a library starts before the drop (in start or open) holds
  *     what netmon-host held; the host makes it drop with a handler of the
@@ -81,7 +83,7 @@ extern "C" {
 #endif
 
 #define NETMON_ABI_MAJOR 1
-#define NETMON_ABI_MINOR 2
+#define NETMON_ABI_MINOR 3
 
 /* Names of the exported descriptor symbols. */
 #define NETMON_PLUGIN_SYMBOL "netmon_plugin"
@@ -203,6 +205,30 @@ typedef struct netmon_interface {
 } netmon_interface;
 
 /* What start() receives. */
+/*
+ * What a plugin's start() is asked to cover (ABI 1.3, netmon_start_context.scope).
+ *
+ * INTERFACES  attach to the interfaces given (XDP, TC): the plugin watches
+ *             them, and the host stops when every one of them is gone (and
+ *             no host-wide plugin runs).
+ * HOST        attach host-wide (tracepoints, tp_btf, fentry, kprobes): the
+ *             plugin watches the whole host (every network namespace the
+ *             hook sees) while the host runs, with or without interfaces.
+ *             `interfaces` still lists those the user named (possibly none),
+ *             for a plugin that filters or labels by them.
+ *
+ * A plugin whose descriptor attaches to interfaces and host-wide hooks gets
+ * INTERFACES. A plugin built for ABI 1.2 or older reads no scope and is
+ * started as it always was: with the interfaces.
+ */
+enum netmon_scope {
+	NETMON_SCOPE_INTERFACES = 0,
+	NETMON_SCOPE_HOST = 1,
+};
+
+/* What start() receives.
+ *
+ * History: 1.0 the members up to host_ctx; 1.3 scope and reserved2. */
 typedef struct netmon_start_context {
 	uint32_t struct_size;
 	uint32_t n_interfaces;
@@ -210,7 +236,50 @@ typedef struct netmon_start_context {
 	uint64_t interval_ns;
 	netmon_log_fn log; /* may be NULL */
 	void *host_ctx;    /* first argument of log */
+	/* ABI 1.3 */
+	uint32_t scope; /* enum netmon_scope */
+	uint32_t reserved2;
 } netmon_start_context;
+
+/*
+ * What a plugin attaches to (ABI 1.3, netmon_plugin_descriptor.attach): a
+ * bit set. The host shows it in --list-plugins, checks the capabilities it
+ * needs before anything is started, and decides the plugin's scope from it.
+ *
+ *   XDP, TC          per interface: CAP_BPF and CAP_NET_ADMIN
+ *   TRACEPOINT       tracepoint/ (perf event)     CAP_BPF and CAP_PERFMON
+ *   RAW_TRACEPOINT   raw_tp/, tp_btf/             CAP_BPF and CAP_PERFMON
+ *   FENTRY           fentry/, fexit/              CAP_BPF and CAP_PERFMON
+ *   KPROBE           kprobe/, kretprobe/, ksyscall/  CAP_BPF and CAP_PERFMON
+ *
+ * CAP_SYS_ADMIN stands for CAP_BPF and CAP_PERFMON (kernels before 5.8 know
+ * only it). 0 (a descriptor from ABI 1.2 or older, or a plugin that does not
+ * say): per interface, as XDP and TC plugins always were.
+ */
+enum netmon_attach {
+	NETMON_ATTACH_XDP = 1u << 0,
+	NETMON_ATTACH_TC = 1u << 1,
+	NETMON_ATTACH_TRACEPOINT = 1u << 2,
+	NETMON_ATTACH_RAW_TRACEPOINT = 1u << 3,
+	NETMON_ATTACH_FENTRY = 1u << 4,
+	NETMON_ATTACH_KPROBE = 1u << 5,
+};
+#define NETMON_ATTACH_INTERFACE_MASK (NETMON_ATTACH_XDP | NETMON_ATTACH_TC)
+#define NETMON_ATTACH_HOST_MASK                                                           \
+	(NETMON_ATTACH_TRACEPOINT | NETMON_ATTACH_RAW_TRACEPOINT | NETMON_ATTACH_FENTRY | \
+	 NETMON_ATTACH_KPROBE)
+
+/*
+ * What a plugin needs of the running kernel (ABI 1.3, netmon_plugin_descriptor.needs),
+ * checked by the host before anything is started; one clear line and exit 1
+ * when the kernel lacks it.
+ *
+ *   KERNEL_BTF  the kernel's own BTF, /sys/kernel/btf/vmlinux (CO-RE
+ *               relocations, tp_btf and fentry programs need it).
+ */
+enum netmon_needs {
+	NETMON_NEEDS_KERNEL_BTF = 1u << 0,
+};
 
 /* Where collect() publishes. publish() copies the sample; it returns
  * NETMON_OK or NETMON_ERROR (malformed sample: the message is logged). */
@@ -248,8 +317,13 @@ typedef struct netmon_emitter {
  *             option, the columns separated by two or more spaces. The C++
  *             SDK makes it from the plugin's option declarations
  *             (netmon::options_help in <netmon/options.hpp>).
+ * attach      ABI 1.3, optional (0): enum netmon_attach bits.
+ * needs       ABI 1.3, optional (0): enum netmon_needs bits.
+ * attach_targets  ABI 1.3, optional (NULL): the hooks by name, for
+ *             --list-plugins ("tp_btf/kfree_skb", "xdp, tc ingress").
  *
- * History: 1.0 the members up to last_error; 1.1 options_help.
+ * History: 1.0 the members up to last_error; 1.1 options_help; 1.3 attach,
+ * needs, attach_targets.
  */
 typedef struct netmon_plugin_descriptor {
 	uint32_t struct_size;
@@ -267,6 +341,10 @@ typedef struct netmon_plugin_descriptor {
 	const char *(*last_error)(void *self);
 	/* ABI 1.1 */
 	const char *options_help;
+	/* ABI 1.3 */
+	uint32_t attach; /* enum netmon_attach bits; 0: per interface */
+	uint32_t needs;  /* enum netmon_needs bits */
+	const char *attach_targets;
 } netmon_plugin_descriptor;
 
 /* ---- sinks ------------------------------------------------------------- */

@@ -49,7 +49,8 @@ TEST(FlowTopPlugin, RealFlowsOnAVethPairWithExactCounts) {
   p->configure(R"({"top": 2, "idle_timeout": "1s", "finished": true})");
   const std::string ifname = v.host_if();
   const netmon_interface iface{if_nametoindex(ifname.c_str()), 0, ifname.c_str()};
-  const netmon_start_context ctx{sizeof(netmon_start_context), 1, &iface, 1'000'000'000, nullptr, nullptr};
+  const netmon_start_context ctx{sizeof(netmon_start_context), 1, &iface, 1'000'000'000, nullptr, nullptr,
+                                 NETMON_SCOPE_INTERFACES,      0};
   p->start(ctx);
   EXPECT_EQ(netmon::test::tc_filters(ifname, "ingress").size() + netmon::test::tc_filters(ifname, "egress").size(), 0u)
       << "expected tcx links, not netlink filters";
