@@ -5,7 +5,10 @@
 # hardening flags from dpkg-buildflags (CMAKE_BUILD_TYPE=None, as debhelper
 # configures), and clang++ instead of g++. Warnings stay errors here, so CI
 # learns of a new warning before a packager does. Each build ends by asking
-# the built netmon-host for its plugins. Usage: scripts/build-packagers.sh
+# the built netmon-host for its plugins. The clang build compiles the CO-RE
+# programs against netmon's vendored vmlinux.h (as on a build machine whose
+# kernel has no BTF) and, as root, runs drops from it: built against that
+# header, it must load on the running kernel. Usage: scripts/build-packagers.sh
 # [release|dpkg|clang]... (default: all three).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +32,12 @@ build_one() {
     echo "build-packagers: the $name build's netmon-host cannot list its plugins" >&2
     return 1
   fi
+  if [ "$name" = clang ] && [ "$(id -u)" -eq 0 ] &&
+     ! "$dir/bin/netmon-host" --plugins drops --sink json --interval 100ms --count 2 >/dev/null 2>>"$dir.log"; then
+    tail -n 5 "$dir.log" >&2
+    echo "build-packagers: drops, built against the vendored vmlinux.h, does not run on this kernel" >&2
+    return 1
+  fi
   rm -f "$dir.log"
   echo "build-packagers: $name build passed in $((SECONDS - start)) s" >&2
 }
@@ -46,7 +55,7 @@ for b in "${builds[@]}"; do
       LDFLAGS="$(dpkg-buildflags --get LDFLAGS)" \
         build_one dpkg -DCMAKE_BUILD_TYPE=None ;;
     clang)
-      CC=clang CXX=clang++ build_one clang -DCMAKE_BUILD_TYPE=RelWithDebInfo ;;
+      CC=clang CXX=clang++ build_one clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNETMON_BPF_VMLINUX=vendored ;;
     *) echo "build-packagers: unknown build '$b'; choose release, dpkg or clang" >&2; exit 2 ;;
   esac
 done

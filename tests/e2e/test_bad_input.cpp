@@ -80,6 +80,12 @@ std::vector<BadInput> bad_inputs() {
        "capsh --drop=cap_net_admin -- -c 'exec \"$0\" \"$@\"' "},
       {"no_cap_bpf", {"--iface", "@IF"}, 1, {"missing capability CAP_BPF,", "root"},
        "capsh --drop=cap_bpf,cap_sys_admin -- -c 'exec \"$0\" \"$@\"' "},
+      // A host-wide plugin's tracing hook needs CAP_PERFMON; CAP_NET_ADMIN it does not need.
+      {"drops_without_cap_perfmon", {"--plugins", "drops"}, 1,
+       {"missing capability CAP_PERFMON,", "for the tracing hooks of drops", "root"},
+       "capsh --drop=cap_perfmon,cap_sys_admin -- -c 'exec \"$0\" \"$@\"' "},
+      {"drops_unknown_reason", {"--plugins", "drops", "-o", "drops.ignore=NO_SUCH_REASON"}, 2,
+       {"drops.ignore", "no drop reason NO_SUCH_REASON", "SKB_DROP_REASON_"}},
       // Plugin options: wrong types, out of range, huge, not UTF-8.
       {"option_not_an_integer", {"--iface", "@IF", "-o", "flow_top.top=abc"}, 2,
        {"option flow_top.top", "expected an integer from 1 to 1000", "abc"}},

@@ -106,4 +106,17 @@ int free_loopback_port(int type) {
   return ok ? ntohs(a.sin_port) : -1;
 }
 
+std::uint64_t netns_cookie() {
+#ifndef SO_NETNS_COOKIE
+  constexpr int SO_NETNS_COOKIE = 71;
+#endif
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  std::uint64_t cookie = 0;
+  socklen_t len = sizeof cookie;
+  const bool ok = fd >= 0 && ::getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) == 0;
+  if (fd >= 0) ::close(fd);
+  if (!ok) throw std::runtime_error("cannot read the network namespace's cookie (SO_NETNS_COOKIE, Linux 5.14)");
+  return cookie;
+}
+
 }  // namespace netmon::test

@@ -4,9 +4,14 @@
 // 10.x addresses only; traffic never leaves the pair.
 #pragma once
 
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdint>
+#include <future>
+#include <stdexcept>
 #include <string>
 
 namespace netmon::test {
@@ -43,6 +48,27 @@ class VethPair {
   std::string ns_, host_if_, peer_if_, host_ip_, peer_ip_, host_ip6_, peer_ip6_;
   bool removed_ = false;
 };
+
+// Runs fn on a thread of its own that has entered the network namespace ns
+// (/run/netns/ns), and returns what it returns: sockets it opens stay in
+// that namespace after the thread is gone.
+template <class F>
+auto in_netns(const std::string& ns, F fn) {
+  return std::async(std::launch::async,
+                    [&ns, &fn] {
+                      const int fd = ::open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+                      const bool entered = fd >= 0 && ::setns(fd, CLONE_NEWNET) == 0;
+                      if (fd >= 0) ::close(fd);
+                      if (!entered) throw std::runtime_error("cannot enter network namespace " + ns);
+                      return fn();
+                    })
+      .get();
+}
+
+// The cookie of the calling thread's network namespace (SO_NETNS_COOKIE),
+// as BPF programs see it (net->net_cookie); in_netns(ns, netns_cookie) for
+// another's.
+std::uint64_t netns_cookie();
 
 // A TCP (or, with SOCK_DGRAM, UDP) port on 127.0.0.1 that was free a
 // moment ago (bound to port 0 and released), for a server a test starts; -1

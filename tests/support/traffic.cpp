@@ -62,4 +62,14 @@ IfCounters if_counters(const VethPair& v) {
   return {v.host_stat("rx_packets"), v.host_stat("rx_bytes"), v.host_stat("tx_packets"), v.host_stat("tx_bytes")};
 }
 
+std::uint64_t nstat(const VethPair& v, const std::string& name) {
+  std::istringstream in(sh_out(v.in_ns("nstat -asz " + name)));
+  for (std::string key, value, rest; in >> key;) {
+    if (key == name && in >> value) return std::stoull(value);
+    std::getline(in, rest);
+  }
+  ADD_FAILURE() << "nstat printed no " << name;
+  return 0;
+}
+
 }  // namespace netmon::test

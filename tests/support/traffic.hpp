@@ -43,6 +43,11 @@ struct TcpSegs {
 };
 TcpSegs tcp_segments(const VethPair& v);
 
+// A counter of the namespace's SNMP MIBs as `nstat -asz NAME` prints it
+// there (absolute, not against nstat's history file): UdpNoPorts,
+// TcpRetransSegs, ... Fails the test (gtest) if nstat prints no such counter.
+std::uint64_t nstat(const VethPair& v, const std::string& name);
+
 // The host side's kernel interface counters.
 struct IfCounters {
   std::uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;

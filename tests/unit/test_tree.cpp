@@ -86,8 +86,9 @@ TEST(Tree, EverySinkFolderHasItsCodeReadmeAndTests) {
 }
 
 TEST(Tree, APluginsBpfProgramsAreNamedAfterIt) {
-  // SEC("...") then the program's return type and name on the next line.
-  const std::regex program(R"re(SEC\("[^"]*"\)\s*\n\s*int\s+([A-Za-z_][A-Za-z0-9_]*)\s*\()re");
+  // SEC("...") then the program's return type and name on the next line,
+  // plain or in libbpf's macros for tracing programs (int BPF_PROG(name, ...)).
+  const std::regex program(R"re(SEC\("[^"]*"\)\s*\n\s*int\s+(?:BPF_[A-Z_]+\(\s*)?([A-Za-z_][A-Za-z0-9_]*)\s*[(,)])re");
   int seen = 0;
   for (const auto& dir : folders_of("plugins")) {
     const std::string name = dir.filename().string();
