@@ -93,6 +93,8 @@ struct View {
   std::vector<Flow> flows;
   const Sample* flow_other = nullptr;
   const Sample* flow_table = nullptr;
+  std::vector<const Sample*> drop_reasons;  // drops_reason, one per reason
+  const Sample* drops_total = nullptr;
   std::vector<const Sample*> others;
   std::vector<std::string> notes;
 
@@ -122,7 +124,12 @@ struct View {
       flow_other = &s;
     } else if (m == "flow_top_table") {
       flow_table = &s;
-    } else if (m == "tc_stats_class" || m == "netmon_host" || m == "flow_top_end" || m == "flow_top_totals") {
+    } else if (m == "drops_reason") {
+      drop_reasons.push_back(&s);
+    } else if (m == "drops_total") {
+      drops_total = &s;
+    } else if (m == "tc_stats_class" || m == "netmon_host" || m == "flow_top_end" || m == "flow_top_totals" ||
+               m == "drops") {
       // Detail the console leaves to the json and csv sinks.
     } else if (m == "netmon_host_sink") {
       if (const auto dropped = s.u64("dropped_batches"); dropped && *dropped > 0)
@@ -247,6 +254,45 @@ void flow_section(const View& v, std::string& o) {
   }
 }
 
+// The drop reasons, busiest first: by rate over the last interval, then by
+// count; at most kDropLines, the rest summed in one line.
+constexpr std::size_t kDropLines = 10;
+
+void drops_section(const View& v, std::string& o) {
+  if (v.drop_reasons.empty() && !v.drops_total) return;
+  std::vector<const Sample*> reasons = v.drop_reasons;
+  std::stable_sort(reasons.begin(), reasons.end(), [](const Sample* a, const Sample* b) {
+    const double ra = a->number("packets_per_sec").value_or(0), rb = b->number("packets_per_sec").value_or(0);
+    if (ra != rb) return ra > rb;
+    return a->u64("packets").value_or(0) > b->u64("packets").value_or(0);
+  });
+  o += "\nPacket Drops (by rate):\n";
+  if (v.drops_total) {
+    const Sample& t = *v.drops_total;
+    o += fmt::format("  Total: {} ({} pkt/s); {} ignored, {} lost (table full)\n",
+                     packet_count(t.u64("packets").value_or(0)), human_rate(t.number("packets_per_sec").value_or(0)),
+                     human_count(t.u64("ignored_packets").value_or(0)), human_count(t.u64("lost_packets").value_or(0)));
+  }
+  if (reasons.empty()) o += "  (no drops yet)\n";
+  std::size_t width = 0;
+  for (std::size_t i = 0; i < reasons.size() && i < kDropLines; ++i)
+    width = std::max(width, printable(tag_or(*reasons[i], "reason", "?")).size());
+  Traffic rest;
+  std::size_t rest_n = 0;
+  for (std::size_t i = 0; i < reasons.size(); ++i) {
+    const Sample& r = *reasons[i];
+    if (i >= kDropLines) {
+      rest.add(r);
+      ++rest_n;
+      continue;
+    }
+    Traffic t;
+    t.add(r);
+    o += fmt::format("  {:<{}}  {}\n", printable(tag_or(r, "reason", "?")), width, t.line());
+  }
+  if (rest_n) o += fmt::format("  {} other reasons: {}\n", rest_n, rest.line());
+}
+
 void other_section(const View& v, std::string& o) {
   if (v.others.empty()) return;
   o += "\nOther Measurements:\n";
@@ -272,6 +318,7 @@ std::string render(const Batch& batch) {
   global_section(v, o);
   tc_section(v, o);
   flow_section(v, o);
+  drops_section(v, o);
   xdp_section(v, o);
   other_section(v, o);
   for (const auto& n : v.notes) o += "\nNote: " + n + "\n";

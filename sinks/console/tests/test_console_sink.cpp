@@ -44,3 +44,42 @@ TEST(ConsoleSink, BlocksFollowOneAnother) {
   const auto run = run_sink("console", {golden_batch(), golden_batch()});
   EXPECT_EQ(run.output, one + "\n" + one);
 }
+
+// The drops plugin's section: every reason with its count and rate, the
+// busiest first by rate (not by count), the total with what was ignored or
+// lost, and the per-key detail left to the json and csv sinks.
+TEST(ConsoleSink, DropReasonsSortedByRate) {
+  Batch b;
+  b.timestamp_ns = golden_batch().timestamp_ns;
+  b.interval_ns = 1'000'000'000;
+  const auto reason = [](const char* name, std::uint64_t packets, double rate) {
+    return Sample("drops_reason")
+        .tag("reason", name)
+        .counter("packets", packets)
+        .counter("bytes", packets * 100)
+        .gauge_f("packets_per_sec", rate)
+        .gauge_f("bytes_per_sec", rate * 100);
+  };
+  b.samples.push_back(reason("NO_SOCKET", 5000, 1.0));
+  b.samples.push_back(reason("NETFILTER_DROP", 200, 40.0));
+  b.samples.push_back(reason("SOCKET_RCVBUFF", 900, 0.0));
+  b.samples.push_back(Sample("drops")
+                          .tag("reason", "NO_SOCKET")
+                          .tag("netns", "1")
+                          .tag("ifindex", "2")
+                          .counter("packets", 5000)
+                          .counter("bytes", 500000));
+  b.samples.push_back(Sample("drops_total")
+                          .counter("packets", 6107)
+                          .counter("ignored_packets", 7)
+                          .counter("lost_packets", 0)
+                          .gauge_f("packets_per_sec", 41.0));
+  const std::string text = run_sink("console", {b}).output;
+  EXPECT_THAT(text, HasSubstr("\nPacket Drops (by rate):\n"
+                              "  Total: 6.1K packets (41 pkt/s); 7 ignored, 0 lost (table full)\n"
+                              "  NETFILTER_DROP  200 packets, 20.0 KB (40 pkt/s, 4.0 KB/s)\n"
+                              "  NO_SOCKET       5.0K packets, 500.0 KB (1.0 pkt/s, 100 B/s)\n"
+                              "  SOCKET_RCVBUFF  900 packets, 90.0 KB (0 pkt/s, 0 B/s)\n"))
+      << text;
+  EXPECT_THAT(text, Not(HasSubstr("Other Measurements")));
+}
