@@ -290,6 +290,54 @@ TEST_F(Sdk, ExamplePluginCountsExactlyAndExampleSinkWritesLineProtocol) {
       << last_lp;
 }
 
+// The example host-wide plugin (a tracepoint, CO-RE), built against the
+// installed SDK: no --iface, and every connection opened in a namespace is
+// one SYN_SENT there, as the namespace's TcpActiveOpens counts.
+TEST_F(Sdk, ExampleTracepointPluginCountsEveryConnectionOfANamespace) {
+  VethPair v;
+  ASSERT_EQ(netmon::test::sh(v.in_ns("ip link set lo up")), 0);
+  const std::uint64_t cookie = netmon::test::in_netns(v.ns(), netmon::test::netns_cookie);
+  Subprocess p(host({"--plugins", "tcp_states", "--sink", "json", "--interval", "200ms"}));
+  std::vector<nlohmann::json> seen;
+  ASSERT_TRUE(netmon::test::next_json(p, sample_of("netmon_host", {}), 15s, &seen)) << p.stderr_text();
+  const std::uint64_t opens0 = netmon::test::nstat(v, "TcpActiveOpens");
+  constexpr int kConnections = 50;
+  const int accepted = netmon::test::in_netns(v.ns(), [] {
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof at;
+    const int srv = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (srv < 0 || ::bind(srv, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0 || ::listen(srv, 64) != 0 ||
+        ::getsockname(srv, reinterpret_cast<sockaddr*>(&at), &len) != 0)
+      return -1;
+    int n = 0;
+    for (int i = 0; i < kConnections; ++i) {
+      const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (c >= 0 && ::connect(c, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0) {
+        const int a = ::accept4(srv, nullptr, nullptr, SOCK_CLOEXEC);
+        n += a >= 0;
+        if (a >= 0) ::close(a);
+      }
+      if (c >= 0) ::close(c);
+    }
+    ::close(srv);
+    return n;
+  });
+  ASSERT_EQ(accepted, kConnections);
+  std::this_thread::sleep_for(300ms);
+  const std::uint64_t opens = netmon::test::nstat(v, "TcpActiveOpens") - opens0;
+  EXPECT_EQ(opens, static_cast<std::uint64_t>(kConnections));
+  ASSERT_NO_FATAL_FAILURE(stop_cleanly(p, seen));
+  std::optional<nlohmann::json> syn_sent;
+  for (const auto& j : seen)
+    if (sample_of("tcp_states", {{"netns", std::to_string(cookie)}, {"state", "SYN_SENT"}})(j)) syn_sent = j;
+  ASSERT_TRUE(syn_sent) << "no tcp_states sample for SYN_SENT in the namespace";
+  EXPECT_EQ(netmon::test::field_u64(*syn_sent, "entered"), opens);
+  EXPECT_NE(p.stderr_text().find("host-wide"), std::string::npos) << p.stderr_text();
+  EXPECT_TRUE(netmon::test::wait_no_programs_of("tcp_states"));
+}
+
 // At TC a packet's payload may lie outside the skb's linear part (page
 // fragments: UDP GSO, GRO, zero-copy senders); the example plugin must read
 // the DNS header there too, in both directions, not count it malformed.
