@@ -2,8 +2,8 @@
 /* drops: every skb the kernel frees as dropped (tp_btf/kfree_skb), counted
  * per network namespace, interface, drop reason and L3/L4 class.
  *
- * Compiled against vmlinux.h (CO-RE): every kernel structure is read with
- * BPF_CORE_READ, relocated at load time against the running kernel's BTF. */
+ * Compiled against vmlinux.h (CO-RE): every field it reads is relocated at
+ * load time against the running kernel's BTF. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
@@ -28,7 +28,15 @@ struct {
 	__type(value, struct drops_value);
 } drops SEC(".maps");
 
-/* Reasons not counted by key, only in totals[DROPS_IGNORED]. */
+/* Reasons not counted by key, only in totals[DROPS_IGNORED]: the core
+ * reasons in an array indexed by reason, the others in a hash. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, DROPS_CORE_REASONS);
+	__type(key, __u32);
+	__type(value, __u8);
+} ignored_core SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, DROPS_MAX_IGNORED);
@@ -78,30 +86,40 @@ int BPF_PROG(drops_kfree_skb, struct sk_buff *skb, void *location, unsigned int 
 	unsigned char *head, *data;
 	__u16 nh;
 	__u8 proto = 0;
-	__u64 bytes = BPF_CORE_READ(skb, len);
+	__u64 bytes = skb->len;
 
 	key.reason = reason;
-	if (bpf_map_lookup_elem(&ignored_reasons, &key.reason)) {
+	if (reason < DROPS_CORE_REASONS) {
+		__u8 *ignored = bpf_map_lookup_elem(&ignored_core, &key.reason);
+
+		if (ignored && *ignored) {
+			add_total(DROPS_IGNORED, bytes);
+			return 0;
+		}
+	} else if (bpf_map_lookup_elem(&ignored_reasons, &key.reason)) {
 		add_total(DROPS_IGNORED, bytes);
 		return 0;
 	}
 
-	dev = BPF_CORE_READ(skb, dev);
-	key.ifindex = BPF_CORE_READ(skb, skb_iif);
+	/* tp_btf: skb is a typed kernel pointer, read directly (each load is
+	 * relocated like BPF_CORE_READ, and faults read as 0), without a
+	 * helper call per field. */
+	dev = skb->dev;
+	key.ifindex = skb->skb_iif;
 	if (dev) {
 		if (!key.ifindex)
-			key.ifindex = BPF_CORE_READ(dev, ifindex);
-		key.netns = BPF_CORE_READ(dev, nd_net.net, net_cookie);
+			key.ifindex = dev->ifindex;
+		key.netns = dev->nd_net.net->net_cookie;
 	} else {
-		sk = BPF_CORE_READ(skb, sk);
+		sk = skb->sk;
 		if (sk)
-			key.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, net_cookie);
+			key.netns = sk->__sk_common.skc_net.net->net_cookie;
 	}
 
-	head = BPF_CORE_READ(skb, head);
-	data = BPF_CORE_READ(skb, data);
-	nh = BPF_CORE_READ(skb, network_header);
-	switch (bpf_ntohs(BPF_CORE_READ(skb, protocol))) {
+	head = skb->head;
+	data = skb->data;
+	nh = skb->network_header;
+	switch (bpf_ntohs(skb->protocol)) {
 	case ETH_P_IP:
 		key.l3 = NETMON_L3_IPV4;
 		bpf_probe_read_kernel(&proto, 1, head + nh + 9);

@@ -112,9 +112,9 @@ class Drops final : public netmon::Plugin {
       if (const int err = bpf_map__set_max_entries(s.maps.drops, entries_))
         throw netmon::Error(netmon::errno_message("drops: cannot size the drops map", -err));
     }));
-    const int fd = bpf_map__fd((*skel_)->maps.ignored_reasons);
     for (const std::uint32_t r : ignored_) {
       const std::uint8_t one = 1;
+      const int fd = bpf_map__fd(r < DROPS_CORE_REASONS ? (*skel_)->maps.ignored_core : (*skel_)->maps.ignored_reasons);
       if (bpf_map_update_elem(fd, &r, &one, BPF_ANY) != 0) {
         const int err = errno;
         throw netmon::Error(netmon::errno_message("drops: cannot set the ignored reasons", err));

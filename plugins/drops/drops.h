@@ -33,5 +33,8 @@ enum drops_total {
 
 #define DROPS_DEFAULT_ENTRIES 8192
 #define DROPS_MAX_IGNORED 256
+/* Reasons below this are looked up in an array (inlined by the verifier): the
+ * core reasons; others (a subsystem's, reason >> 16 != 0) in a hash. */
+#define DROPS_CORE_REASONS 1024
 
 #endif /* NETMON_DROPS_H */
