@@ -4,7 +4,7 @@
 # every test (unit, BPF and end-to-end; the last two need root), checks the
 # installed SDK with the examples built against it (scripts/test-sdk.sh),
 # adds a new plugin folder to the tree (scripts/test-new-plugin.sh), fuzzes
-# the option parser for a minute (scripts/fuzz.sh), then builds
+# the option parser for 30 seconds (scripts/fuzz.sh), then builds
 # the sanitizer configuration (ASan+UBSan, leak checking on) and runs the
 # whole suite again under it (SDK tests included), and ends with a 10-minute
 # soak test on the ordinary build while netmon is built as packagers build
@@ -37,7 +37,7 @@ step "installed SDK"; scripts/test-sdk.sh; step_done
 # A plugin from netmon-new-plugin copied into plugins/: built, tested and
 # loaded by default with no edit outside its folder.
 step "new plugin folder"; scripts/test-new-plugin.sh; step_done
-step "fuzzing"; scripts/fuzz.sh 60; step_done
+step "fuzzing"; scripts/fuzz.sh 30; step_done
 
 # The sanitizer build needs no benchmarks.
 step "sanitizer build"
