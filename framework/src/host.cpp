@@ -208,12 +208,9 @@ struct Libraries {
 // A plugin that needs what the running kernel lacks is refused before any
 // plugin starts, in one line.
 void check_kernel_needs(const std::vector<PluginLibrary>& plugins) {
-  for (const auto& p : plugins) {
-    if (!(p.desc.needs & NETMON_NEEDS_KERNEL_BTF)) continue;
-    if (const std::string err = bpf::kernel_btf_error(); !err.empty())
-      throw Error(std::string(p.desc.name) + " needs the kernel's BTF, and " + err +
-                  ": run a kernel built with CONFIG_DEBUG_INFO_BTF=y, or leave " + p.desc.name + " out of --plugins");
-  }
+  for (const auto& p : plugins)
+    if (p.desc.needs & NETMON_NEEDS_KERNEL_BTF)
+      bpf::require_kernel_btf(p.desc.name, std::string("leave ") + p.desc.name + " out of --plugins");
 }
 
 Libraries load_libraries(const HostConfig& cfg, const PluginPath& dir) {

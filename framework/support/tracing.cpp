@@ -16,9 +16,10 @@ std::string kernel_btf_error(const std::string& path) {
   return {};
 }
 
-void require_kernel_btf(const std::string& what) {
+void require_kernel_btf(const std::string& what, const std::string& or_else) {
   if (const std::string err = kernel_btf_error(); !err.empty())
-    throw Error(what + " needs the kernel's BTF, and " + err + ": run a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+    throw Error(what + " needs the kernel's BTF, and " + err + ": run a kernel built with CONFIG_DEBUG_INFO_BTF=y" +
+                (or_else.empty() ? "" : ", or " + or_else));
 }
 
 std::map<std::int64_t, std::string> kernel_enum(const std::string& name, const std::string& strip_prefix) {

@@ -18,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "drops.h"
 #include "drops_bpf.skel.h"
@@ -65,13 +66,10 @@ std::string upper(std::string s) {
   return s;
 }
 
-struct Sum {
-  std::uint64_t packets = 0, bytes = 0;
-  void add(const drops_value& v) {
-    packets += v.packets;
-    bytes += v.bytes;
-  }
-};
+void add(drops_value& sum, const drops_value& v) {
+  sum.packets += v.packets;
+  sum.bytes += v.bytes;
+}
 
 class Drops final : public netmon::Plugin {
  public:
@@ -85,14 +83,12 @@ class Drops final : public netmon::Plugin {
     std::map<std::string, std::int64_t> by_name;
     for (const auto& [value, name] : names_) by_name.emplace(name, value);
     ignored_.clear();
-    std::size_t pos = 0;
-    while (pos <= ignore.size() && !ignore.empty()) {
-      const std::size_t comma = std::min(ignore.find(',', pos), ignore.size());
-      std::string name = upper(ignore.substr(pos, comma - pos));
+    std::istringstream names(ignore);
+    for (std::string name; std::getline(names, name, ',');) {
+      name = upper(name);
       name.erase(0, name.find_first_not_of(" \t"));
       name.erase(name.find_last_not_of(" \t") + 1);
       if (name.starts_with(kReasonPrefix)) name.erase(0, std::string_view(kReasonPrefix).size());
-      pos = comma + 1;
       if (name.empty()) continue;
       const auto it = by_name.find(name);
       if (it == by_name.end())
@@ -131,36 +127,28 @@ class Drops final : public netmon::Plugin {
     const int fd = bpf_map__fd((*skel_)->maps.drops);
     // Every key, summed over the CPUs. Keys are never deleted: a snapshot of
     // cumulative counters.
-    std::map<std::uint32_t, Sum> by_reason;
-    std::vector<std::pair<drops_key, Sum>> keys;
+    std::map<std::uint32_t, drops_value> by_reason;
+    std::vector<std::pair<drops_key, drops_value>> keys;
+    drops_value counted{}, other{};
     drops_key cur{}, next{};
-    bool have = false;
-    for (;;) {
+    for (bool have = false;; have = true, cur = next) {
       if (bpf_map_get_next_key(fd, have ? &cur : nullptr, &next) != 0) {
         const int err = errno;
         if (err == ENOENT) break;
         throw netmon::Error(netmon::errno_message("drops: cannot read the drops map", err));
       }
-      Sum s;
-      for (const drops_value& v : netmon::bpf::lookup_percpu<drops_value>(fd, next)) s.add(v);
-      by_reason[next.reason].packets += s.packets;
-      by_reason[next.reason].bytes += s.bytes;
+      const auto s = netmon::bpf::percpu_sum<drops_value>(fd, next);
+      add(by_reason[next.reason], s);
+      add(counted, s);
       keys.emplace_back(next, s);
-      cur = next;
-      have = true;
     }
 
     // The reasons published: all, or the top N by packets (ties by value).
-    std::vector<std::pair<std::uint32_t, Sum>> ranked(by_reason.begin(), by_reason.end());
+    std::vector<std::pair<std::uint32_t, drops_value>> ranked(by_reason.begin(), by_reason.end());
     std::stable_sort(ranked.begin(), ranked.end(),
                      [](const auto& a, const auto& b) { return a.second.packets > b.second.packets; });
     if (top_ && ranked.size() > top_) ranked.resize(top_);
     std::set<std::uint32_t> shown;
-    Sum counted, other;
-    for (const auto& [reason, s] : by_reason) {
-      counted.packets += s.packets;
-      counted.bytes += s.bytes;
-    }
     for (const auto& [reason, s] : ranked) {
       shown.insert(reason);
       out.publish(netmon::Sample("drops_reason")
@@ -170,8 +158,7 @@ class Drops final : public netmon::Plugin {
     }
     for (const auto& [key, s] : keys) {
       if (!shown.contains(key.reason)) {
-        other.packets += s.packets;
-        other.bytes += s.bytes;
+        add(other, s);
         continue;
       }
       netmon::Sample sample("drops");

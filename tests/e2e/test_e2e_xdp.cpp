@@ -155,22 +155,9 @@ TEST_F(E2eXdp, ConsoleShowsTheSectionsOfARealRun) {
 TEST_F(E2eXdp, SamplesDocumentEveryMeasurementAndField) {
   const auto r = run_host({"--sink", "json", "--interval", "100ms", "--count", "2"}, 20s);
   ASSERT_EQ(r.status.code, 0) << r.err;
-  std::ifstream in(std::string(NETMON_TEST_SOURCE_DIR) + "/../docs/SAMPLES.md");
-  std::stringstream doc;
-  doc << in.rdbuf();
-  ASSERT_FALSE(doc.str().empty()) << "docs/SAMPLES.md not found";
-  int samples = 0;
-  for (const auto& line : lines_of(r.out)) {
-    const auto j = nlohmann::json::parse(line);
-    ++samples;
-    const std::string m = j["measurement"];
-    EXPECT_NE(doc.str().find("### `" + m + "`"), std::string::npos) << "measurement " << m << " is not documented";
-    for (const auto& [key, value] : j["tags"].items())
-      EXPECT_NE(doc.str().find("`" + key + "`"), std::string::npos) << m << ": tag " << key << " is not documented";
-    for (const auto& [key, value] : j["fields"].items())
-      EXPECT_NE(doc.str().find("`" + key + "`"), std::string::npos) << m << ": field " << key << " is not documented";
-  }
-  EXPECT_GT(samples, 20);
+  const auto samples = netmon::test::json_lines(r.out);
+  netmon::test::expect_documented(samples);
+  EXPECT_GT(samples.size(), 20u);
 }
 
 // The sink template's lines ([PREFIX]TIMESTAMP MEASUREMENT key=value ...),

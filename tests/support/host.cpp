@@ -245,4 +245,19 @@ std::multiset<std::string> expect_every_thread_dropped(int pid) {
   return names;
 }
 
+void expect_documented(const std::vector<nlohmann::json>& samples) {
+  std::ifstream in(std::string(NETMON_TEST_SOURCE_DIR) + "/../docs/SAMPLES.md");
+  std::stringstream doc;
+  doc << in.rdbuf();
+  ASSERT_FALSE(doc.str().empty()) << "docs/SAMPLES.md not found";
+  for (const auto& j : samples) {
+    const std::string m = j["measurement"];
+    EXPECT_NE(doc.str().find("### `" + m + "`"), std::string::npos) << "measurement " << m << " is not documented";
+    for (const auto& [key, value] : j["tags"].items())
+      EXPECT_NE(doc.str().find("`" + key + "`"), std::string::npos) << m << ": tag " << key << " is not documented";
+    for (const auto& [key, value] : j["fields"].items())
+      EXPECT_NE(doc.str().find("`" + key + "`"), std::string::npos) << m << ": field " << key << " is not documented";
+  }
+}
+
 }  // namespace netmon::test

@@ -83,6 +83,10 @@ std::vector<nlohmann::json> json_lines(const std::string& text);
 std::optional<nlohmann::json> last_of(const std::vector<nlohmann::json>& samples,
                                       const std::function<bool(const nlohmann::json&)>& pred);
 
+// Expects (gtest) every measurement, tag and field of `samples` to be in
+// docs/SAMPLES.md: a "### `measurement`" heading, each key in backquotes.
+void expect_documented(const std::vector<nlohmann::json>& samples);
+
 // fields.<key> of a sample as an unsigned integer.
 std::uint64_t field_u64(const nlohmann::json& sample, const std::string& key);
 

@@ -44,7 +44,8 @@ inline bool kernel_has_btf(const std::string& path = kKernelBtfPath) { return ke
 // running kernel has none (CO-RE relocations, tp_btf and fentry need it).
 // netmon-host checks this before starting a plugin whose descriptor says
 // NETMON_NEEDS_KERNEL_BTF; call it yourself to fail early elsewhere.
-void require_kernel_btf(const std::string& what);
+// `or_else` is a second fix, added to the message after ", or ".
+void require_kernel_btf(const std::string& what, const std::string& or_else = "");
 
 // The values and names of an enum of the running kernel, read from its BTF:
 // kernel_enum("skb_drop_reason") -> {0: "SKB_NOT_DROPPED_YET", 2: "NOT_SPECIFIED"...}
