@@ -44,6 +44,22 @@ std::map<std::int64_t, std::string> kernel_enum(const std::string& name, const s
   return out;
 }
 
+int kernel_tracepoint_args(const std::string& name) {
+  require_kernel_btf("reading tracepoint " + name);
+  std::unique_ptr<btf, decltype(&btf__free)> kernel(btf__parse(kKernelBtfPath, nullptr), &btf__free);
+  if (!kernel) {
+    const int err = errno;
+    throw Error(errno_message(std::string("cannot read the kernel's BTF at ") + kKernelBtfPath, err));
+  }
+  // typedef void (*btf_trace_<name>)(void *__data, args...);
+  const std::int32_t id = btf__find_by_name_kind(kernel.get(), ("btf_trace_" + name).c_str(), BTF_KIND_TYPEDEF);
+  if (id < 0) return -1;
+  const btf_type* t = btf__type_by_id(kernel.get(), static_cast<std::uint32_t>(id));
+  while (t && (btf_is_typedef(t) || btf_is_ptr(t))) t = btf__type_by_id(kernel.get(), t->type);
+  if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1) return -1;
+  return btf_vlen(t) - 1;
+}
+
 std::string attach_error_message(const std::string& what, const std::string& target, int err) {
   std::string hint;
   switch (err) {

@@ -54,6 +54,14 @@ void require_kernel_btf(const std::string& what, const std::string& or_else = ""
 // netmon::Error when the kernel has no BTF or no such enum.
 std::map<std::int64_t, std::string> kernel_enum(const std::string& name, const std::string& strip_prefix = "");
 
+// How many arguments the running kernel passes to the BTF tracepoint `name`
+// (tp_btf/<name>, raw_tp/<name>): its btf_trace_<name> prototype without
+// the leading context. Tracepoints gain arguments across kernels
+// (tcp_retransmit_skb got `err` in 6.13): a plugin loads the program that
+// reads what this kernel passes. -1 when the kernel's BTF has no such
+// tracepoint; throws netmon::Error when the kernel has no BTF.
+int kernel_tracepoint_args(const std::string& name);
+
 // Attaches `prog` where its section name says (tracepoint/, raw_tp/,
 // tp_btf/, fentry/, fexit/, kprobe/, kretprobe/, ksyscall/). On failure
 // throws netmon::Error: "<what>: cannot attach <section>: <reason> (<hint>)",

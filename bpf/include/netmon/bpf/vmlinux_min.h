@@ -82,9 +82,21 @@ struct tcp_sock {
 	u32 total_retrans;
 };
 
+struct request_sock {
+	struct sock_common __req_common;
+};
+
+/* What TCP keeps in skb->cb (TCP_SKB_CB): tcp_gso_segs is tcp_skb_pcount(). */
+struct tcp_skb_cb {
+	__u32 seq;
+	__u32 end_seq;
+	u16 tcp_gso_segs;
+};
+
 struct sk_buff {
 	struct sock *sk;
 	struct net_device *dev;
+	char cb[48];
 	int skb_iif;
 	__be16 protocol;
 	__u16 transport_header;
