@@ -7,7 +7,7 @@
 # learns of a new warning before a packager does. Each build ends by asking
 # the built netmon-host for its plugins. The clang build compiles the CO-RE
 # programs against netmon's vendored vmlinux.h (as on a build machine whose
-# kernel has no BTF) and, as root, runs drops from it: built against that
+# kernel has no BTF) and, as root, runs drops and tcp_health from it: built against that
 # header, it must load on the running kernel. Usage: scripts/build-packagers.sh
 # [release|dpkg|clang]... (default: all three).
 set -euo pipefail
@@ -33,9 +33,9 @@ build_one() {
     return 1
   fi
   if [ "$name" = clang ] && [ "$(id -u)" -eq 0 ] &&
-     ! "$dir/bin/netmon-host" --plugins drops --sink json --interval 100ms --count 2 >/dev/null 2>>"$dir.log"; then
+     ! "$dir/bin/netmon-host" --plugins drops,tcp_health --sink json --interval 100ms --count 2 >/dev/null 2>>"$dir.log"; then
     tail -n 5 "$dir.log" >&2
-    echo "build-packagers: drops, built against the vendored vmlinux.h, does not run on this kernel" >&2
+    echo "build-packagers: drops or tcp_health, built against the vendored vmlinux.h, does not run on this kernel" >&2
     return 1
   fi
   rm -f "$dir.log"

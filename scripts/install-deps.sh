@@ -18,7 +18,7 @@ packages=(
   # (tshark's wireshark-common asks about non-root capture through debconf; the
   # noninteractive frontend below takes its default).
   nfdump pmacct softflowd tshark
-  nftables  # the drops tests: a rule that drops, and its own counter to check against
+  nftables  # the drops and tcp_health tests: rules that drop (a counted set; every 20th segment of a connection)
 )
 
 missing=()

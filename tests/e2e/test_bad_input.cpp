@@ -84,6 +84,11 @@ std::vector<BadInput> bad_inputs() {
       {"drops_without_cap_perfmon", {"--plugins", "drops"}, 1,
        {"missing capability CAP_PERFMON,", "for the tracing hooks of drops", "root"},
        "capsh --drop=cap_perfmon,cap_sys_admin -- -c 'exec \"$0\" \"$@\"' "},
+      {"tcp_health_without_cap_perfmon", {"--plugins", "tcp_health"}, 1,
+       {"missing capability CAP_PERFMON,", "for the tracing hooks of tcp_health", "root"},
+       "capsh --drop=cap_perfmon,cap_sys_admin -- -c 'exec \"$0\" \"$@\"' "},
+      {"tcp_health_idle_too_short", {"--plugins", "tcp_health", "-o", "tcp_health.idle=10ms"}, 2,
+       {"option tcp_health.idle", "10ms"}},
       {"drops_unknown_reason", {"--plugins", "drops", "-o", "drops.ignore=NO_SUCH_REASON"}, 2,
        {"drops.ignore", "no drop reason NO_SUCH_REASON", "SKB_DROP_REASON_"}},
       // Plugin options: wrong types, out of range, huge, not UTF-8.

@@ -185,6 +185,14 @@ std::string prog_name(std::uint32_t id) {
   return rc == 0 ? std::string(info.name) : std::string();
 }
 
+int links_of_plugin(const std::string& plugin) {
+  const std::string prefix = program_prefix(plugin);
+  int n = 0;
+  for (const auto& l : nlohmann::json::parse(sh_out("bpftool -j link show")))
+    if (l.contains("prog_id") && prog_name(l["prog_id"].get<std::uint32_t>()).starts_with(prefix)) ++n;
+  return n;
+}
+
 void expect_nothing_left(const std::string& ifname, bool clsact_expected) {
   EXPECT_EQ(xdp_prog_id(ifname), 0u) << "an XDP program is left on " << ifname;
   for (const char* dir : {"ingress", "egress"})

@@ -100,6 +100,9 @@ std::vector<std::uint32_t> tcx_prog_ids(const std::string& ifname, const std::st
 // The name of a loaded program ("" if the id is gone), as the kernel keeps it
 // (15 characters at most).
 std::string prog_name(std::uint32_t id);
+// How many BPF links (bpftool -j link show) hold a program of `plugin`
+// (named with program_prefix(plugin)).
+int links_of_plugin(const std::string& plugin);
 
 // Asserts (gtest EXPECTs) that nothing of netmon's is left on ifname or in
 // the kernel: no XDP program, no TC filter, no program of ours on a tcx

@@ -227,14 +227,7 @@ TEST_F(Drops, SamplesDocumentEveryMeasurementTagAndField) {
 
 // ---- attach and detach -------------------------------------------------------
 
-// How many links bpftool shows whose program is drops' own.
-int links_of_drops() {
-  const auto links = nlohmann::json::parse(netmon::test::sh_out("bpftool -j link show"));
-  int n = 0;
-  for (const auto& l : links)
-    if (l.contains("prog_id") && netmon::test::prog_name(l["prog_id"].get<std::uint32_t>()) == "drops_kfree_skb") ++n;
-  return n;
-}
+int links_of_drops() { return netmon::test::links_of_plugin("drops"); }
 
 TEST_F(Drops, SigintAndSigkillThenRestartLeaveNothingAttached) {
   ASSERT_EQ(links_of_drops(), 0);
