@@ -95,12 +95,16 @@ struct View {
   const Sample* flow_table = nullptr;
   std::vector<const Sample*> drop_reasons;  // drops_reason, one per reason
   const Sample* drops_total = nullptr;
+  std::vector<Flow> tcp_conns;  // tcp_health, by rank
+  const Sample* tcp_total = nullptr;
   std::vector<const Sample*> others;
   std::vector<std::string> notes;
 
   explicit View(const Batch& batch) {
     for (const auto& s : batch.samples) take(s);
-    std::sort(flows.begin(), flows.end(), [](const Flow& a, const Flow& b) { return a.rank < b.rank; });
+    const auto by_rank = [](const Flow& a, const Flow& b) { return a.rank < b.rank; };
+    std::sort(flows.begin(), flows.end(), by_rank);
+    std::sort(tcp_conns.begin(), tcp_conns.end(), by_rank);
   }
 
   void take(const Sample& s) {
@@ -128,6 +132,10 @@ struct View {
       drop_reasons.push_back(&s);
     } else if (m == "drops_total") {
       drops_total = &s;
+    } else if (m == "tcp_health") {
+      tcp_conns.push_back({std::atoi(tag_or(s, "rank", "0").c_str()), &s});
+    } else if (m == "tcp_health_total") {
+      tcp_total = &s;
     } else if (m == "tc_stats_class" || m == "netmon_host" || m == "flow_top_end" || m == "flow_top_totals" ||
                m == "drops") {
       // Detail the console leaves to the json and csv sinks.
@@ -293,6 +301,49 @@ void drops_section(const View& v, std::string& o) {
   if (rest_n) o += fmt::format("  {} other reasons: {}\n", rest_n, rest.line());
 }
 
+// "12 retransmits (3.0/s)": a TCP event counter with its rate.
+std::string tcp_events(const Sample& s, const char* key, const char* what) {
+  return fmt::format("{} {} ({}/s)", human_count(s.u64(key).value_or(0)), what,
+                     human_rate(s.number(std::string(key) + "_per_sec").value_or(0)));
+}
+
+// The connections tcp_health ranks by retransmissions, with the resets and
+// the smoothed RTT at their last event, and the host's totals.
+void tcp_section(const View& v, std::string& o) {
+  if (v.tcp_conns.empty() && !v.tcp_total) return;
+  const std::uint64_t conns = v.tcp_total ? v.tcp_total->u64("connections").value_or(0) : v.tcp_conns.size();
+  o += fmt::format("\nTCP Health (by retransmits, {} of {} connections):\n", v.tcp_conns.size(), conns);
+  if (v.tcp_total) {
+    const Sample& t = *v.tcp_total;
+    o += fmt::format("  Total: {}, {} failed; resets: {}, {}; {} lost (table full)\n",
+                     tcp_events(t, "retransmits", "retransmits"), human_count(t.u64("retransmit_failures").value_or(0)),
+                     tcp_events(t, "resets_sent", "sent"), tcp_events(t, "resets_received", "received"),
+                     human_count(t.u64("lost_events").value_or(0)));
+  }
+  if (v.tcp_conns.empty()) o += "  (no retransmissions or resets yet)\n";
+  for (const auto& c : v.tcp_conns) {
+    const Sample& s = *c.s;
+    const bool v6 = tag_or(s, "l3") == "ipv6";
+    const auto end = [&s, v6](const char* addr, const char* port) {
+      const std::string a = printable(tag_or(s, addr, "?"));
+      return (v6 ? "[" + a + "]" : a) + ":" + printable(tag_or(s, port, "?"));
+    };
+    std::string line = fmt::format("  {}. TCP {} -> {}  {}", c.rank, end("local", "local_port"),
+                                   end("remote", "remote_port"), tcp_events(s, "retransmits", "retransmits"));
+    if (const auto f = s.u64("retransmit_failures").value_or(0)) line += fmt::format(", {} failed", human_count(f));
+    const auto sent = s.u64("resets_sent").value_or(0), received = s.u64("resets_received").value_or(0);
+    if (sent || received) line += fmt::format(", resets {} sent {} received", human_count(sent), human_count(received));
+    if (const auto srtt = s.u64("srtt_us")) line += fmt::format(", srtt {:.2f} ms", static_cast<double>(*srtt) / 1000);
+    o += line + "\n";
+  }
+  if (!v.tcp_total) return;
+  const auto other = [&v](const char* key) { return v.tcp_total->u64(key).value_or(0); };
+  if (other("other_retransmits") + other("other_resets_sent") + other("other_resets_received") > 0)
+    o += fmt::format("  Other connections: {} retransmits, resets {} sent {} received\n",
+                     human_count(other("other_retransmits")), human_count(other("other_resets_sent")),
+                     human_count(other("other_resets_received")));
+}
+
 void other_section(const View& v, std::string& o) {
   if (v.others.empty()) return;
   o += "\nOther Measurements:\n";
@@ -319,6 +370,7 @@ std::string render(const Batch& batch) {
   tc_section(v, o);
   flow_section(v, o);
   drops_section(v, o);
+  tcp_section(v, o);
   xdp_section(v, o);
   other_section(v, o);
   for (const auto& n : v.notes) o += "\nNote: " + n + "\n";

@@ -83,3 +83,52 @@ TEST(ConsoleSink, DropReasonsSortedByRate) {
       << text;
   EXPECT_THAT(text, Not(HasSubstr("Other Measurements")));
 }
+
+// The tcp_health plugin's section: the connections in their rank order, with
+// their resets and smoothed RTT when they have them, the host's totals, and
+// what the top N leaves out.
+TEST(ConsoleSink, TcpConnectionsByRetransmits) {
+  Batch b;
+  b.timestamp_ns = golden_batch().timestamp_ns;
+  b.interval_ns = 1'000'000'000;
+  const auto conn = [](int rank, const char* l3, const char* local, const char* remote, std::uint64_t retrans,
+                       double rate, std::uint64_t resets_received) {
+    return Sample("tcp_health")
+        .tag("rank", std::to_string(rank))
+        .tag("netns", "4026531840")
+        .tag("l3", l3)
+        .tag("local", local)
+        .tag("local_port", "43210")
+        .tag("remote", remote)
+        .tag("remote_port", "443")
+        .counter("retransmits", retrans)
+        .counter("retransmit_failures", 0)
+        .counter("resets_sent", 0)
+        .counter("resets_received", resets_received)
+        .gauge_f("retransmits_per_sec", rate);
+  };
+  // Published in rank order by the plugin, but a sink may not rely on it.
+  b.samples.push_back(conn(2, "ipv6", "2001:db8::1", "2001:db8::2", 40, 2.0, 1));
+  b.samples.push_back(conn(1, "ipv4", "192.0.2.1", "198.51.100.7", 1500, 25.0, 0).gauge("srtt_us", 1250));
+  b.samples.push_back(Sample("tcp_health_total")
+                          .counter("retransmits", 1545)
+                          .counter("retransmit_failures", 2)
+                          .counter("resets_sent", 3)
+                          .counter("resets_received", 1)
+                          .counter("other_retransmits", 5)
+                          .counter("other_resets_sent", 3)
+                          .counter("other_resets_received", 0)
+                          .counter("lost_events", 0)
+                          .gauge("connections", 7)
+                          .gauge_f("retransmits_per_sec", 27.0));
+  const std::string text = run_sink("console", {b}).output;
+  EXPECT_THAT(text, HasSubstr("\nTCP Health (by retransmits, 2 of 7 connections):\n"
+                              "  Total: 1.5K retransmits (27/s), 2 failed; resets: 3 sent (0/s), 1 received (0/s); "
+                              "0 lost (table full)\n"
+                              "  1. TCP 192.0.2.1:43210 -> 198.51.100.7:443  1.5K retransmits (25/s), srtt 1.25 ms\n"
+                              "  2. TCP [2001:db8::1]:43210 -> [2001:db8::2]:443  40 retransmits (2.0/s), resets 0 "
+                              "sent 1 received\n"
+                              "  Other connections: 5 retransmits, resets 3 sent 0 received\n"))
+      << text;
+  EXPECT_THAT(text, Not(HasSubstr("Other Measurements")));
+}
