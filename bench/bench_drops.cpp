@@ -32,39 +32,12 @@
 
 #include "drops_bpf.skel.h"
 #include "empty_tracing.skel.h"
+#include "tracing_bench.hpp"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-void run(const std::string& cmd) {
-  if (std::system(cmd.c_str()) != 0) throw netmon::Error("command failed: " + cmd);
-}
-
-// A veth pair: nmbd0-PID here (10.201.0.1/30), its peer in namespace
-// nmbench-PID (10.201.0.2), IPv6 off; removed by the destructor.
-struct Pair {
-  std::string ns = "nmbench-" + std::to_string(::getpid());
-  std::string dev = "nmbd0-" + std::to_string(::getpid());
-  Pair() {
-    run("ip netns add " + ns);
-    run("ip netns exec " + ns + " sysctl -qw net.ipv6.conf.default.disable_ipv6=1 net.ipv6.conf.all.disable_ipv6=1");
-    run("ip link add " + dev + " type veth peer name nmbd1 netns " + ns);
-    run("sysctl -qw net.ipv6.conf." + dev + ".disable_ipv6=1");
-    run("ip addr add 10.201.0.1/30 dev " + dev + " && ip link set " + dev + " up");
-    run("ip netns exec " + ns + " sh -c 'ip addr add 10.201.0.2/30 dev nmbd1 && ip link set nmbd1 up'");
-    run("ping -c 1 -W 2 10.201.0.2 >/dev/null");
-  }
-  ~Pair() {
-    std::system(("ip link del " + dev + " 2>/dev/null").c_str());
-    std::system(("ip netns del " + ns + " 2>/dev/null").c_str());
-  }
-};
+using netmon::bench::Clock;
+using netmon::bench::median;
 
 // Datagrams sent in `seconds`, as fast as one blocking socket goes.
 double flood(int fd, const sockaddr_in& to, double seconds) {
@@ -75,16 +48,6 @@ double flood(int fd, const sockaddr_in& to, double seconds) {
     for (int i = 0; i < 256; ++i)
       sent += ::sendto(fd, payload, sizeof payload, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) > 0;
   return static_cast<double>(sent) / seconds;
-}
-
-struct RunStats {
-  std::uint64_t ns = 0, runs = 0;
-};
-RunStats stats(int prog_fd) {
-  bpf_prog_info info{};
-  std::uint32_t len = sizeof info;
-  if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) != 0) throw netmon::Error("cannot read a program's statistics");
-  return {info.run_time_ns, info.run_cnt};
 }
 
 }  // namespace
@@ -98,16 +61,15 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "length of a round")->check(CLI::Range(0.2, 60.0));
   CLI11_PARSE(app, argc, argv);
   try {
-    const int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-    if (stats_fd < 0) throw netmon::Error("bpf_enable_stats(BPF_STATS_RUN_TIME) failed: run as root");
-    Pair pair;
+    const netmon::bench::RunTimeStats run_time;
+    const netmon::bench::VethNs pair("nmbd", 201);
     auto empty = netmon::bpf::Skeleton<empty_tracing>::open_and_load("empty_tracing");
     auto drops = netmon::bpf::Skeleton<drops_bpf>::open_and_load("drops");
     const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_in to{};
     to.sin_family = AF_INET;
     to.sin_port = htons(9);
-    ::inet_pton(AF_INET, "10.201.0.2", &to.sin_addr);
+    ::inet_pton(AF_INET, pair.peer_ip.c_str(), &to.sin_addr);
 
     struct Case {
       const char* name;
@@ -121,14 +83,14 @@ int main(int argc, char** argv) {
     for (int r = 0; r < rounds; ++r) {
       for (auto& c : cases) {
         netmon::bpf::Links links;
-        RunStats before{};
+        netmon::bench::RunStats before{};
         if (c.prog) {
           links.add(netmon::bpf::attach_program(c.prog, c.name));
-          before = stats(bpf_program__fd(c.prog));
+          before = netmon::bench::prog_stats(bpf_program__fd(c.prog));
         }
         c.pps.push_back(flood(fd, to, seconds));
         if (c.prog) {
-          const RunStats after = stats(bpf_program__fd(c.prog));
+          const auto after = netmon::bench::prog_stats(bpf_program__fd(c.prog));
           if (after.runs > before.runs)
             c.ns_per_run.push_back(static_cast<double>(after.ns - before.ns) /
                                    static_cast<double>(after.runs - before.runs));
@@ -136,7 +98,6 @@ int main(int argc, char** argv) {
       }
     }
     ::close(fd);
-    ::close(stats_fd);
     const double base_pps = median(cases[0].pps);
     const double empty_ns = median(cases[1].ns_per_run);
     fmt::print("{} rounds of {} s, UDP to a closed port across a veth pair (every datagram dropped, NO_SOCKET)\n",

@@ -8,16 +8,10 @@
 #include <memory>
 #include <vector>
 
+#include "bench_stats.hpp"
 #include "loader.hpp"
 
 namespace netmon::bench {
-
-using Clock = std::chrono::steady_clock;
-
-inline double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 // Seconds per call of f, over `iterations` calls.
 template <class F>

@@ -11,4 +11,10 @@ int BPF_PROG(empty_kfree_skb)
 	return 0;
 }
 
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(empty_tcp_retransmit_skb)
+{
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
