@@ -32,7 +32,11 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: these packages are missing: ${missing[*]}; run as root (sudo) to install them" >&2
   exit 1
 fi
-echo "install-deps: installing ${missing[*]}" >&2
+echo "install-deps: installing ${#missing[@]} packages from Debian's archive: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# apt's progress on stderr: stdout stays free for what runs after (run.sh's
+# netmon-host output may be piped).
+echo "install-deps: apt-get update" >&2
+apt-get update -q >&2
+apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+echo "install-deps: done" >&2
