@@ -5,6 +5,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <net/if.h>
 #include <unistd.h>
@@ -191,6 +192,26 @@ int links_of_plugin(const std::string& plugin) {
   for (const auto& l : nlohmann::json::parse(sh_out("bpftool -j link show")))
     if (l.contains("prog_id") && prog_name(l["prog_id"].get<std::uint32_t>()).starts_with(prefix)) ++n;
   return n;
+}
+
+RunResult run_host_without_cap_net_admin(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+  std::string cmd = "capsh --drop=cap_net_admin -- -c 'exec \"$0\" \"$@\"'";
+  for (const auto& a : host_cmd(args)) cmd += " '" + a + "'";
+  return run({"/bin/sh", "-c", cmd}, timeout);
+}
+
+int break_bpf_map_fds() {
+  const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null < 0) return 0;
+  int replaced = 0;
+  for (int fd = 3; fd < 1024; ++fd) {
+    char link[64] = {};
+    const std::string path = "/proc/self/fd/" + std::to_string(fd);
+    if (::readlink(path.c_str(), link, sizeof link - 1) <= 0 || std::string(link) != "anon_inode:bpf-map") continue;
+    if (::dup2(null, fd) == fd) ++replaced;
+  }
+  ::close(null);
+  return replaced;
 }
 
 void expect_nothing_left(const std::string& ifname, bool clsact_expected) {

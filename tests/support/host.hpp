@@ -104,6 +104,16 @@ std::string prog_name(std::uint32_t id);
 // (named with program_prefix(plugin)).
 int links_of_plugin(const std::string& plugin);
 
+// netmon-host with args, run to its end under capsh without CAP_NET_ADMIN:
+// what a run of host-wide plugins alone must do without.
+RunResult run_host_without_cap_net_admin(const std::vector<std::string>& args,
+                                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+// Makes every BPF map descriptor of this process /dev/null, so that a
+// plugin's next map operation fails (an exception in collect); returns how
+// many there were.
+int break_bpf_map_fds();
+
 // Asserts (gtest EXPECTs) that nothing of netmon's is left on ifname or in
 // the kernel: no XDP program, no TC filter, no program of ours on a tcx
 // hook, no clsact qdisc (unless

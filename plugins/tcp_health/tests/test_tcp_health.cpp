@@ -345,11 +345,8 @@ TEST_F(TcpHealth, SigintAndSigkillThenRestartLeaveNothingAttached) {
 // Host-wide alone: no CAP_NET_ADMIN and no interface needed.
 TEST(TcpHealthPlugin, RunsWithoutCapNetAdminAndWithoutAnInterface) {
   NETMON_REQUIRE_ROOT();
-  std::string cmd = "capsh --drop=cap_net_admin -- -c 'exec \"$0\" \"$@\"'";
-  for (const auto& a :
-       netmon::test::host_cmd({"--plugins", "tcp_health", "--sink", "json", "--interval", "100ms", "--count", "2"}))
-    cmd += " '" + a + "'";
-  const auto r = netmon::test::run({"/bin/sh", "-c", cmd}, 30s);
+  const auto r = netmon::test::run_host_without_cap_net_admin(
+      {"--plugins", "tcp_health", "--sink", "json", "--interval", "100ms", "--count", "2"});
   EXPECT_EQ(r.status.code, 0) << r.err;
   int totals = 0;
   for (const auto& j : netmon::test::json_lines(r.out)) totals += j["measurement"] == "tcp_health_total";
@@ -371,17 +368,7 @@ TEST(TcpHealthPlugin, AnExceptionInCollectThenStopLeavesNothingAttached) {
   std::vector<netmon::Sample> got;
   p.collect(0, [&got](netmon::Sample&& s) { got.push_back(std::move(s)); });
   EXPECT_FALSE(got.empty());
-  const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  ASSERT_GE(null, 0);
-  int replaced = 0;
-  for (int fd = 3; fd < 1024; ++fd) {
-    char link[64] = {};
-    const std::string path = "/proc/self/fd/" + std::to_string(fd);
-    if (::readlink(path.c_str(), link, sizeof link - 1) <= 0 || std::string(link) != "anon_inode:bpf-map") continue;
-    ASSERT_EQ(::dup2(null, fd), fd);
-    ++replaced;
-  }
-  ::close(null);
+  const int replaced = netmon::test::break_bpf_map_fds();
   EXPECT_GE(replaced, 2);
   EXPECT_THROW(p.collect(0, [](netmon::Sample&&) {}), std::exception);
   p.stop();
