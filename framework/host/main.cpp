@@ -44,9 +44,15 @@ int main(int argc, char** argv) {
     std::printf("netmon-host %s (plugin ABI %d.%d)\n", NETMON_VERSION, NETMON_ABI_MAJOR, NETMON_ABI_MINOR);
     return 0;
   }
+  if (cfg.print_config) {
+    std::printf("%s\n", netmon::host::effective_config(cfg).dump(2).c_str());
+    return 0;
+  }
   int code = 1;
   try {
-    code = cfg.list_plugins ? netmon::host::list_plugins(cfg) : netmon::host::run_host(cfg);
+    code = cfg.check_config   ? netmon::host::check_config(cfg)
+           : cfg.list_plugins ? netmon::host::list_plugins(cfg)
+                              : netmon::host::run_host(cfg);
   } catch (const netmon::UsageError& e) {  // an option refused, by the host or by a plugin or sink
     spdlog::error("{}", e.what());
     code = 2;

@@ -33,7 +33,20 @@ struct HostConfig {
   std::string log_level = "info";
   bool list_plugins = false;
   bool version = false;
+  bool print_config = false;  // print the effective configuration (effective_config), then exit
+  bool check_config = false;  // validate everything, load no program (check_config in host.hpp), then exit
 };
+
+// The settings of the command line a --config file may hold besides the
+// options of plugins and sinks, by their long names: "plugins", "iface",
+// "interval", "duration", "count", "sink", "plugin-dir", "log-level",
+// "ready-file". A flag given on the command line wins over the file.
+bool is_host_setting(const std::string& key);
+
+// The configuration a run would use, after defaults, the --config file and
+// the command line, as a --config file: the settings above, then the
+// options of each plugin and sink. netmon-host --config of it runs the same.
+nlohmann::ordered_json effective_config(const HostConfig& cfg);
 
 // What the command line asks for when it is not a run: help text, or an error.
 struct CliExit {
@@ -64,16 +77,17 @@ struct OptionOwner {
 OptionOwner split_option_owner(const std::string& owner);
 
 // Merges a JSON config file's object (one object per plugin or sink name, or
-// NAME#N) and the -o NAME.KEY=VALUE / NAME#N.KEY=VALUE arguments (which win)
-// into { owner: { key: value } }.
+// NAME#N; its host settings are left out) and the -o NAME.KEY=VALUE /
+// NAME#N.KEY=VALUE arguments (which win) into { owner: { key: value } }.
 // A VALUE that parses as JSON (20, true, "x", [..]) is taken as such, otherwise
 // as a string. Throws netmon::Error on a malformed argument or file.
 nlohmann::json collect_options(const std::optional<std::string>& config_file,
                                const std::vector<std::string>& option_args);
 
 // The two halves of collect_options (and what the fuzzer drives): a config
-// file's text, checked to be { name: { ... }, ... }; and one -o argument
-// merged into `all`. Both throw netmon::Error naming `source` or the argument.
+// file's text, checked to be { name: { ... }, ... } beside host settings of
+// the right types; and one -o argument merged into `all`. Both throw
+// netmon::Error naming `source` or the argument.
 nlohmann::json parse_options_text(const std::string& text, const std::string& source);
 nlohmann::json parse_option_arg(nlohmann::json all, const std::string& arg);
 

@@ -575,6 +575,66 @@ int run_host(const HostConfig& cfg) {
   return exit_code;
 }
 
+int check_config(const HostConfig& cfg) {
+  int worst = 0;  // 2 while every problem is a usage error, 1 after any other
+  const auto problem = [&worst](const std::exception& e) {
+    spdlog::error("{}", e.what());
+    if (worst != 1) worst = dynamic_cast<const UsageError*>(&e) ? 2 : 1;
+  };
+  const PluginPath dir = PluginPath::from(cfg.plugin_dirs);
+  Libraries libs;
+  for (const auto& p : cfg.plugins) {
+    try {
+      auto lib = load_plugin(dir, p);
+      if (!libs.names.plugins.insert(lib.desc.name).second)
+        throw UsageError("--plugins: plugin '" + std::string(lib.desc.name) + "' is listed twice");
+      libs.plugins.push_back(std::move(lib));
+    } catch (const std::exception& e) {
+      problem(e);
+    }
+  }
+  for (const auto& s : cfg.sinks) {
+    try {
+      auto lib = load_sink(dir, s.name);
+      ++libs.names.sink_count[lib.desc.name];
+      libs.sinks.push_back(std::move(lib));
+    } catch (const std::exception& e) {
+      problem(e);
+    }
+  }
+  try {
+    check_option_owners(cfg.options, libs.names);
+  } catch (const std::exception& e) {
+    problem(e);
+  }
+  const CapabilityNeeds needs = libs.capability_needs();
+  try {
+    (void)resolve_interfaces(cfg.ifaces, needs.interfaces);
+  } catch (const std::exception& e) {
+    problem(e);
+  }
+  for (auto& lib : libs.plugins) {
+    const std::string name = lib.desc.name;
+    try {
+      if (lib.desc.needs & NETMON_NEEDS_KERNEL_BTF)
+        bpf::require_kernel_btf(name, "leave " + name + " out of --plugins");
+      PluginInstance instance(std::move(lib));
+      const auto it = cfg.options.find(name);
+      instance.configure(it == cfg.options.end() ? std::string("{}") : it->dump());
+    } catch (const std::exception& e) {
+      problem(e);
+    }
+  }
+  if (worst == 0) {
+    std::string plugins, sinks;
+    for (const auto& p : cfg.plugins) plugins += (plugins.empty() ? "" : ", ") + p;
+    for (const auto& s : cfg.sinks) sinks += (sinks.empty() ? "" : ", ") + s.name;
+    spdlog::info("the configuration is valid (plugins {}; sinks {}); nothing was loaded into the kernel", plugins,
+                 sinks);
+  }
+  return worst;
+}
+
 int list_plugins(const HostConfig& cfg) {
   const PluginPath path = PluginPath::from(cfg.plugin_dirs);
   const auto entries = path.list();

@@ -40,6 +40,15 @@ std::string sink_options_json(const nlohmann::json& options, const std::string& 
 // sink's open().
 int run_host(const HostConfig& cfg);
 
+// --check-config: checks what a run would check before it attaches, without
+// loading a BPF program or opening a sink: every plugin and sink library
+// found and compatible, every option naming something loaded, each plugin's
+// options (its configure()), the interfaces named, the kernel's BTF for the
+// plugins that need it. Logs one error per problem; returns 0 when there is
+// none, 2 when each is a usage error (an option, an argument), else 1. Sinks
+// check their own options when they open, at start.
+int check_config(const HostConfig& cfg);
+
 // Prints the plugins and sinks found (--list-plugins); returns the exit code.
 int list_plugins(const HostConfig& cfg);
 

@@ -89,6 +89,13 @@ std::vector<BadInput> bad_inputs() {
        "capsh --drop=cap_perfmon,cap_sys_admin -- -c 'exec \"$0\" \"$@\"' "},
       {"tcp_health_idle_too_short", {"--plugins", "tcp_health", "-o", "tcp_health.idle=10ms"}, 2,
        {"option tcp_health.idle", "10ms"}},
+      // --check-config finds what a run would refuse, and loads nothing.
+      {"check_config_unknown_plugin_option", {"--check-config", "--iface", "@IF", "-o", "xdp_stats.speed=3"}, 2,
+       {"unknown option xdp_stats.speed", "xdp_stats.mode"}},
+      {"check_config_missing_interface", {"--check-config", "--iface", "nmt-missing0"}, 1,
+       {"interface 'nmt-missing0' does not exist"}},
+      {"config_setting_of_the_wrong_type", {"--iface", "@IF", "--config", "@TMP/bad_setting.json"}, 2,
+       {"bad_setting.json", "\"interval\" must be a duration"}},
       {"drops_unknown_reason", {"--plugins", "drops", "-o", "drops.ignore=NO_SUCH_REASON"}, 2,
        {"drops.ignore", "no drop reason NO_SUCH_REASON", "SKB_DROP_REASON_"}},
       // Plugin options: wrong types, out of range, huge, not UTF-8.
@@ -257,6 +264,7 @@ class BadInputTest : public ::testing::TestWithParam<BadInput> {
     write(tmp_ + "/not_utf8.json", "{\"flow_top\": {\"sort\": \"\xff\xfe\"}}");
     write(tmp_ + "/keep.csv", "kept\n");
     write(tmp_ + "/linesink.json", R"({"linesink": {"prefix": "x"}})");
+    write(tmp_ + "/bad_setting.json", R"({"interval": -1})");
     // A user's private directory: root without its capabilities cannot write there.
     fs::create_directories(tmp_ + "/private");
     if (::chown((tmp_ + "/private").c_str(), 65534, 65534) != 0) ADD_FAILURE() << "cannot chown " << tmp_ << "/private";
@@ -358,6 +366,34 @@ TEST(BadOptionValue, TheLineNamesThePluginOrSinkOnce) {
     EXPECT_EQ(r.err, c.line + "\n");
     EXPECT_EQ(netmon::test::xdp_prog_id(v.host_if()), 0u) << "something was left attached";
   }
+}
+
+// A valid configuration: --check-config says so and exits 0 without any
+// privilege (it loads nothing into the kernel); --print-config prints a file
+// that --check-config of it finds valid too, and runs as given.
+TEST(CheckConfig, AValidConfigurationNeedsNoPrivilegeAndPrintsAsAFileThatReadsBack) {
+  NETMON_REQUIRE_ROOT();
+  netmon::test::VethPair v;
+  const std::string nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all -- ";
+  std::string cmd;
+  for (const auto& a :
+       netmon::test::host_cmd({"--plugins", "xdp_stats,tc_stats,flow_top,drops,tcp_health", "--iface", v.host_if(),
+                               "--interval", "250ms", "-o", "flow_top.top=5", "--print-config"}))
+    cmd += " '" + a + "'";
+  const auto printed = netmon::test::run({"/bin/sh", "-c", nobody + cmd}, 20s);
+  ASSERT_EQ(printed.status.code, 0) << printed.err;
+  const auto config = nlohmann::json::parse(printed.out);
+  EXPECT_EQ(config["interval"], "250ms");
+  EXPECT_EQ(config["flow_top"]["top"], 5);
+  const std::string file = "/tmp/netmon-check-config-" + std::to_string(::getpid()) + ".json";
+  std::ofstream(file) << printed.out;
+  std::string check;
+  for (const auto& a : netmon::test::host_cmd({"--config", file, "--check-config"})) check += " '" + a + "'";
+  const auto r = netmon::test::run({"/bin/sh", "-c", nobody + check}, 20s);
+  std::filesystem::remove(file);
+  EXPECT_EQ(r.status.code, 0) << r.err;
+  EXPECT_NE(r.err.find("the configuration is valid"), std::string::npos) << r.err;
+  EXPECT_EQ(netmon::test::xdp_prog_id(v.host_if()), 0u);
 }
 
 TEST(BadInputTable, HasAtLeastThirtyCases) { EXPECT_GE(bad_inputs().size(), 30u); }

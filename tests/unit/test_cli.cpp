@@ -6,6 +6,7 @@
 #include "host.hpp"
 #include "log.hpp"
 
+#include <netmon/duration.hpp>
 #include <netmon/error.hpp>
 
 #include <gtest/gtest.h>
@@ -193,6 +194,95 @@ TEST(Cli, InterfacesAndMisc) {
   EXPECT_TRUE(c.list_plugins);
   EXPECT_TRUE(c.version);
   EXPECT_THAT(usage_error({"--iface", ""}), HasSubstr("--iface"));
+}
+
+// The --config file holds the command line's settings too; a flag given
+// wins over the file's setting, and the file's options merge with -o.
+TEST(Cli, ConfigFileSettingsAndFlagsOverThem) {
+  TempDir tmp;
+  const std::string config = (tmp / "netmon.json").string();
+  write_file(config, R"({"plugins": "xdp_stats,flow_top", "iface": ["eth0", "eth1"], "interval": "500ms",
+                         "duration": 90, "count": 3, "sink": ["json", "csv:/var/tmp/n.csv"], "plugin-dir": "/opt/p",
+                         "log-level": "debug", "ready-file": null, "flow_top": {"top": 5}})");
+  const auto c = ok({"-c", config});
+  EXPECT_EQ(c.plugins, (std::vector<std::string>{"xdp_stats", "flow_top"}));
+  EXPECT_EQ(c.ifaces, (std::vector<std::string>{"eth0", "eth1"}));
+  EXPECT_EQ(c.interval, 500ms);
+  EXPECT_EQ(c.duration, std::optional<std::chrono::nanoseconds>(90s));
+  EXPECT_EQ(c.count, std::optional<std::uint64_t>(3));
+  ASSERT_EQ(c.sinks.size(), 2u);
+  EXPECT_EQ(c.sinks[1].name, "csv");
+  EXPECT_EQ(c.sinks[1].target, std::optional<std::string>("/var/tmp/n.csv"));
+  EXPECT_EQ(c.plugin_dirs, std::vector<std::string>{"/opt/p"});
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_FALSE(c.ready_file);
+  EXPECT_EQ(c.options, json::parse(R"({"flow_top": {"top": 5}})")) << "settings are not options";
+
+  const auto f = ok({"-c", config, "--interval", "2s", "-i", "lo", "--sink", "console", "-o", "flow_top.top=7"});
+  EXPECT_EQ(f.interval, 2s);
+  EXPECT_EQ(f.ifaces, std::vector<std::string>{"lo"});
+  ASSERT_EQ(f.sinks.size(), 1u);
+  EXPECT_EQ(f.sinks[0].name, "console");
+  EXPECT_EQ(f.count, std::optional<std::uint64_t>(3));
+  EXPECT_EQ(f.options, json::parse(R"({"flow_top": {"top": 7}})"));
+}
+
+TEST(Cli, ConfigFileSettingsOfTheWrongTypeNameTheFileAndTheSetting) {
+  TempDir tmp;
+  const std::string config = (tmp / "netmon.json").string();
+  for (const auto& [text, says] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"iface": 3})", R"("iface" must be a string or an array of strings)"},
+           {R"({"interval": "soon"})", "'soon' is not a duration"},
+           {R"({"interval": -1})", R"("interval" must be a duration)"},
+           {R"({"count": 0})", R"("count" must be a whole number from 1)"},
+           {R"({"log-level": "loud"})", R"("log-level" must be debug, info, warn or error)"},
+           {R"({"plugins": []})", "--plugins: no plugin named"}}) {
+    write_file(config, text);
+    const std::string msg = usage_error({"-c", config});
+    EXPECT_THAT(msg, HasSubstr(says)) << text;
+    if (text.find("soon") == std::string::npos && text.find("[]") == std::string::npos) {
+      EXPECT_THAT(msg, HasSubstr(config)) << text;
+    }
+  }
+  EXPECT_THAT(usage_error({"-o", "interval.x=1"}), HasSubstr("'interval' is a setting of netmon-host"));
+}
+
+// --print-config prints a --config file that runs the same.
+TEST(Cli, PrintedConfigReadsBackTheSame) {
+  TempDir tmp;
+  const auto c = ok({"-p", "xdp_stats,drops", "-i", "eth0", "--interval", "250ms", "--duration", "2m", "-s", "json",
+                     "-s", "csv:/var/tmp/x.csv", "-o", "drops.ignore=NO_SOCKET", "-o", "json#1.x=1", "--print-config"});
+  EXPECT_TRUE(c.print_config);
+  const auto printed = netmon::host::effective_config(c);
+  EXPECT_EQ(printed["interval"], "250ms");
+  EXPECT_EQ(printed["duration"], "2m");
+  EXPECT_TRUE(printed["count"].is_null());
+  EXPECT_EQ(printed["sink"], nlohmann::ordered_json({"json", "csv:/var/tmp/x.csv"}));
+  EXPECT_EQ(printed["drops"]["ignore"], "NO_SOCKET");
+  EXPECT_EQ(printed.begin().key(), "plugins") << "settings first, in the order of --help";
+  const std::string config = (tmp / "printed.json").string();
+  write_file(config, printed.dump(2));
+  EXPECT_EQ(netmon::host::effective_config(ok({"-c", config})), printed);
+  // With the defaults only.
+  const auto d = netmon::host::effective_config(ok({}));
+  EXPECT_EQ(d["interval"], "1s");
+  EXPECT_EQ(d["sink"], nlohmann::ordered_json({"console"}));
+  EXPECT_EQ(d["log-level"], "info");
+}
+
+TEST(Durations, FormattedShortestAndReadBack) {
+  for (const auto& [ns, text] :
+       std::vector<std::pair<std::chrono::nanoseconds, std::string>>{{1s, "1s"},
+                                                                     {500ms, "500ms"},
+                                                                     {2min, "2m"},
+                                                                     {1h, "1h"},
+                                                                     {90s, "90s"},
+                                                                     {1500ms, "1500ms"},
+                                                                     {250us, "250us"},
+                                                                     {std::chrono::nanoseconds(7), "7ns"}}) {
+    EXPECT_EQ(netmon::format_duration(ns), text);
+    EXPECT_EQ(parse_duration(text, "x"), ns) << text;
+  }
 }
 
 TEST(Cli, Help) {

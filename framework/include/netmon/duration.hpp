@@ -40,4 +40,18 @@ inline std::chrono::nanoseconds parse_duration(const std::string& text, const st
   return std::chrono::nanoseconds(static_cast<std::int64_t>(std::llround(ns)));
 }
 
+// The shortest exact text parse_duration reads back as `d`: "1s", "500ms",
+// "2m", "1h", "250us", "7ns".
+inline std::string format_duration(std::chrono::nanoseconds d) {
+  const std::int64_t ns = d.count();
+  struct Unit {
+    std::int64_t ns;
+    const char* name;
+  };
+  for (const Unit u : {Unit{3'600'000'000'000, "h"}, Unit{60'000'000'000, "m"}, Unit{1'000'000'000, "s"},
+                       Unit{1'000'000, "ms"}, Unit{1'000, "us"}})
+    if (ns != 0 && ns % u.ns == 0) return std::to_string(ns / u.ns) + u.name;
+  return std::to_string(ns) + "ns";
+}
+
 }  // namespace netmon
