@@ -11,6 +11,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "netmon_default_plugins.h"
@@ -305,11 +306,18 @@ CliResult parse_cli(int argc, const char* const* argv) {
     nlohmann::json file = nlohmann::json::object();
     if (cfg.config_file) file = parse_options_text(read_config_text(*cfg.config_file), "--config " + *cfg.config_file);
     bool count_given = app.count("--count") > 0;
+    // Where each checked setting came from, for the message that refuses it.
+    std::map<std::string, std::string> from;
+    const auto where = [&from](const std::string& key) {
+      const auto it = from.find(key);
+      return it == from.end() ? "--" + key : it->second;
+    };
     for (const auto& h : kHostSettings) {
       const auto it = file.find(h.key);
       if (it == file.end() || it->is_null() || app.count(h.flag)) continue;
       const nlohmann::json& v = *it;
       const std::string key = h.key;
+      from[key] = "--config " + *cfg.config_file + ": \"" + key + "\"";
       if (key == "plugins") {
         plugins_text.clear();
         for (const auto& p : setting_list(key, v)) plugins_text += (plugins_text.empty() ? "" : ",") + p;
@@ -337,17 +345,17 @@ CliResult parse_cli(int argc, const char* const* argv) {
     for (std::string item; std::getline(ss, item, ',');)
       if (!item.empty()) cfg.plugins.push_back(item);
     if (cfg.plugins.empty() && !cfg.list_plugins && !cfg.version)
-      throw Error(
-          "--plugins: no plugin named (name one or more, --plugins A,B; netmon-host --list-plugins shows them)");
-    cfg.interval = parse_duration(interval_text, "--interval");
+      throw Error(where("plugins") +
+                  ": no plugin named (name one or more, --plugins A,B; netmon-host --list-plugins shows them)");
+    cfg.interval = parse_duration(interval_text, where("interval"));
     if (cfg.interval < std::chrono::milliseconds(10) || cfg.interval > std::chrono::hours(1))
-      throw Error("--interval: '" + interval_text + "' is out of range (10ms to 1h)");
-    if (!duration_text.empty()) cfg.duration = parse_duration(duration_text, "--duration");
+      throw Error(where("interval") + ": '" + interval_text + "' is out of range (10ms to 1h)");
+    if (!duration_text.empty()) cfg.duration = parse_duration(duration_text, where("duration"));
     if (count_given) {
       std::uint64_t count = 0;
       const auto [ptr, ec] = std::from_chars(count_text.data(), count_text.data() + count_text.size(), count);
       if (ec != std::errc() || ptr != count_text.data() + count_text.size() || count == 0 || count > (1ull << 40))
-        throw Error("--count: '" + count_text + "' must be a number of intervals from 1 to " +
+        throw Error(where("count") + ": '" + count_text + "' must be a number of intervals from 1 to " +
                     std::to_string(1ull << 40));
       cfg.count = count;
     }

@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <set>
@@ -213,19 +214,31 @@ void check_kernel_needs(const std::vector<PluginLibrary>& plugins) {
       bpf::require_kernel_btf(p.desc.name, std::string("leave ") + p.desc.name + " out of --plugins");
 }
 
-Libraries load_libraries(const HostConfig& cfg, const PluginPath& dir) {
+// Loads every plugin and sink library named in `cfg`. A library that fails
+// is handed to `on_error` (which may rethrow, as run does, or note the problem
+// and go on, as check_config does) and left out.
+using LoadError = std::function<void(const std::exception&)>;
+Libraries load_libraries(const HostConfig& cfg, const PluginPath& dir, const LoadError& on_error) {
   Libraries out;
   for (const auto& p : cfg.plugins) {
-    auto lib = load_plugin(dir, p);
-    if (!out.names.plugins.insert(lib.desc.name).second)
-      throw UsageError("--plugins: plugin '" + std::string(lib.desc.name) + "' is listed twice");
-    out.plugins.push_back(std::move(lib));
+    try {
+      auto lib = load_plugin(dir, p);
+      if (!out.names.plugins.insert(lib.desc.name).second)
+        throw UsageError("--plugins: plugin '" + std::string(lib.desc.name) + "' is listed twice");
+      out.plugins.push_back(std::move(lib));
+    } catch (const std::exception& e) {
+      on_error(e);
+    }
   }
   for (const auto& s : cfg.sinks) {
-    auto lib = load_sink(dir, s.name);
-    out.sink_instance.push_back(++out.names.sink_count[lib.desc.name]);
-    out.sink_specs.push_back(s);
-    out.sinks.push_back(std::move(lib));
+    try {
+      auto lib = load_sink(dir, s.name);
+      out.sink_instance.push_back(++out.names.sink_count[lib.desc.name]);
+      out.sink_specs.push_back(s);
+      out.sinks.push_back(std::move(lib));
+    } catch (const std::exception& e) {
+      on_error(e);
+    }
   }
   return out;
 }
@@ -542,7 +555,7 @@ int run_host(const HostConfig& cfg) {
   const PluginPath dir = PluginPath::from(cfg.plugin_dirs);
   spdlog::debug("plugin path: {}", dir.describe());
 
-  Libraries libs = load_libraries(cfg, dir);     // 1. every library, checked
+  Libraries libs = load_libraries(cfg, dir, [](const std::exception&) { throw; });  // 1. every library, checked
   check_option_owners(cfg.options, libs.names);  // 2. every option names something loaded
   // 3. interfaces, privileges and what the kernel must have
   const CapabilityNeeds needs = libs.capability_needs();
@@ -582,26 +595,7 @@ int check_config(const HostConfig& cfg) {
     if (worst != 1) worst = dynamic_cast<const UsageError*>(&e) ? 2 : 1;
   };
   const PluginPath dir = PluginPath::from(cfg.plugin_dirs);
-  Libraries libs;
-  for (const auto& p : cfg.plugins) {
-    try {
-      auto lib = load_plugin(dir, p);
-      if (!libs.names.plugins.insert(lib.desc.name).second)
-        throw UsageError("--plugins: plugin '" + std::string(lib.desc.name) + "' is listed twice");
-      libs.plugins.push_back(std::move(lib));
-    } catch (const std::exception& e) {
-      problem(e);
-    }
-  }
-  for (const auto& s : cfg.sinks) {
-    try {
-      auto lib = load_sink(dir, s.name);
-      ++libs.names.sink_count[lib.desc.name];
-      libs.sinks.push_back(std::move(lib));
-    } catch (const std::exception& e) {
-      problem(e);
-    }
-  }
+  Libraries libs = load_libraries(cfg, dir, problem);
   try {
     check_option_owners(cfg.options, libs.names);
   } catch (const std::exception& e) {

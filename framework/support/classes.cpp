@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include <netmon/classes.hpp>
 
+#include <arpa/inet.h>
+
 #include <array>
+#include <cstdint>
+#include <cstring>
 
 namespace netmon {
 
@@ -16,6 +20,15 @@ const char* l4_name(int l4) { return l4 >= 0 && l4 < NETMON_L4_MAX ? kL4[static_
 bool valid_class(int l3, int l4) {
   const bool ip = l3 == NETMON_L3_IPV4 || l3 == NETMON_L3_IPV6;
   return ip ? l4 != NETMON_L4_NONE : l4 == NETMON_L4_NONE;
+}
+
+std::string address_text(int l3, const void* addr) {
+  static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  const auto* bytes = static_cast<const std::uint8_t*>(addr);
+  const bool v4 = l3 == NETMON_L3_IPV4;
+  const bool mapped = !v4 && std::memcmp(bytes, kMapped, sizeof kMapped) == 0;
+  char buf[INET6_ADDRSTRLEN] = {};
+  return inet_ntop(v4 || mapped ? AF_INET : AF_INET6, mapped ? bytes + 12 : bytes, buf, sizeof buf) ? buf : "?";
 }
 
 netmon_class_counters sum_counters(const std::vector<netmon_class_counters>& per_cpu) {

@@ -2,6 +2,7 @@
 #include "flow_samples.hpp"
 
 #include <netmon/bpf/classes.h>
+#include <netmon/classes.hpp>
 #include <netmon/timefmt.hpp>
 
 #include <arpa/inet.h>
@@ -17,8 +18,8 @@ void flow_tags(Sample& s, const flow_top_key& k, const SampleOptions& opts) {
       .tag("direction", k.direction == FLOW_TOP_EGRESS ? "egress" : "ingress")
       .tag("family", k.family == NETMON_L3_IPV6 ? "ipv6" : "ipv4")
       .tag("proto", proto_name(k.family, k.ip_proto))
-      .tag("src", address_text(k.family, k.saddr))
-      .tag("dst", address_text(k.family, k.daddr))
+      .tag("src", netmon::address_text(k.family, k.saddr))
+      .tag("dst", netmon::address_text(k.family, k.daddr))
       .tag("sport", std::to_string(ntohs(k.sport)))  // ICMP: 0, and dport = type << 8 | code
       .tag("dport", std::to_string(ntohs(k.dport)));
 }
@@ -47,13 +48,6 @@ std::string tcp_flags_text(std::uint8_t flags) {
   for (const auto& n : kNames)
     if (flags & n.bit) out += (out.empty() ? "" : "|") + std::string(n.name);
   return out;
-}
-
-std::string address_text(std::uint8_t family, const std::uint32_t addr[4]) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  const int af = family == NETMON_L3_IPV6 ? AF_INET6 : AF_INET;
-  if (!inet_ntop(af, addr, buf, sizeof buf)) return "?";
-  return buf;
 }
 
 const char* proto_name(std::uint8_t family, std::uint8_t ip_proto) {

@@ -18,8 +18,6 @@ namespace netmon::flow_top {
 
 // "SYN|ACK|FIN" (SYN ACK FIN RST PSH URG ECE CWR order), "" for none.
 std::string tcp_flags_text(std::uint8_t flags);
-// Dotted IPv4 (saddr[0]) or inet_ntop IPv6 text, no brackets.
-std::string address_text(std::uint8_t family, const std::uint32_t addr[4]);
 // "tcp", "udp", "icmp" (ICMP and ICMPv6), "other".
 const char* proto_name(std::uint8_t family, std::uint8_t ip_proto);
 

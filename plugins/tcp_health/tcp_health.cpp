@@ -10,7 +10,6 @@
 #include <netmon/plugin.hpp>
 #include <netmon/tracing.hpp>
 
-#include <arpa/inet.h>
 #include <bpf/bpf.h>
 
 #include <algorithm>
@@ -42,16 +41,6 @@ constexpr netmon::option::Duration kIdle{
     .def = std::chrono::minutes(5),
     .help = "forget a connection this long after its last event (its counts stay in the totals)"};
 constexpr netmon::OptionList kOptions{kTop, kEntries, kIdle};
-
-// "192.0.2.1", "2001:db8::1"; an IPv4-mapped IPv6 address as IPv4.
-std::string address_text(const tcp_health_key& k, const std::uint8_t (&addr)[16]) {
-  static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  const bool v4 = k.l3 == NETMON_L3_IPV4;
-  const bool mapped = !v4 && std::memcmp(addr, kMapped, sizeof kMapped) == 0;
-  char buf[INET6_ADDRSTRLEN] = {};
-  const void* src = mapped ? static_cast<const void*>(addr + 12) : static_cast<const void*>(addr);
-  return inet_ntop(v4 || mapped ? AF_INET : AF_INET6, src, buf, sizeof buf) ? buf : "?";
-}
 
 std::uint64_t events(const tcp_health_value& v) {
   return v.retransmits + v.retransmit_failures + v.resets_sent + v.resets_received;
@@ -151,9 +140,9 @@ class TcpHealth final : public netmon::Plugin {
       s.tag("rank", std::to_string(i + 1))
           .tag("netns", std::to_string(k.netns))
           .tag("l3", netmon::l3_name(k.l3))
-          .tag("local", address_text(k, k.local))
+          .tag("local", netmon::address_text(k.l3, k.local))
           .tag("local_port", std::to_string(k.local_port))
-          .tag("remote", address_text(k, k.remote))
+          .tag("remote", netmon::address_text(k.l3, k.remote))
           .tag("remote_port", std::to_string(k.remote_port))
           .counter("retransmits", v.retransmits)
           .counter("retransmit_failures", v.retransmit_failures)

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
-// Human units (framework/support/units.cpp) and timestamps (timefmt.cpp).
+// Human units (framework/support/units.cpp), timestamps (timefmt.cpp) and
+// addresses (classes.cpp).
+#include <netmon/classes.hpp>
 #include <netmon/timefmt.hpp>
 #include <netmon/units.hpp>
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <ctime>
@@ -94,4 +99,16 @@ TEST(TimeFormat, LocalHmsFollowsTz) {
   if (old) ::setenv("TZ", saved.c_str(), 1);
   else ::unsetenv("TZ");
   ::tzset();
+}
+
+TEST(Units, AddressText) {
+  std::array<std::uint8_t, 16> a{};
+  ASSERT_EQ(inet_pton(AF_INET, "192.0.2.1", a.data()), 1);
+  EXPECT_EQ(address_text(NETMON_L3_IPV4, a.data()), "192.0.2.1");  // the first 4 bytes; the rest ignored
+  ASSERT_EQ(inet_pton(AF_INET6, "2001:db8::1", a.data()), 1);
+  EXPECT_EQ(address_text(NETMON_L3_IPV6, a.data()), "2001:db8::1");
+  ASSERT_EQ(inet_pton(AF_INET6, "::ffff:198.51.100.7", a.data()), 1);
+  EXPECT_EQ(address_text(NETMON_L3_IPV6, a.data()), "198.51.100.7");  // IPv4-mapped, shown as IPv4
+  ASSERT_EQ(inet_pton(AF_INET6, "::ffff:0:198.51.100.7", a.data()), 1);
+  EXPECT_EQ(address_text(NETMON_L3_IPV6, a.data()), "::ffff:0:c633:6407");  // not mapped: IPv6 text
 }

@@ -16,6 +16,11 @@ const char* l4_name(int l4);  // "tcp", "udp", "icmp", "other", "none"
 // The classes the parser produces: IP with an L4 class, anything else with "none".
 bool valid_class(int l3, int l4);
 
+// An address as text: dotted IPv4 (the first 4 bytes of `addr`) when `l3` is
+// NETMON_L3_IPV4, else inet_ntop IPv6 text of the 16 bytes, an IPv4-mapped
+// one (::ffff:a.b.c.d) shown as IPv4; "?" for what does not print.
+std::string address_text(int l3, const void* addr);
+
 // Sums per-CPU copies.
 netmon_class_counters sum_counters(const std::vector<netmon_class_counters>& per_cpu);
 
