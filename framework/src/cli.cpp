@@ -156,7 +156,8 @@ OptionOwner split_option_owner(const std::string& owner) {
 nlohmann::json parse_options_text(const std::string& text, const std::string& source) {
   nlohmann::json all;
   try {
-    all = nlohmann::json::parse(text);
+    // Comments (// and /* */) are allowed, as in the service's shipped file.
+    all = nlohmann::json::parse(text, nullptr, true, true);
   } catch (const nlohmann::json::exception& e) {  // parse errors, and numbers too large (out_of_range)
     throw Error(source + ": not valid JSON: " + e.what());
   }
@@ -263,7 +264,8 @@ CliResult parse_cli(int argc, const char* const* argv) {
       "-c,--config", cfg.config_file,
       "JSON file of settings and options: {\"plugins\": [\"xdp_stats\"], \"iface\": [\"eth0\"], \"interval\": "
       "\"1s\", \"sink\": [\"json\"], \"xdp_stats\": {\"mode\": \"generic\"}} (settings: plugins, iface, "
-      "interval, duration, count, sink, plugin-dir, log-level, ready-file); the flags win over it");
+      "interval, duration, count, sink, plugin-dir, log-level, ready-file; // and /* */ comments allowed); "
+      "the flags win over it");
   app.add_option("--plugin-dir", cfg.plugin_dirs,
                  "Also look for plugins and sinks here, first; repeatable (then $NETMON_PLUGIN_DIR, then "
                  "<prefix>/lib/netmon/plugins)");

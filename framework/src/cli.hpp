@@ -85,8 +85,8 @@ nlohmann::json collect_options(const std::optional<std::string>& config_file,
                                const std::vector<std::string>& option_args);
 
 // The two halves of collect_options (and what the fuzzer drives): a config
-// file's text, checked to be { name: { ... }, ... } beside host settings of
-// the right types; and one -o argument merged into `all`. Both throw
+// file's text (JSON; // and /* */ comments allowed), checked to be
+// { name: { ... }, ... } beside host settings of the right types; and one -o argument merged into `all`. Both throw
 // netmon::Error naming `source` or the argument.
 nlohmann::json parse_options_text(const std::string& text, const std::string& source);
 nlohmann::json parse_option_arg(nlohmann::json all, const std::string& arg);

@@ -247,6 +247,24 @@ TEST(Cli, ConfigFileSettingsOfTheWrongTypeNameTheFileAndTheSetting) {
   EXPECT_THAT(usage_error({"-o", "interval.x=1"}), HasSubstr("'interval' is a setting of netmon-host"));
 }
 
+// The service's file explains itself in comments, as a shipped config does.
+TEST(Cli, ConfigFileMayHoldComments) {
+  TempDir tmp;
+  const std::string config = (tmp / "netmon.json").string();
+  write_file(config, R"(// netmon's configuration
+{
+  /* the plugins */ "plugins": "xdp_stats",
+  "interval": "250ms",  // a short one
+  "xdp_stats": {"mode": "generic"}
+})");
+  const auto c = ok({"-c", config});
+  EXPECT_EQ(c.plugins, (std::vector<std::string>{"xdp_stats"}));
+  EXPECT_EQ(c.interval, 250ms);
+  EXPECT_EQ(c.options["xdp_stats"]["mode"], "generic");
+  write_file(config, R"({"plugins": "xdp_stats" /* not closed })");
+  EXPECT_THAT(usage_error({"-c", config}), HasSubstr("not valid JSON"));
+}
+
 // --print-config prints a --config file that runs the same.
 TEST(Cli, PrintedConfigReadsBackTheSame) {
   TempDir tmp;
