@@ -6,7 +6,8 @@
 # Declares a plugin or sink: a shared library libnetmon_<name>.so with hidden
 # visibility (only the descriptor is exported), linked to the header-only SDK,
 # written to the plugin directory of the build tree and installed to
-# <prefix>/lib/netmon/plugins.
+# <prefix>/<libdir>/netmon/plugins (lib/netmon/plugins, or the multiarch
+# lib/<triplet>/netmon/plugins under /usr on Debian).
 #
 # In netmon's own tree a plugin written to the plugin directory is one of
 # the plugins netmon-host loads when --plugins is not given, unless it says
@@ -15,7 +16,7 @@
 #
 # Outside netmon's own tree the library goes to ${CMAKE_BINARY_DIR}/plugins
 # (run netmon-host --plugin-dir there) and installs to
-# <your prefix>/lib/netmon/plugins.
+# <your prefix>/<netmon's libdir>/netmon/plugins.
 include_guard(GLOBAL)
 
 function(_netmon_add_library kind name)

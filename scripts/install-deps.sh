@@ -19,6 +19,13 @@ packages=(
   # noninteractive frontend below takes its default).
   nfdump pmacct softflowd tshark
   nftables  # the drops and tcp_health tests: rules that drop (a counted set; every 20th segment of a connection)
+  # The Debian packages (debian/): built by dpkg-buildpackage with debhelper,
+  # checked by lintian, installed into a clean Debian 12 made by mmdebstrap;
+  # the unit checked by systemd-analyze; the man pages made by help2man (from
+  # --help) and pandoc (from the READMEs), checked by mandoc -T lint; the
+  # completion's test loads bash-completion's helpers.
+  debhelper dpkg-dev fakeroot lintian mmdebstrap systemd util-linux
+  help2man pandoc mandoc bash-completion
 )
 
 missing=()

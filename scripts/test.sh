@@ -6,9 +6,11 @@
 # adds a new plugin folder to the tree (scripts/test-new-plugin.sh), fuzzes
 # the option parser for 30 seconds (scripts/fuzz.sh), then builds
 # the sanitizer configuration (ASan+UBSan, leak checking on) and runs the
-# whole suite again under it (SDK tests included), and ends with a 10-minute
+# whole suite again under it (SDK tests included), then a 10-minute
 # soak test on the ordinary build while netmon is built as packagers build
-# it (scripts/build-packagers.sh). Set
+# it (the Debian packages, scripts/build-deb.sh; clang,
+# scripts/build-packagers.sh), and ends by checking the packages and
+# installing them on a clean Debian 12 (scripts/test-deb.sh). Set
 # CI=true to turn every skipped test into a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,11 +53,16 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 step_done
 
 # Last, the 10-minute soak (label soak), on the ordinary build, and beside
-# it the packagers' builds (Release, Debian's hardening flags and clang++,
-# each once, without tests) in the idle scheduling class: they take only the
-# CPU time the soak leaves, so they cannot delay its intervals.
+# it, in the idle scheduling class (they take only the CPU time the soak
+# leaves, so they cannot delay its intervals), the builds packagers make:
+# the Debian packages (scripts/build-deb.sh: dpkg-buildpackage, Release with
+# dpkg-buildflags' hardening flags, the unit tests run), the same with
+# DEB_BUILD_OPTIONS=nocheck, and clang++ (scripts/build-packagers.sh clang).
 step "soak, and the packagers' builds beside it"
-chrt --idle 0 scripts/build-packagers.sh 2>build/packagers.log &
+# shellcheck disable=SC2016
+chrt --idle 0 bash -c 'NETMON_WERROR=ON scripts/build-deb.sh &&
+  NETMON_WERROR=ON DEB_BUILD_OPTIONS=nocheck DEB_OUT=build-deb-nocheck scripts/build-deb.sh &&
+  rm -rf build-deb-nocheck && scripts/build-packagers.sh clang' 2>build/packagers.log &
 packagers=$!
 soak=0
 ctest --test-dir build --output-on-failure --timeout 1200 -L soak -V || soak=$?
@@ -65,4 +72,7 @@ cat build/packagers.log >&2
 [ "$soak" -eq 0 ] || { echo "test.sh: the soak test failed" >&2; exit 1; }
 [ "$packagers_rc" -eq 0 ] || { echo "test.sh: a packager's build failed" >&2; exit 1; }
 step_done
+# The packages checked as Debian checks them and installed on a clean
+# Debian 12 (lintian, systemd-analyze, mmdebstrap; scripts/test-deb.sh).
+step "Debian packages: lintian, the unit, a clean install"; scripts/test-deb.sh; step_done
 echo "test.sh: all tests passed in $((SECONDS / 60)) min $((SECONDS % 60)) s" >&2

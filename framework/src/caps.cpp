@@ -50,7 +50,8 @@ std::string capability_error(const CapabilityNeeds& needs) {
   if (needs.tracing && std::find(missing.begin(), missing.end(), "CAP_PERFMON") != missing.end())
     why += " (CAP_PERFMON for the tracing hooks of " + needs.tracing_plugins + ")";
   return "missing capabilit" + std::string(missing.size() > 1 ? "ies " : "y ") + names + ", " + why +
-         ": run netmon-host as root (sudo netmon-host ...)";
+         ": run netmon-host as root (sudo netmon-host ...), or grant them (a systemd unit's "
+         "AmbientCapabilities=, as netmon.service does)";
 }
 
 namespace {

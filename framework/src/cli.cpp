@@ -268,7 +268,7 @@ CliResult parse_cli(int argc, const char* const* argv) {
       "the flags win over it");
   app.add_option("--plugin-dir", cfg.plugin_dirs,
                  "Also look for plugins and sinks here, first; repeatable (then $NETMON_PLUGIN_DIR, then "
-                 "<prefix>/lib/netmon/plugins)");
+                 "<exe>/../" NETMON_PLUGIN_RELDIR ")");
   app.add_option("--ready-file", cfg.ready_file,
                  "Write netmon-host's PID to this file once every plugin is attached; removed at exit");
   app.add_flag("--list-plugins", cfg.list_plugins,

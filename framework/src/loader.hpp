@@ -121,7 +121,7 @@ class PluginPath {
   explicit PluginPath(std::vector<std::filesystem::path> dirs) : dirs_(std::move(dirs)) {}
 
   // Each --plugin-dir (which must exist), then each entry of
-  // $NETMON_PLUGIN_DIR (colon-separated), then <exe>/../lib/netmon/plugins,
+  // $NETMON_PLUGIN_DIR (colon-separated), then <exe>/../<libdir>/netmon/plugins,
   // so a directory of one's own plugins adds to the standard ones.
   static PluginPath from(const std::vector<std::string>& cli_dirs);
 

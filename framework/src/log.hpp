@@ -8,8 +8,15 @@
 
 namespace netmon::host {
 
-// Sets up the stderr logger at the given level ("debug", "info", "warn", "error").
+// Sets up the stderr logger at the given level ("debug", "info", "warn",
+// "error"): "netmon-host: LEVEL: message", the level coloured on a terminal;
+// when stderr is the journal's stream (stderr_is_journal), "<N>LEVEL: message"
+// with N the syslog priority journald files the line under.
 void setup_logging(const std::string& level);
+
+// True when stderr is the stream systemd connected to the journal: the
+// JOURNAL_STREAM variable names stderr's device and inode.
+bool stderr_is_journal();
 
 // Routes libbpf's messages to the log, for the whole process: warnings at warn
 // level (the kernel's extended acks, which come with errors netmon handles

@@ -245,7 +245,7 @@ std::vector<std::string> lines_of(const std::string& text) {
   return out;
 }
 
-std::multiset<std::string> expect_every_thread_dropped(int pid) {
+std::multiset<std::string> expect_every_thread_dropped(int pid, const std::string& bounding) {
   const std::string none = "0000000000000000", net_admin = "0000000000001000";  // 1 << CAP_NET_ADMIN (12)
   std::multiset<std::string> names;
   std::error_code ec;
@@ -267,7 +267,7 @@ std::multiset<std::string> expect_every_thread_dropped(int pid) {
     const std::string where = task.path().string() + " (" + name + ")";
     EXPECT_EQ(caps.at("CapEff"), none) << where;
     EXPECT_EQ(caps.at("CapPrm"), net_admin) << where;
-    EXPECT_EQ(caps.at("CapBnd"), net_admin) << where;
+    EXPECT_EQ(caps.at("CapBnd"), bounding) << where;
     EXPECT_EQ(caps.at("CapInh"), none) << where;
     EXPECT_EQ(caps.at("CapAmb"), none) << where;
   }
