@@ -26,6 +26,8 @@ packages=(
   # completion's test loads bash-completion's helpers.
   debhelper dpkg-dev fakeroot lintian mmdebstrap systemd util-linux
   help2man pandoc mandoc bash-completion
+  libncurses-dev  # the console's full-screen view (ncurses)
+  tmux  # the console's tests: the view in a real terminal
 )
 
 missing=()

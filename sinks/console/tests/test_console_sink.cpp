@@ -132,3 +132,16 @@ TEST(ConsoleSink, TcpConnectionsByRetransmits) {
       << text;
   EXPECT_THAT(text, Not(HasSubstr("Other Measurements")));
 }
+
+// The full-screen view only on a terminal: asked for on a file, refused with
+// the option named; plain or auto there are today's blocks.
+TEST(ConsoleSink, ScreenModeNeedsATerminalPlainAndAutoGiveTheBlocks) {
+  const auto msg = error_of<netmon::UsageError>([] { run_sink("console", {}, R"({"mode": "screen"})"); });
+  EXPECT_THAT(msg, HasSubstr("option console.mode: screen needs stdout to be a terminal"));
+  const std::string blocks = render("console");
+  for (const char* mode : {"plain", "auto"})
+    EXPECT_EQ(run_sink("console", {golden_batch()}, std::string(R"({"mode": ")") + mode + "\"}").output, blocks)
+        << mode;
+  EXPECT_THAT(error_of<netmon::UsageError>([] { run_sink("console", {}, R"({"mode": "fancy"})"); }),
+              HasSubstr("console.mode"));
+}
