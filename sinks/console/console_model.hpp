@@ -151,4 +151,19 @@ struct View {
   }
 };
 
+// Every interface's traffic together: RX as XDP sees it when xdp_stats runs
+// (before the stack), else TC ingress; TX at TC egress.
+struct Totals {
+  Traffic rx, tx;
+};
+inline Totals totals(const View& v) {
+  Totals t;
+  if (!v.xdp.empty())
+    for (const auto& [name, x] : v.xdp) t.rx.add(x.rx);
+  else
+    for (const auto& [name, tc] : v.tc) t.rx.add(tc.ingress);
+  for (const auto& [name, tc] : v.tc) t.tx.add(tc.egress);
+  return t;
+}
+
 }  // namespace netmon::console

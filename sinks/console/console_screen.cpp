@@ -324,12 +324,7 @@ std::vector<ScreenLine> layout(const Batch& batch, const ScreenState& st) {
 
   std::vector<ScreenLine> top{{title, Style::title, 0}};
   if (!v.xdp.empty() || !v.tc.empty()) {
-    Traffic rx, tx;
-    if (!v.xdp.empty())
-      for (const auto& [n, x] : v.xdp) rx.add(x.rx);
-    else
-      for (const auto& [n, t] : v.tc) rx.add(t.ingress);
-    for (const auto& [n, t] : v.tc) tx.add(t.egress);
+    const auto [rx, tx] = totals(v);
     const bool wide = w >= kWide;
     top.push_back({cut(left("All", 9) + " RX " + traffic(rx, wide) +
                            (v.tc.empty() ? " | TX not measured" : " | TX " + traffic(tx, wide)),

@@ -20,13 +20,7 @@ namespace {
 
 void global_section(const View& v, std::string& o) {
   if (v.xdp.empty() && v.tc.empty()) return;
-  // RX as XDP sees it when xdp_stats runs (before the stack), else TC ingress.
-  Traffic rx, tx;
-  if (!v.xdp.empty())
-    for (const auto& [name, x] : v.xdp) rx.add(x.rx);
-  else
-    for (const auto& [name, t] : v.tc) rx.add(t.ingress);
-  for (const auto& [name, t] : v.tc) tx.add(t.egress);
+  const auto [rx, tx] = totals(v);
   Traffic total = rx;
   total.add(tx);
   o += "\nGlobal Statistics:\n";
