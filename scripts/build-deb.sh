@@ -10,6 +10,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${DEB_OUT:-build-deb}")
 version=$(dpkg-parsechangelog -S Version)
+# The package's upstream version is the project's (CMakeLists.txt's
+# project(VERSION)): debian/changelog gets a new entry with every release.
+project_version=$(sed -n 's/^project(netmon VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+upstream=${version#*:}
+upstream=${upstream%-*}
+if [ "$upstream" != "$project_version" ]; then
+  echo "build-deb: debian/changelog says $version but CMakeLists.txt says $project_version; add an entry for $project_version at the top of debian/changelog" >&2
+  exit 1
+fi
 src=$out/netmon-$version
 start=$SECONDS
 # scripts/test-deb.sh mounts /proc, /sys and /dev in a chroot in here:
