@@ -230,6 +230,28 @@ TEST_F(ConsoleTmux, At200x50SigtermRestoresTheTerminal) {
   expect_nothing_left();
 }
 
+// A plugin that throws while the view is up (the fixture collect_throws,
+// alone, on its third collect): the host stops, as every plugin has, with 1;
+// the terminal's modes are as before, and the error kept during the view is
+// printed after it.
+TEST_F(ConsoleTmux, APluginExceptionEndsTheViewAndRestoresTheTerminal) {
+  const std::string before = (tmp_ / "stty.before").string(), after = (tmp_ / "stty.after").string();
+  const std::string host = std::string(NETMON_TEST_HOST_BIN) + " --iface " + iface() + " --plugins " +
+                           NETMON_TEST_FIXTURE_DIR + "/libnetmon_collect_throws.so --interval 500ms --sink console";
+  start("stty -a > " + before + "; " + host + "; echo exit=$? > " + exit_.string() + "; stty -a > " + after, 80, 24);
+  // The view is up before the plugin throws (the help bar is the view's).
+  EXPECT_THAT(wait_screen([](const std::string& s) { return s.find("q quit") != std::string::npos; }),
+              HasSubstr("q quit"));
+  ASSERT_TRUE(wait_file(after)) << capture();
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(netmon::unit::read_file(exit_), "exit=1\n");
+  EXPECT_EQ(netmon::unit::read_file(after), netmon::unit::read_file(before));
+  const std::string screen = capture();
+  EXPECT_THAT(screen, HasSubstr("fixture collect failed: the widget fell over")) << screen;
+  EXPECT_THAT(screen, HasSubstr("every plugin has stopped")) << screen;
+  expect_nothing_left();
+}
+
 // On a terminal whose TERM is dumb, or with -o console.mode=plain, the
 // blocks of old: no screen.
 TEST_F(ConsoleTmux, DumbTerminalAndPlainModeGiveTheBlocks) {
