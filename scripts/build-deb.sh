@@ -13,6 +13,10 @@ version=$(dpkg-parsechangelog -S Version)
 # The package's upstream version is the project's (CMakeLists.txt's
 # project(VERSION)): debian/changelog gets a new entry with every release.
 project_version=$(sed -n 's/^project(netmon VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+if [ -z "$project_version" ]; then
+  echo "build-deb: no 'project(netmon VERSION x.y.z' line in CMakeLists.txt; restore it" >&2
+  exit 1
+fi
 upstream=${version#*:}
 upstream=${upstream%-*}
 if [ "$upstream" != "$project_version" ]; then

@@ -239,7 +239,7 @@ TEST_F(ConsoleTmux, APluginExceptionEndsTheViewAndRestoresTheTerminal) {
   const std::string host = std::string(NETMON_TEST_HOST_BIN) + " --iface " + iface() + " --plugins " +
                            NETMON_TEST_FIXTURE_DIR + "/libnetmon_collect_throws.so --interval 500ms --sink console";
   start("stty -a > " + before + "; " + host + "; echo exit=$? > " + exit_.string() + "; stty -a > " + after, 80, 24);
-  // The view is up before the plugin throws (the help bar is the view's).
+  // The view was drawn (the help bar is the view's, not the blocks').
   EXPECT_THAT(wait_screen([](const std::string& s) { return s.find("q quit") != std::string::npos; }),
               HasSubstr("q quit"));
   ASSERT_TRUE(wait_file(after)) << capture();
